@@ -117,6 +117,7 @@ func stopPids(pids []int, timeout time.Duration) {
 	}
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
+		reap(pids)
 		left := 0
 		for _, p := range pids {
 			if processExists(p) {
@@ -132,6 +133,16 @@ func stopPids(pids []int, timeout time.Duration) {
 		_ = syscall.Kill(p, syscall.SIGKILL)
 	}
 	time.Sleep(200 * time.Millisecond)
+	reap(pids)
+}
+
+// reap collects the exit status of those pids that are our own children
+// (under `clusterctl with`, every component is), so no zombie outlives down.
+func reap(pids []int) {
+	for _, p := range pids {
+		var ws syscall.WaitStatus
+		_, _ = syscall.Wait4(p, &ws, syscall.WNOHANG, nil)
+	}
 }
 
 // processExists is false for gone and for zombie processes.

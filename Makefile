@@ -1,0 +1,86 @@
+# crashlens — `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS     := -s -w -X main.version=$(VERSION)
+CLUSTER     := hack/cluster
+CLUSTERCTL  := $(CLUSTER)/bin/clusterctl
+KUBECONFIG_PATH := /var/lib/crashlens-cluster/kubeconfig
+# Pinned linter, run through the module proxy (no global install).
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# Integration tests run with a short kubelet back-off so crash loops turn fast.
+TEST_BACKOFF_CAP := 10s
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## Build bin/crashlens (and bin/kubectl-crashlens, the kubectl plugin)
+	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o bin/crashlens .
+	ln -sf crashlens bin/kubectl-crashlens
+
+.PHONY: deps
+deps: ## Install missing Debian packages (containerd, runc, CNI plugins, busybox-static, iptables, tmux)
+	@hack/deps.sh
+
+.PHONY: cluster-build
+cluster-build: ## Build the pinned v1.36.3 cluster binaries into hack/cluster/bin (only when missing or stale)
+	@$(CLUSTER)/build.sh
+
+.PHONY: cluster-up
+cluster-up: deps cluster-build ## Start the single-node test cluster (BACKOFF_CAP=10s shortens the kubelet back-off)
+	@$(CLUSTERCTL) up $(if $(BACKOFF_CAP),--backoff-cap $(BACKOFF_CAP))
+	@echo "export KUBECONFIG=$(KUBECONFIG_PATH)"
+
+.PHONY: cluster-down
+cluster-down: ## Stop the test cluster and undo every host change it made
+	@if [ -x $(CLUSTERCTL) ]; then $(CLUSTERCTL) down; else echo "no cluster tooling built; nothing to stop"; fi
+
+.PHONY: fmt-check
+fmt-check: ## Fail when gofmt would change a file
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+.PHONY: vet
+vet: ## go vet both modules, with and without the integration tag
+	go vet ./... && go vet -tags integration ./...
+	cd $(CLUSTER) && go vet . ./pause && go vet -tags integration .
+
+.PHONY: lint
+lint: ## Run the pinned staticcheck on both modules
+	go run $(STATICCHECK) ./...
+	cd $(CLUSTER) && go run $(STATICCHECK) . ./pause
+
+.PHONY: unit
+unit: ## Unit tests (no cluster), with the race detector
+	go test -race -count=1 ./...
+
+.PHONY: integration
+integration: ## Integration tests; expects CRASHLENS_KUBECONFIG (use `make test`)
+	go test -race -count=1 -tags integration ./...
+	cd $(CLUSTER) && go test -race -count=1 -tags integration .
+
+.PHONY: test
+test: deps cluster-build fmt-check vet lint unit ## Everything CI runs: checks, unit tests, then integration tests on a real cluster
+	$(CLUSTERCTL) with --backoff-cap $(TEST_BACKOFF_CAP) -- $(MAKE) --no-print-directory integration
+	@left=$$(ps -eo pid=,stat=,args= | awk '$$2 !~ /^Z/ && /[e]tcd|[k]ube-|[k]ubelet|[c]ontainerd|[c]rashlens-cluster/'); \
+	  if [ -n "$$left" ]; then echo "processes left behind:"; echo "$$left"; exit 1; fi
+	@echo "make test: all passed; no cluster process left"
+
+.PHONY: demo
+demo: deps cluster-build build ## Run crashlens on the embedded demo cluster (left running; `make demo-down` removes it)
+	@$(CLUSTERCTL) up
+	@bin/crashlens --kubeconfig $(KUBECONFIG_PATH)
+	@echo "The cluster stays up for a second look: export KUBECONFIG=$(KUBECONFIG_PATH); make demo-down removes it."
+
+.PHONY: demo-down
+demo-down: cluster-down ## Remove the demo cluster
+
+.PHONY: bench
+bench: ## Benchmarks (see kube/BENCHMARKS.md and ui/BENCHMARKS.md once they exist)
+	go test -run='^$$' -bench=. -benchmem ./...
+
+.PHONY: clean
+clean: cluster-down ## Remove build output (keeps the cluster binaries; rm -rf hack/cluster/bin for those)
+	rm -rf bin

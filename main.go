@@ -1,0 +1,150 @@
+// Command crashlens is a terminal UI for live CrashLoopBackOff triage in
+// Kubernetes. Installed as kubectl-crashlens it is also `kubectl crashlens`.
+//
+// This file only wires commands and flags to the packages that do the work:
+// kube (cluster access), diagnose (the triage engine) and ui (the TUI).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/rest"
+
+	"github.com/crashlens/crashlens/kube"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// Exit codes: scripts rely on them.
+const (
+	exitOK    = 0
+	exitError = 1 // the command ran and failed (cluster unreachable, ...)
+	exitUsage = 2 // bad flags or arguments
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// usageError marks errors caused by what the user typed, answered with the
+// usage text and exit code 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := newRootCmd(stdout, stderr)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ue usageError
+	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") {
+		fmt.Fprintf(stderr, "%s: %v\n\n", root.Name(), err)
+		fmt.Fprint(stderr, cmd.UsageString())
+		return exitUsage
+	}
+	fmt.Fprintf(stderr, "%s: %v\n", root.Name(), err)
+	return exitError
+}
+
+// commandName is what the user typed to run us: `kubectl crashlens` when
+// kubectl found us as a plugin.
+func commandName() string {
+	if strings.HasPrefix(filepath.Base(os.Args[0]), "kubectl-") {
+		return "kubectl crashlens"
+	}
+	return "crashlens"
+}
+
+func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+	flags := kube.NewFlags()
+	root := &cobra.Command{
+		Use:   commandName(),
+		Short: "Live CrashLoopBackOff triage for Kubernetes",
+		Long: `crashlens shows, live, every crashing pod it can see, grouped by workload and
+failure, and explains each crash: events, previous logs, the exit code in
+context, the back-off timeline and a probe diff with the patch to apply.`,
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, t, server, err := connect(cmd.Context(), flags)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "crashlens: connected to %s (Kubernetes %s, %s); the live TUI is not in this build yet, see `crashlens --help`\n",
+				t.Describe(), server, scopeText(t))
+			return nil
+		},
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	pf := root.PersistentFlags()
+	flags.Config.AddFlags(pf)
+	pf.BoolVarP(&flags.AllNamespaces, "all-namespaces", "A", false, "watch every namespace (the default when -n is not given)")
+	pf.StringVarP(&flags.Selector, "selector", "l", "", "label selector for the pods to watch, e.g. app=api")
+	pf.BoolVar(&flags.Readonly, "readonly", false, "disable the exec and debug jumps")
+
+	root.AddCommand(
+		&cobra.Command{
+			Use:   "version",
+			Short: "Print the crashlens version",
+			Args:  cobra.NoArgs,
+			Run: func(*cobra.Command, []string) {
+				fmt.Fprintf(stdout, "crashlens %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			},
+		},
+		reserved("list", "List crash groups without a terminal UI (table, wide, json, --watch)"),
+		reserved("explain", "Explain one pod's crash as Markdown or JSON"),
+		reserved("lint", "Check workload manifests for probe misconfigurations"),
+		reserved("demo", "Run crashlens on an embedded demo cluster"),
+	)
+	return root
+}
+
+// reserved registers a command whose implementation has not landed yet, so
+// the name, help and scripts can rely on it already.
+func reserved(name, short string) *cobra.Command {
+	return &cobra.Command{
+		Use:                name,
+		Short:              short + " (not in this build yet)",
+		DisableFlagParsing: true,
+		RunE: func(*cobra.Command, []string) error {
+			return fmt.Errorf("%s is not in this build yet", name)
+		},
+	}
+}
+
+// connect resolves the cluster flags and checks the server answers.
+func connect(ctx context.Context, f *kube.Flags) (cfg *rest.Config, t kube.Target, server string, err error) {
+	rc, t, err := f.Resolve()
+	if err != nil {
+		return nil, t, "", err
+	}
+	server, err = kube.Probe(ctx, rc, t)
+	return rc, t, server, err
+}
+
+func scopeText(t kube.Target) string {
+	if t.Namespace == "" {
+		return "all namespaces"
+	}
+	return "namespace " + t.Namespace
+}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// writeKubeconfig writes a kubeconfig for server into dir and returns its path.
+func writeKubeconfig(t *testing.T, server string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	kc := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: %q, insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: ctx, context: {cluster: c, user: u}}]
+current-context: ctx
+`, server)
+	if err := os.WriteFile(path, []byte(kc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// closedPort returns a loopback address nothing listens on.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// silentServer accepts connections and never answers: a hung apiserver.
+func silentServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return ln.Addr().String()
+}
+
+func TestCLIBadInput(t *testing.T) {
+	t.Setenv("KUBECONFIG", "")
+	t.Setenv("HOME", t.TempDir())
+	garbage := filepath.Join(t.TempDir(), "garbage")
+	if err := os.WriteFile(garbage, []byte("clusters: [\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	refused := writeKubeconfig(t, "https://"+closedPort(t))
+	hung := writeKubeconfig(t, "https://"+silentServer(t))
+
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantErr  string // substring of stderr
+		maxTime  time.Duration
+	}{
+		{"unknown flag", []string{"--bogus"}, exitUsage, "unknown flag: --bogus", 0},
+		{"unknown flag on subcommand", []string{"version", "--nope"}, exitUsage, "unknown flag: --nope", 0},
+		{"unexpected argument", []string{"extra"}, exitUsage, `unknown command "extra"`, 0},
+		{"missing kubeconfig file", []string{"--kubeconfig", "/nonexistent/kubeconfig"}, exitError, "kubeconfig /nonexistent/kubeconfig does not exist", 0},
+		{"no kubeconfig at all", nil, exitError, "no cluster configured", 0},
+		{"malformed kubeconfig", []string{"--kubeconfig", garbage}, exitError, "cannot be read", 0},
+		{"unknown context", []string{"--kubeconfig", refused, "--context", "nope"}, exitError, `context "nope" not found in ` + refused, 0},
+		{"unreachable server", []string{"--kubeconfig", refused}, exitError, "connection refused", 5 * time.Second},
+		{"hung server", []string{"--kubeconfig", hung, "--request-timeout", "1s"}, exitError, "did not answer within 1s", 3 * time.Second},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			start := time.Now()
+			code := run(context.Background(), tc.args, &stdout, &stderr)
+			took := time.Since(start)
+			if code != tc.wantCode {
+				t.Errorf("exit code %d, want %d; stderr:\n%s", code, tc.wantCode, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tc.wantErr) {
+				t.Errorf("stderr %q does not contain %q", stderr.String(), tc.wantErr)
+			}
+			if tc.wantCode == exitUsage && !strings.Contains(stderr.String(), "Usage:") {
+				t.Errorf("usage error without usage text: %q", stderr.String())
+			}
+			if tc.wantCode == exitError {
+				if lines := strings.Count(strings.TrimRight(stderr.String(), "\n"), "\n") + 1; lines != 1 {
+					t.Errorf("want one line on stderr, got %d: %q", lines, stderr.String())
+				}
+				if strings.Contains(stderr.String(), "goroutine ") {
+					t.Errorf("stack trace on stderr: %q", stderr.String())
+				}
+			}
+			if tc.maxTime > 0 && took > tc.maxTime {
+				t.Errorf("took %s, want under %s", took, tc.maxTime)
+			}
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"version"}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if !strings.HasPrefix(stdout.String(), "crashlens "+version+" (go") {
+		t.Errorf("version output %q", stdout.String())
+	}
+}
