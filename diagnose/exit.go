@@ -1,0 +1,286 @@
+package diagnose
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Killers of a container: who ended the last run.
+const (
+	KillerApplication = "application"          // the process exited by itself
+	KillerOOM         = "oom-killer"           // the kernel, at the memory limit
+	KillerLiveness    = "liveness-probe"       // the kubelet after failed liveness probes (SIGTERM honoured)
+	KillerStartup     = "startup-probe"        // the kubelet after failed startup probes
+	KillerGracePeriod = "grace-period-sigkill" // the kubelet's SIGKILL when SIGTERM was ignored for the grace period
+	KillerOutside     = "outside-sigkill"      // a SIGKILL from outside the kubelet's probes (chaos, a human, another process)
+	KillerRuntime     = "runtime"              // the process never started
+	KillerCompleted   = "completed"            // a clean exit
+)
+
+// ExitExplanation is the last termination, explained in context.
+type ExitExplanation struct {
+	Code        int32     `json:"code"`
+	Signal      string    `json:"signal,omitempty"`
+	Reason      string    `json:"reason,omitempty"`
+	Message     string    `json:"message,omitempty"`
+	StartedAt   time.Time `json:"startedAt,omitzero"`
+	FinishedAt  time.Time `json:"finishedAt,omitzero"`
+	RanSeconds  float64   `json:"ranSeconds"`
+	Killer      string    `json:"killer"`
+	Meaning     string    `json:"meaning"`
+	Explanation string    `json:"explanation"`
+	// KillEvent is the kubelet's Killing event that preceded the exit, if
+	// any; GraceSeconds is the pod's termination grace period.
+	KillEvent    *corev1.Event `json:"-"`
+	GraceSeconds int64         `json:"-"`
+}
+
+// signalNames are the signals a container's exit code most often carries.
+var signalNames = map[int32]string{
+	1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE",
+	9: "SIGKILL", 10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2", 13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM",
+}
+
+// ExitMeaning is the short meaning of an exit code, as the list shows it.
+func ExitMeaning(code int32, reason string) string {
+	if reason == "OOMKilled" {
+		return "OOM killed"
+	}
+	switch {
+	case code == 0:
+		return "exited normally"
+	case code == 1:
+		return "application error"
+	case code == 2:
+		return "usage or shell error"
+	case code == 126:
+		return "command not executable"
+	case code == 127:
+		return "command not found"
+	case code == 128 && reason == "StartError":
+		return "never started"
+	case code > 128 && code < 128+65:
+		if name, ok := signalNames[code-128]; ok {
+			return name
+		}
+		return fmt.Sprintf("signal %d", code-128)
+	}
+	return "application-specific error"
+}
+
+// lastTermination is the container's most recent termination: the current
+// state when it is terminated (the kubelet shows that most of the time for a
+// fast crasher), else the last state.
+func lastTermination(cs corev1.ContainerStatus) *corev1.ContainerStateTerminated {
+	if cs.State.Terminated != nil {
+		return cs.State.Terminated
+	}
+	return cs.LastTerminationState.Terminated
+}
+
+// explainExit explains the container's last termination in the context of
+// the pod's events; nil when it never terminated.
+func explainExit(pod *corev1.Pod, cs corev1.ContainerStatus, events []corev1.Event) *ExitExplanation {
+	t := lastTermination(cs)
+	if t == nil {
+		return nil
+	}
+	e := &ExitExplanation{
+		Code: t.ExitCode, Reason: t.Reason, Message: strings.TrimSpace(t.Message),
+		StartedAt: t.StartedAt.Time, FinishedAt: t.FinishedAt.Time,
+		Meaning:      ExitMeaning(t.ExitCode, t.Reason),
+		GraceSeconds: gracePeriod(pod),
+	}
+	if t.ExitCode > 128 && t.ExitCode < 128+65 {
+		e.Signal = signalNames[t.ExitCode-128]
+	}
+	if !e.StartedAt.IsZero() && e.StartedAt.Unix() > 0 && e.FinishedAt.After(e.StartedAt) {
+		e.RanSeconds = e.FinishedAt.Sub(e.StartedAt).Seconds()
+	}
+	e.KillEvent = killingEventFor(cs.Name, t, events)
+	probe := ""
+	if e.KillEvent != nil {
+		probe = "liveness"
+		if strings.Contains(e.KillEvent.Message, "startup probe") {
+			probe = "startup"
+		}
+	}
+	ran := humanDuration(time.Duration(e.RanSeconds * float64(time.Second)))
+	switch {
+	case t.Reason == "OOMKilled":
+		e.Killer = KillerOOM
+		e.Explanation = fmt.Sprintf("The kernel's OOM killer ended the container at its memory limit after %s (exit %d, SIGKILL).", ran, t.ExitCode)
+	case t.Reason == "StartError" || (t.ExitCode == 128 && t.StartedAt.Unix() <= 0):
+		e.Killer = KillerRuntime
+		e.Meaning = "never started"
+		e.Explanation = "The container never started: the runtime could not run its command. " + startErrorCause(t.Message)
+	case t.ExitCode == 137 && probe != "":
+		e.Killer = KillerGracePeriod
+		e.Explanation = fmt.Sprintf("Not an OOM: the kubelet killed the container after failed %s probes (%q), sent SIGTERM, and the process was still running when the %ds grace period ended, so it got SIGKILL (exit 137). A PID 1 without a SIGTERM handler (a shell, many scripts) always ends this way.",
+			probe, e.KillEvent.Message, e.GraceSeconds)
+	case probe != "":
+		e.Killer = KillerLiveness
+		if probe == "startup" {
+			e.Killer = KillerStartup
+		}
+		e.Explanation = fmt.Sprintf("The %s probe, not the application: the kubelet killed the container (%q) and the process exited %d (%s) on the SIGTERM.",
+			probe, e.KillEvent.Message, t.ExitCode, e.Meaning)
+	case t.ExitCode == 137:
+		e.Killer = KillerOutside
+		e.Explanation = fmt.Sprintf("SIGKILL from outside, after running %s. Not an OOM (the reason is %q, not OOMKilled) and not a probe (no Killing event): another process, a chaos tool, a human or the node killed it.", ran, t.Reason)
+	case t.ExitCode == 0 && restartPolicy(pod) != corev1.RestartPolicyAlways:
+		e.Killer = KillerCompleted
+		e.Explanation = fmt.Sprintf("The process finished normally after %s.", ran)
+	case t.ExitCode == 0:
+		e.Killer = KillerCompleted
+		e.Explanation = fmt.Sprintf("The process finished normally after %s, but restartPolicy Always restarts it: a long-running container should not exit.", ran)
+	case t.ExitCode == 126:
+		e.Killer = KillerApplication
+		e.Explanation = "Exit 126 from a shell: the command was found but is not executable (missing execute bit, wrong architecture, or a directory)."
+	case t.ExitCode == 127:
+		e.Killer = KillerApplication
+		e.Explanation = "Exit 127 from a shell: the command was not found in the image (wrong path, missing binary, or a PATH problem)."
+	case t.ExitCode == 139:
+		e.Killer = KillerApplication
+		e.Explanation = fmt.Sprintf("Segmentation fault (SIGSEGV) after %s: the process read or wrote memory it does not own, usually in native code.", ran)
+	case t.ExitCode == 134:
+		e.Killer = KillerApplication
+		e.Explanation = fmt.Sprintf("Aborted (SIGABRT) after %s: the process called abort(), typically on a failed assertion or a fatal runtime error.", ran)
+	case t.ExitCode == 143:
+		e.Killer = KillerOutside
+		e.Explanation = fmt.Sprintf("SIGTERM after %s with no probe kill recorded: something asked it to stop (a deletion, an eviction, another process).", ran)
+	case t.ExitCode > 128:
+		e.Killer = KillerOutside
+		e.Explanation = fmt.Sprintf("Ended by signal %d (%s) after %s.", t.ExitCode-128, e.Meaning, ran)
+	default:
+		e.Killer = KillerApplication
+		e.Explanation = fmt.Sprintf("The application exited with code %d (%s) after %s; its log says why.", t.ExitCode, e.Meaning, ran)
+	}
+	if e.Message != "" && e.Killer != KillerRuntime {
+		e.Explanation += " Termination message: " + firstLine(e.Message)
+	}
+	return e
+}
+
+func startErrorCause(msg string) string {
+	switch {
+	case strings.Contains(msg, "permission denied"):
+		return "The command is not executable (permission denied): " + runcDetail(msg)
+	case strings.Contains(msg, "no such file or directory"), strings.Contains(msg, "executable file not found"):
+		return "The command does not exist in the image: " + runcDetail(msg)
+	case msg != "":
+		return runcDetail(msg)
+	}
+	return ""
+}
+
+// runcDetail keeps the end of a runc error, where the useful part is.
+func runcDetail(msg string) string {
+	msg = firstLine(msg)
+	if i := strings.LastIndex(msg, "exec: "); i >= 0 {
+		return msg[i:]
+	}
+	if i := strings.LastIndex(msg, "stat "); i >= 0 {
+		return msg[i:]
+	}
+	return msg
+}
+
+// killingEventFor finds the kubelet's probe Killing event for the container
+// that falls within its last run.
+func killingEventFor(container string, t *corev1.ContainerStateTerminated, events []corev1.Event) *corev1.Event {
+	for i := range events {
+		ev := &events[i]
+		if ev.Reason != "Killing" || !strings.Contains(ev.Message, "probe") || !eventForContainer(ev, container) {
+			continue
+		}
+		first, last := eventTimes(ev)
+		start, end := t.StartedAt.Time, t.FinishedAt.Time
+		if end.IsZero() {
+			continue
+		}
+		// Folded events span [first, last]; any overlap with the run counts.
+		if !last.Before(start.Add(-2*time.Second)) && !first.After(end.Add(2*time.Second)) {
+			return ev
+		}
+	}
+	return nil
+}
+
+// eventForContainer matches an event's field path ("spec.containers{app}")
+// or, failing that, its message ("Container app failed liveness probe").
+func eventForContainer(ev *corev1.Event, container string) bool {
+	if fp := ev.InvolvedObject.FieldPath; fp != "" {
+		return strings.HasSuffix(fp, "{"+container+"}")
+	}
+	return strings.Contains(ev.Message, "Container "+container+" ")
+}
+
+// eventTimes returns when an event first and last happened, whichever API
+// fields the producer filled.
+func eventTimes(ev *corev1.Event) (first, last time.Time) {
+	first, last = ev.FirstTimestamp.Time, ev.LastTimestamp.Time
+	if ev.Series != nil && !ev.Series.LastObservedTime.IsZero() {
+		last = ev.Series.LastObservedTime.Time
+	}
+	if first.IsZero() {
+		first = ev.EventTime.Time
+	}
+	if last.IsZero() {
+		last = first
+	}
+	if first.IsZero() {
+		first = ev.CreationTimestamp.Time
+		last = first
+	}
+	return first, last
+}
+
+func gracePeriod(pod *corev1.Pod) int64 {
+	if pod.Spec.TerminationGracePeriodSeconds != nil {
+		return *pod.Spec.TerminationGracePeriodSeconds
+	}
+	return corev1.DefaultTerminationGracePeriodSeconds
+}
+
+func restartPolicy(pod *corev1.Pod) corev1.RestartPolicy {
+	if pod.Spec.RestartPolicy == "" {
+		return corev1.RestartPolicyAlways
+	}
+	return pod.Spec.RestartPolicy
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// humanDuration prints a duration the way kubectl does: 3s, 2m40s, 1h5m.
+func humanDuration(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	switch {
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		m, s := int(d.Minutes()), int(d.Seconds())%60
+		if s == 0 {
+			return fmt.Sprintf("%dm", m)
+		}
+		return fmt.Sprintf("%dm%ds", m, s)
+	}
+	h, m := int(d.Hours()), int(d.Minutes())%60
+	if m == 0 {
+		return fmt.Sprintf("%dh", h)
+	}
+	return fmt.Sprintf("%dh%dm", h, m)
+}
