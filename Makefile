@@ -69,13 +69,13 @@ test: deps cluster-build fmt-check vet lint unit ## Everything CI runs: checks, 
 	@echo "make test: all passed; no cluster process left"
 
 .PHONY: demo
-demo: deps cluster-build build ## Run crashlens on the embedded demo cluster (left running; `make demo-down` removes it)
-	@$(CLUSTERCTL) up
+demo: build ## Start the embedded cluster, apply every scenario, show them (the cluster stays up; `make demo-down` removes it)
+	@bin/crashlens demo
 	@bin/crashlens --kubeconfig $(KUBECONFIG_PATH)
-	@echo "The cluster stays up for a second look: export KUBECONFIG=$(KUBECONFIG_PATH); make demo-down removes it."
 
 .PHONY: demo-down
-demo-down: cluster-down ## Remove the demo cluster
+demo-down: ## Remove the demo cluster and undo its host changes
+	@if [ -x bin/crashlens ]; then bin/crashlens demo --down; else $(MAKE) --no-print-directory cluster-down; fi
 
 .PHONY: bench
 bench: ## Benchmarks (see kube/BENCHMARKS.md and ui/BENCHMARKS.md once they exist)
