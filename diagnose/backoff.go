@@ -3,7 +3,6 @@ package diagnose
 import (
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -23,7 +22,7 @@ const (
 type Timeline struct {
 	Restarts       int32     `json:"restarts"`
 	DelaySeconds   float64   `json:"delaySeconds"`
-	DelaySource    string    `json:"delaySource"` // waiting-message, back-off-event, estimated
+	DelaySource    string    `json:"delaySource"` // waiting-message or estimated
 	CapSeconds     float64   `json:"capSeconds"`
 	AtCap          bool      `json:"atCap"`
 	NextRestart    time.Time `json:"nextRestart,omitzero"`
@@ -108,21 +107,4 @@ func timeline(cs corev1.ContainerStatus, cap time.Duration, now time.Time) *Time
 			humanDuration(delay), cs.RestartCount+1, humanDuration(cap), humanDuration(lastRun), humanDuration(BackoffResetWindow))
 	}
 	return tl
-}
-
-// backoffEvents counts the container's BackOff events and when the last one
-// came; the kubelet puts no delay in them, they only tell back-off is on.
-func backoffEvents(container string, events []corev1.Event) (count int32, last time.Time) {
-	for i := range events {
-		ev := &events[i]
-		if ev.Reason != "BackOff" || !strings.Contains(ev.Message, "restarting failed container") || !eventForContainer(ev, container) {
-			continue
-		}
-		_, l := eventTimes(ev)
-		count += max(ev.Count, 1)
-		if l.After(last) {
-			last = l
-		}
-	}
-	return count, last
 }

@@ -284,7 +284,6 @@ var (
 	configObjRE   = regexp.MustCompile(`(configmap|secret) "([\w.-]+)" not found`)
 	pvcRE         = regexp.MustCompile(`persistentvolumeclaim "([\w.-]+)" not found`)
 	mountVolumeRE = regexp.MustCompile(`for volume "([\w.-]+)"`)
-	imageRefRE    = regexp.MustCompile(`image "([^"]+)"`)
 )
 
 // waitingFindings explain containers that cannot start: config refs, image

@@ -18,7 +18,7 @@
 //	              killer: application|oom-killer|liveness-probe|startup-probe|grace-period-sigkill|outside-sigkill|runtime|completed,
 //	              meaning (short), explanation (a sentence)}
 //	backoff      the CrashLoopBackOff timeline:
-//	             {restarts, delaySeconds, delaySource: waiting-message|back-off-event|estimated, capSeconds,
+//	             {restarts, delaySeconds, delaySource: waiting-message|estimated, capSeconds,
 //	              nextRestart, nextRestartInSeconds, lastRunSeconds, resetWindowSeconds, willReset, explanation}
 //	probes       {changes: [{probe, field, from, to, reason}], diff (unified YAML), patch (strategic merge YAML),
 //	              patchCommand (kubectl patch ...), target ("Deployment/api")}

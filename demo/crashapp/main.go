@@ -148,10 +148,12 @@ func currency() {
 	}
 }
 
+// hoard keeps what oom allocates reachable, so the GC cannot free it.
+var hoard [][]byte
+
 // oom allocates and touches memory in 8 MiB steps until the cgroup's OOM
 // killer ends it (exit 137, reason OOMKilled).
 func oom() {
-	var hoard [][]byte
 	for i := 1; ; i++ {
 		chunk := make([]byte, 8<<20)
 		for j := 0; j < len(chunk); j += 4096 {
