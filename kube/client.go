@@ -1,0 +1,26 @@
+package kube
+
+import (
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+)
+
+// Client settings: protobuf for the big pod lists (JSON as the fallback the
+// server picks for anything without a protobuf form), and enough QPS for a
+// detail screen's handful of parallel calls.
+const (
+	clientQPS   = 50
+	clientBurst = 100
+)
+
+// NewClientset returns a clientset for cfg that speaks protobuf and names
+// itself crashlens/<version>. Exec and OIDC auth plugins in the kubeconfig
+// work because client-go runs them.
+func NewClientset(cfg *rest.Config, version string) (kubernetes.Interface, error) {
+	c := rest.CopyConfig(cfg)
+	c.ContentType = "application/vnd.kubernetes.protobuf"
+	c.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+	c.QPS, c.Burst = clientQPS, clientBurst
+	c.UserAgent = "crashlens/" + version
+	return kubernetes.NewForConfig(c)
+}

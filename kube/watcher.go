@@ -1,0 +1,464 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+)
+
+// Timing of the change stream, in one place.
+const (
+	// BatchInterval: changes are delivered at most this often, never one
+	// message per informer event.
+	BatchInterval = 100 * time.Millisecond
+	// timerInterval: how often time-based states (restarted recently, stuck
+	// creating) are re-evaluated.
+	timerInterval = time.Second
+)
+
+// podFieldSelector drops pods that can never crash-loop again.
+const podFieldSelector = "status.phase!=Succeeded,status.phase!=Failed"
+
+// Connection phases of the watcher.
+const (
+	PhaseSyncing      = "syncing"
+	PhaseSynced       = "synced"
+	PhaseRelisting    = "relisting"
+	PhaseReconnecting = "reconnecting"
+	PhaseForbidden    = "forbidden"
+)
+
+// ConnState is the watcher's connection to the API server.
+type ConnState struct {
+	Phase     string
+	Namespace string // for forbidden: the scope that was refused ("" cluster-wide)
+	Verb      string
+	Err       string // one line, for reconnecting and forbidden
+	Since     time.Time
+}
+
+// Group is a crash group: pods of one workload failing the same way.
+type Group struct {
+	Key         string
+	Namespace   string
+	Owner       string
+	Container   string
+	Init        bool
+	Reason      string
+	State       string // the newest pod's state
+	ExitCode    int32
+	Meaning     string
+	Pods        []CrashPod // newest failure first
+	Restarts    int32      // the most restarts of any pod
+	LastRestart time.Time
+	NextRestart time.Time // the earliest announced next restart
+}
+
+// Batch is one delivery of the change stream.
+type Batch struct {
+	Upserted []Group
+	Removed  []string // keys of groups that are gone
+	Watched  int      // pods watched (not finished)
+	Crashing int      // crashing pods
+	State    ConnState
+	At       time.Time
+}
+
+// entry is all the watcher keeps of a pod: nothing for a healthy pod, the
+// crash value for a failing one, valid from `from` until `until`.
+type entry struct {
+	crash       CrashPod
+	from, until time.Time
+}
+
+// Watcher watches pods and delivers crash groups in batches.
+type Watcher struct {
+	client    kubernetes.Interface
+	namespace string
+	selector  string
+	now       func() time.Time
+	out       chan Batch
+
+	mu       sync.Mutex
+	pods     map[string]*entry          // "ns/name" -> nil for a healthy pod
+	members  map[string]map[string]bool // group key -> pod keys
+	groupOf  map[string]string          // pod key -> group key it is in
+	dirty    map[string]bool
+	counts   bool
+	state    ConnState
+	stateNew bool
+	timed    map[string]bool // pods whose entry has a from/until
+	lastSent map[string]bool // group keys the consumer has
+}
+
+// NewWatcher watches pods in namespace ("" for all) matching selector.
+func NewWatcher(client kubernetes.Interface, namespace, selector string) *Watcher {
+	return &Watcher{client: client, namespace: namespace, selector: selector, now: time.Now,
+		out: make(chan Batch, 1), pods: map[string]*entry{}, members: map[string]map[string]bool{},
+		groupOf: map[string]string{}, dirty: map[string]bool{}, timed: map[string]bool{}, lastSent: map[string]bool{},
+		state: ConnState{Phase: PhaseSyncing, Since: time.Now()}, stateNew: true}
+}
+
+// Batches is the change stream; it is closed when Run returns.
+func (w *Watcher) Batches() <-chan Batch { return w.out }
+
+// Run watches until ctx is done.
+func (w *Watcher) Run(ctx context.Context) {
+	defer close(w.out)
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			w.listing()
+			opts.FieldSelector, opts.LabelSelector = podFieldSelector, w.selector
+			l, err := w.client.CoreV1().Pods(w.namespace).List(ctx, opts)
+			if err != nil {
+				w.failed("list", err)
+			}
+			return l, err
+		},
+		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+			if opts.SendInitialEvents != nil && *opts.SendInitialEvents {
+				w.listing() // streaming watch-list: the initial state arrives on the watch
+			}
+			opts.FieldSelector, opts.LabelSelector = podFieldSelector, w.selector
+			wi, err := w.client.CoreV1().Pods(w.namespace).Watch(ctx, opts)
+			if err != nil {
+				w.failed("watch", err)
+				return nil, err
+			}
+			w.watching()
+			return wi, nil
+		},
+	}
+	r := cache.NewReflectorWithOptions(lw, &corev1.Pod{}, (*store)(w), cache.ReflectorOptions{Name: "crashlens-pods"})
+	go r.RunWithContext(ctx)
+	batch := time.NewTicker(BatchInterval)
+	defer batch.Stop()
+	timers := time.NewTicker(timerInterval)
+	defer timers.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timers.C:
+			w.expireTimers()
+		case <-batch.C:
+			if b, ok := w.collect(); ok {
+				select {
+				case w.out <- b:
+					w.commit(b)
+				default:
+					// The consumer is behind: keep the changes, send them
+					// with the next batch.
+				}
+			}
+		}
+	}
+}
+
+func (w *Watcher) setState(s ConnState) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if s.Phase == w.state.Phase && s.Err == w.state.Err {
+		return
+	}
+	s.Since = w.now()
+	w.state, w.stateNew = s, true
+}
+
+func (w *Watcher) listing() {
+	w.mu.Lock()
+	first := len(w.pods) == 0 && w.state.Phase == PhaseSyncing
+	w.mu.Unlock()
+	if first {
+		return
+	}
+	w.setState(ConnState{Phase: PhaseRelisting})
+}
+
+func (w *Watcher) watching() {
+	w.mu.Lock()
+	phase := w.state.Phase
+	w.mu.Unlock()
+	if phase == PhaseReconnecting || phase == PhaseForbidden {
+		w.setState(ConnState{Phase: PhaseSynced})
+	}
+}
+
+func (w *Watcher) failed(verb string, err error) {
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	if apierrors.IsForbidden(err) {
+		w.setState(ConnState{Phase: PhaseForbidden, Namespace: w.namespace, Verb: verb, Err: oneLine(err)})
+		return
+	}
+	w.setState(ConnState{Phase: PhaseReconnecting, Verb: verb, Err: oneLine(err)})
+}
+
+// store is the Watcher seen as the reflector's store: it classifies each pod
+// as it arrives and keeps only the crash value.
+type store Watcher
+
+func (s *store) Add(obj any) error    { (*Watcher)(s).upsert(obj); return nil }
+func (s *store) Update(obj any) error { (*Watcher)(s).upsert(obj); return nil }
+func (s *store) Resync() error        { return nil }
+
+func (s *store) Delete(obj any) error {
+	w := (*Watcher)(s)
+	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = d.Obj
+	}
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		return nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.remove(pod.Namespace + "/" + pod.Name)
+	return nil
+}
+
+func (s *store) Replace(list []any, _ string) error {
+	w := (*Watcher)(s)
+	now := w.now()
+	fresh := make(map[string]*entry, len(list))
+	for _, obj := range list {
+		if pod, ok := obj.(*corev1.Pod); ok {
+			fresh[pod.Namespace+"/"+pod.Name] = makeEntry(pod, now)
+		}
+	}
+	w.mu.Lock()
+	for key := range w.pods {
+		if _, ok := fresh[key]; !ok {
+			w.remove(key)
+		}
+	}
+	for key, e := range fresh {
+		w.put(key, e, now)
+	}
+	w.counts = true
+	if w.state.Phase != PhaseSynced {
+		w.state, w.stateNew = ConnState{Phase: PhaseSynced, Since: now}, true
+	}
+	w.mu.Unlock()
+	return nil
+}
+
+func (w *Watcher) upsert(obj any) {
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		return
+	}
+	now := w.now()
+	e := makeEntry(pod, now)
+	w.mu.Lock()
+	w.put(pod.Namespace+"/"+pod.Name, e, now)
+	w.mu.Unlock()
+}
+
+// makeEntry classifies a pod now and, for a pod that will start or stop
+// counting as crashing with time alone, records when.
+func makeEntry(pod *corev1.Pod, now time.Time) *entry {
+	if cp, ok := Classify(pod, now); ok {
+		e := &entry{crash: cp}
+		if cp.Running {
+			e.until = cp.LastFinish.Add(recentWindow)
+		}
+		return e
+	}
+	// A container stuck ContainerCreating becomes a crash when the minute
+	// is up: classify it as of then and hold it back until that time.
+	later := now.Add(StuckCreatingAfter + time.Second)
+	if cp, ok := Classify(pod, later); ok && cp.Reason == "ContainerCreating" {
+		return &entry{crash: cp, from: now.Add(StuckCreatingAfter - stuckSince(pod, now) + time.Second)}
+	}
+	return nil
+}
+
+var recentWindow = 10 * time.Minute
+
+func (e *entry) active(now time.Time) bool {
+	return e != nil && (e.from.IsZero() || !now.Before(e.from)) && (e.until.IsZero() || now.Before(e.until))
+}
+
+// put stores a pod's entry and marks the groups it leaves and joins. The
+// caller holds w.mu.
+func (w *Watcher) put(key string, e *entry, now time.Time) {
+	old, existed := w.pods[key]
+	if !existed {
+		w.counts = true
+	}
+	if (old != nil) != (e != nil) {
+		w.counts = true
+	}
+	w.pods[key] = e
+	if e != nil && (!e.from.IsZero() || !e.until.IsZero()) {
+		w.timed[key] = true
+	} else {
+		delete(w.timed, key)
+	}
+	w.regroup(key, e, now)
+}
+
+func (w *Watcher) remove(key string) {
+	if _, ok := w.pods[key]; !ok {
+		return
+	}
+	delete(w.pods, key)
+	delete(w.timed, key)
+	w.counts = true
+	w.regroup(key, nil, w.now())
+}
+
+// regroup moves a pod between groups according to its entry.
+func (w *Watcher) regroup(key string, e *entry, now time.Time) {
+	newKey := ""
+	if e.active(now) {
+		newKey = e.crash.GroupKey()
+	}
+	if old, ok := w.groupOf[key]; ok {
+		w.dirty[old] = true // its content may have changed even if the key did not
+		if old != newKey {
+			delete(w.members[old], key)
+			if len(w.members[old]) == 0 {
+				delete(w.members, old)
+			}
+			delete(w.groupOf, key)
+		}
+	}
+	if newKey != "" {
+		if w.members[newKey] == nil {
+			w.members[newKey] = map[string]bool{}
+		}
+		w.members[newKey][key] = true
+		w.groupOf[key] = newKey
+		w.dirty[newKey] = true
+	}
+}
+
+func (w *Watcher) expireTimers() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	now := w.now()
+	for key := range w.timed {
+		e := w.pods[key]
+		_, grouped := w.groupOf[key]
+		if e.active(now) != grouped {
+			w.counts = true
+			w.regroup(key, e, now)
+		}
+	}
+}
+
+// collect builds a batch of everything changed since the last one sent.
+func (w *Watcher) collect() (Batch, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.dirty) == 0 && !w.counts && !w.stateNew {
+		return Batch{}, false
+	}
+	b := Batch{State: w.state, At: w.now(), Watched: len(w.pods), Crashing: len(w.groupOf)}
+	for key := range w.dirty {
+		members := w.members[key]
+		if len(members) == 0 {
+			if w.lastSent[key] {
+				b.Removed = append(b.Removed, key)
+			}
+			continue
+		}
+		g := Group{Key: key}
+		for podKey := range members {
+			g.Pods = append(g.Pods, w.pods[podKey].crash)
+		}
+		finishGroup(&g)
+		b.Upserted = append(b.Upserted, g)
+	}
+	sort.Strings(b.Removed)
+	sort.Slice(b.Upserted, func(i, j int) bool { return b.Upserted[i].Key < b.Upserted[j].Key })
+	return b, true
+}
+
+// commit records a batch as delivered.
+func (w *Watcher) commit(b Batch) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, k := range b.Removed {
+		delete(w.lastSent, k)
+	}
+	for _, g := range b.Upserted {
+		w.lastSent[g.Key] = true
+	}
+	// Only what the batch covered is clean: changes since collect stay dirty.
+	for _, k := range b.Removed {
+		if len(w.members[k]) == 0 {
+			delete(w.dirty, k)
+		}
+	}
+	for _, g := range b.Upserted {
+		if groupUnchanged(g, w.members[g.Key], w.pods) {
+			delete(w.dirty, g.Key)
+		}
+	}
+	w.counts = b.Watched != len(w.pods) || b.Crashing != len(w.groupOf)
+	if b.State == w.state {
+		w.stateNew = false
+	}
+}
+
+func groupUnchanged(g Group, members map[string]bool, pods map[string]*entry) bool {
+	if len(members) != len(g.Pods) {
+		return false
+	}
+	for _, p := range g.Pods {
+		e := pods[p.Namespace+"/"+p.Name]
+		if e == nil || e.crash != p {
+			return false
+		}
+	}
+	return true
+}
+
+// finishGroup fills a group's summary from its pods.
+func finishGroup(g *Group) {
+	sort.Slice(g.Pods, func(i, j int) bool {
+		if !g.Pods[i].LastFinish.Equal(g.Pods[j].LastFinish) {
+			return g.Pods[i].LastFinish.After(g.Pods[j].LastFinish)
+		}
+		return g.Pods[i].Name < g.Pods[j].Name
+	})
+	p := g.Pods[0]
+	g.Namespace, g.Owner, g.Container, g.Init = p.Namespace, p.Owner, p.Container, p.Init
+	g.Reason, g.State, g.ExitCode, g.Meaning = p.Reason, p.State, p.ExitCode, p.Meaning
+	g.LastRestart = p.LastFinish
+	for _, q := range g.Pods {
+		g.Restarts = max(g.Restarts, q.Restarts)
+		if !q.NextRestart.IsZero() && (g.NextRestart.IsZero() || q.NextRestart.Before(g.NextRestart)) {
+			g.NextRestart = q.NextRestart
+		}
+	}
+}
+
+func (s ConnState) String() string {
+	switch s.Phase {
+	case PhaseForbidden:
+		scope := "cluster-wide"
+		if s.Namespace != "" {
+			scope = "in namespace " + s.Namespace
+		}
+		return fmt.Sprintf("forbidden to %s pods %s", s.Verb, scope)
+	case PhaseReconnecting:
+		return "reconnecting: " + s.Err
+	}
+	return s.Phase
+}

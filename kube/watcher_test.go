@@ -1,0 +1,126 @@
+package kube
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+func testPod(name string, restarts int32, crashing bool, now time.Time) *corev1.Pod {
+	yes := true
+	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop", UID: "uid-" + "name",
+		Labels: map[string]string{"pod-template-hash": "abc12"}, OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", Name: "api-abc12", Controller: &yes}}}}
+	cs := corev1.ContainerStatus{Name: "app", RestartCount: restarts, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}
+	if crashing {
+		cs.State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}}
+		cs.LastTerminationState = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error",
+			FinishedAt: metav1.NewTime(now.Add(-time.Second))}}
+	}
+	p.Status.ContainerStatuses = []corev1.ContainerStatus{cs}
+	return p
+}
+
+func newTestWatcher(now *time.Time) *Watcher {
+	w := NewWatcher(nil, "", "")
+	w.now = func() time.Time { return *now }
+	return w
+}
+
+func mustBatch(t *testing.T, w *Watcher) Batch {
+	t.Helper()
+	b, ok := w.collect()
+	if !ok {
+		t.Fatal("no batch")
+	}
+	w.commit(b)
+	return b
+}
+
+func TestWatcherBatches(t *testing.T) {
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	w := newTestWatcher(&now)
+	s := (*store)(w)
+	_ = s.Replace([]any{testPod("api-1", 3, true, now), testPod("api-2", 5, true, now), testPod("web-1", 0, false, now)}, "1")
+	b := mustBatch(t, w)
+	if b.State.Phase != PhaseSynced || b.Watched != 3 || b.Crashing != 2 || len(b.Upserted) != 1 || len(b.Upserted[0].Pods) != 2 {
+		t.Fatalf("first batch %+v", b)
+	}
+	g := b.Upserted[0]
+	if g.Owner != "Deployment/api" || g.Container != "app" || g.Reason != "Error" || g.ExitCode != 1 || g.Restarts != 5 {
+		t.Errorf("group %+v", g)
+	}
+	if _, ok := w.collect(); ok {
+		t.Error("a batch without changes")
+	}
+	// A thousand updates between two ticks make one batch.
+	for i := 0; i < 1000; i++ {
+		_ = s.Update(testPod("api-1", int32(3+i), true, now))
+	}
+	b = mustBatch(t, w)
+	if len(b.Upserted) != 1 || b.Upserted[0].Restarts != 1002 {
+		t.Errorf("coalesced batch %+v", b.Upserted)
+	}
+	// api-1 recovers, api-2 is deleted: the group goes away.
+	_ = s.Update(testPod("api-1", 1002, false, now))
+	_ = s.Delete(testPod("api-2", 5, true, now))
+	b = mustBatch(t, w)
+	if len(b.Removed) != 1 || len(b.Upserted) != 0 || b.Crashing != 0 || b.Watched != 2 {
+		t.Errorf("after recovery %+v", b)
+	}
+}
+
+// TestWatcherRecentRestartExpires: a pod running again after a restart
+// leaves the list when the recent-restart window ends, with no API event.
+func TestWatcherRecentRestartExpires(t *testing.T) {
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	w := newTestWatcher(&now)
+	p := testPod("api-1", 2, false, now)
+	p.Status.ContainerStatuses[0].LastTerminationState = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
+		ExitCode: 137, Reason: "OOMKilled", FinishedAt: metav1.NewTime(now.Add(-time.Minute))}}
+	_ = (*store)(w).Add(p)
+	if b := mustBatch(t, w); len(b.Upserted) != 1 || b.Upserted[0].Reason != "OOMKilled" {
+		t.Fatalf("batch %+v", b)
+	}
+	now = now.Add(recentWindow)
+	w.expireTimers()
+	if b := mustBatch(t, w); len(b.Removed) != 1 || b.Crashing != 0 {
+		t.Errorf("after the window %+v", b)
+	}
+}
+
+// TestWatcherRelistDropsVanishedPods: a relist that no longer has a pod
+// removes its group (pods deleted while the watch was down).
+func TestWatcherRelistDropsVanishedPods(t *testing.T) {
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	w := newTestWatcher(&now)
+	s := (*store)(w)
+	_ = s.Replace([]any{testPod("api-1", 3, true, now)}, "1")
+	mustBatch(t, w)
+	w.setState(ConnState{Phase: PhaseReconnecting, Err: "connection refused"})
+	if b := mustBatch(t, w); b.State.Phase != PhaseReconnecting {
+		t.Errorf("state %+v", b.State)
+	}
+	_ = s.Replace([]any{testPod("web-1", 0, false, now)}, "2")
+	b := mustBatch(t, w)
+	if len(b.Removed) != 1 || b.State.Phase != PhaseSynced || b.Watched != 1 {
+		t.Errorf("after relist %+v", b)
+	}
+}
+
+func BenchmarkWatcherUpdate(b *testing.B) {
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	w := newTestWatcher(&now)
+	s := (*store)(w)
+	pods := make([]*corev1.Pod, 1000)
+	for i := range pods {
+		pods[i] = testPod(fmt.Sprintf("api-%d", i), int32(i), i%100 == 0, now)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_ = s.Update(pods[i%len(pods)])
+	}
+}
