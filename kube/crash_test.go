@@ -127,7 +127,7 @@ func TestClassifyEdgeCases(t *testing.T) {
 		{"a crashing native sidecar is a container, not an init step", corev1.Pod{
 			Spec: corev1.PodSpec{InitContainers: []corev1.Container{{Name: "proxy", RestartPolicy: &always}}},
 			Status: corev1.PodStatus{InitContainerStatuses: []corev1.ContainerStatus{{Name: "proxy", RestartCount: 3,
-				State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: "back-off 40s restarting failed container=proxy pod=ns/p_uid"}},
+				State:                corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: "back-off 40s restarting failed container=proxy pod=ns/p_uid"}},
 				LastTerminationState: corev1.ContainerState{Terminated: term(1, "Error", 10*time.Second)}}}}}, true, "Error"},
 	}
 	for _, tc := range tests {
