@@ -36,7 +36,13 @@ const (
 	exitOK    = 0
 	exitError = 1 // the command ran and failed (cluster unreachable, ...)
 	exitUsage = 2 // bad flags or arguments
+	exitCrash = 3 // list --fail-on-crash found crashing pods
 )
+
+// exitCodeError ends the program with a code and no message.
+type exitCodeError struct{ code int }
+
+func (e exitCodeError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -57,6 +63,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return exitOK
+	}
+	var ec exitCodeError
+	if errors.As(err, &ec) {
+		return ec.code
 	}
 	var ue usageError
 	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") {
@@ -116,8 +126,8 @@ context, the back-off timeline and a probe diff with the patch to apply.`,
 				fmt.Fprintf(stdout, "crashlens %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 			},
 		},
-		reserved("list", "List crash groups without a terminal UI (table, wide, json, --watch)"),
-		reserved("explain", "Explain one pod's crash as Markdown or JSON"),
+		newListCmd(flags, stdout, stderr),
+		newExplainCmd(flags, stdout),
 		reserved("lint", "Check workload manifests for probe misconfigurations"),
 		newDemoCmd(stderr),
 	)

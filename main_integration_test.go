@@ -5,10 +5,21 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/crashlens/crashlens/demo"
+	"github.com/crashlens/crashlens/diagnose"
+	"github.com/crashlens/crashlens/ui/report"
 )
 
 // clusterKubeconfig is the test cluster's kubeconfig for user; integration
@@ -50,5 +61,144 @@ func TestBadTokenIsOneLine(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "rejected the credentials") || strings.Count(stderr.String(), "\n") != 1 {
 		t.Errorf("stderr %q, want one line saying the credentials were rejected", stderr.String())
+	}
+}
+
+// kubectlAdmin runs the test cluster's kubectl as admin.
+func kubectlAdmin(t *testing.T, stdin string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(filepath.Join("hack", "cluster", "bin", "kubectl"), append([]string{"--kubeconfig", clusterKubeconfig(t, "admin")}, args...)...)
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubectl %v: %v: %s", args, err, out)
+	}
+	return string(out)
+}
+
+func runCLI(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), append([]string{"--kubeconfig", clusterKubeconfig(t, "admin")}, args...), &stdout, &stderr)
+	return stdout.String(), stderr.String(), code
+}
+
+// TestListShowsEveryCrashingScenario: list -o json has every crashing
+// scenario with its reason and exit code, and no healthy workload.
+func TestListShowsEveryCrashingScenario(t *testing.T) {
+	root, _ := filepath.Abs(".")
+	if _, err := demo.Up(context.Background(), demo.Options{Root: root, BackoffCap: "10s", Fast: true}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := clientcmd.BuildConfigFromFlags("", clusterKubeconfig(t, "admin"))
+	cs, _ := kubernetes.NewForConfig(cfg)
+	if pending := demo.Wait(context.Background(), cs, demo.Catalogue, 4*time.Minute, nil); len(pending) > 0 {
+		t.Fatalf("scenarios not ready: %v", pending)
+	}
+	out, errOut, code := runCLI(t, "list", "-o", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var list struct{ Items []report.GroupJSON }
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range demo.Catalogue {
+		kind, name, _ := strings.Cut(s.Workload, "/")
+		if kind != "deploy" {
+			continue
+		}
+		var found *report.GroupJSON
+		for i := range list.Items {
+			if list.Items[i].Namespace == s.Namespace && list.Items[i].Workload == "Deployment/"+name {
+				found = &list.Items[i]
+			}
+		}
+		if (found != nil) != s.Crashing() {
+			t.Errorf("%s: listed=%v, want %v", s.Name, found != nil, s.Crashing())
+			continue
+		}
+		if found != nil && s.Expect.ExitCode != nil && found.ExitCode != *s.Expect.ExitCode {
+			t.Errorf("%s: exit %d, want %d", s.Name, found.ExitCode, *s.Expect.ExitCode)
+		}
+	}
+	if _, _, code := runCLI(t, "list", "--fail-on-crash"); code != exitCrash {
+		t.Errorf("--fail-on-crash exit %d, want %d", code, exitCrash)
+	}
+}
+
+// TestExplainPatchFixesSeed01 runs seed 01's bad Deployment in its own
+// namespace, explains its pod, applies the patch the report proposes, and
+// expects the new pod Ready with no restarts.
+func TestExplainPatchFixesSeed01(t *testing.T) {
+	ns := fmt.Sprintf("it-explain-%d", time.Now().UnixNano()%1000000)
+	kubectlAdmin(t, "", "create", "namespace", ns)
+	defer kubectlAdmin(t, "", "delete", "namespace", ns, "--wait=false")
+	raw, err := os.ReadFile(filepath.Join("demo", "scenarios", "01-probe-mixup.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := strings.Split(string(raw), "\n---\n")
+	bad := strings.ReplaceAll(docs[1], "namespace: gateway", "namespace: "+ns)
+	kubectlAdmin(t, bad, "apply", "-f", "-")
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		out := kubectlAdmin(t, "", "-n", ns, "get", "pods", "-o", "jsonpath={.items[*].status.containerStatuses[0].restartCount}")
+		if f := strings.Fields(out); len(f) > 0 && f[0] != "0" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the bad Deployment never restarted")
+		}
+		time.Sleep(2 * time.Second)
+	}
+	md, errOut, code := runCLI(t, "explain", "-n", ns, "deploy/probe-mixup-bad")
+	if code != exitOK {
+		t.Fatalf("explain exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"`liveness-kill`", "`probe-liveness-shares-readiness`", "Container app failed liveness probe", "warming up for 30s", "+    path: /healthz"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("explain lacks %q", want)
+		}
+	}
+	var patch string
+	for _, line := range strings.Split(md, "\n") {
+		if strings.HasPrefix(line, "kubectl -n "+ns+" patch deployment probe-mixup-bad --type strategic -p '") {
+			patch = strings.TrimSuffix(strings.TrimPrefix(line, "kubectl -n "+ns+" patch deployment probe-mixup-bad --type strategic -p '"), "'")
+		}
+	}
+	if patch == "" {
+		t.Fatal("no kubectl patch command in the report")
+	}
+	kubectlAdmin(t, "", "-n", ns, "patch", "deployment", "probe-mixup-bad", "--type", "strategic", "-p", patch)
+	kubectlAdmin(t, "", "-n", ns, "rollout", "status", "deployment/probe-mixup-bad", "--timeout=150s")
+	var pods struct {
+		Items []struct {
+			Metadata struct{ DeletionTimestamp *time.Time }
+			Status   struct {
+				ContainerStatuses []struct {
+					Ready        bool
+					RestartCount int
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(kubectlAdmin(t, "", "-n", ns, "get", "pods", "-o", "json")), &pods); err != nil {
+		t.Fatal(err)
+	}
+	fixed := false
+	for _, p := range pods.Items {
+		cs := p.Status.ContainerStatuses
+		fixed = fixed || (p.Metadata.DeletionTimestamp == nil && len(cs) == 1 && cs[0].Ready && cs[0].RestartCount == 0)
+	}
+	if !fixed {
+		t.Errorf("after the patch no pod is Ready with 0 restarts: %+v", pods.Items)
+	}
+	js, _, code := runCLI(t, "explain", "-n", ns, "deploy/probe-mixup-bad", "-o", "json")
+	var parsed struct{ Report diagnose.Report }
+	if code != exitOK || json.Unmarshal([]byte(js), &parsed) != nil || parsed.Report.Pod.Container != "app" {
+		t.Errorf("explain -o json: exit %d, %.200s", code, js)
 	}
 }

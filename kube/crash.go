@@ -28,7 +28,7 @@ type CrashPod struct {
 	Owner     string
 	Container string
 	Init      bool   // an init container (not a native sidecar) fails
-	State     string // what to show: CrashLoopBackOff, OOMKilled, ImagePullBackOff, Init:CrashLoopBackOff, ...
+	State     string // what to show: CrashLoopBackOff, OOMKilled, ImagePullBackOff, Init:CrashLoopBackOff, Restarted (running again after a recent crash), ...
 	// Reason is the failure's stable signature: it does not flap between the
 	// kubelet's waiting and terminated states (CrashLoopBackOff <-> Error),
 	// so crash groups stay put. OOMKilled, Error, Completed, StartError,
@@ -148,7 +148,7 @@ func classifyContainer(pod *corev1.Pod, cs *corev1.ContainerStatus, isInit, alwa
 		return cp, score + 2000, true
 	case cs.State.Running != nil && cs.RestartCount > 0 && cs.LastTerminationState.Terminated != nil &&
 		now.Sub(cs.LastTerminationState.Terminated.FinishedAt.Time) < diagnose.RecentRestartWindow:
-		cp.State, cp.Running = "Running", true
+		cp.State, cp.Running = "Restarted", true
 		return cp, score + 1000, true
 	case cs.State.Waiting != nil && cs.State.Waiting.Reason == "ContainerCreating" && stuckSince(pod, now) > StuckCreatingAfter:
 		cp.State, cp.Reason = prefix+"ContainerCreating", prefix+"ContainerCreating"

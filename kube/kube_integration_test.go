@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -139,14 +140,14 @@ func TestWatcherSeesEveryScenario(t *testing.T) {
 
 	// A new crashing Deployment appears within a batch or two of the
 	// cluster showing it, and its group goes when it is deleted.
-	ns := "it-watch"
+	ns := fmt.Sprintf("it-watch-%d", time.Now().UnixNano()%1000000)
 	if _, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	defer c.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{})
 	kubectl(t, `apiVersion: apps/v1
 kind: Deployment
-metadata: {name: flaky, namespace: it-watch}
+metadata: {name: flaky, namespace: `+ns+`}
 spec:
   selector: {matchLabels: {app: flaky}}
   template:

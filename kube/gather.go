@@ -1,0 +1,141 @@
+package kube
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+)
+
+// Incident is everything the detail screen and the incident report show of
+// one pod. Each part carries its own error, so one forbidden or missing
+// part never hides the others.
+type Incident struct {
+	Pod            *corev1.Pod
+	Container      string
+	Owners         Owners
+	OwnersErr      error
+	Events         []corev1.Event
+	EventsErr      error
+	PreviousLog    string
+	PreviousLogErr error
+	CurrentLog     string
+	CurrentLogErr  error
+	BackoffCap     time.Duration
+	Usage          map[string]string // container -> "cpu 12m, memory 40Mi", from metrics.k8s.io
+	UsageErr       error
+}
+
+// Gather reads the pod and everything about it. It fails only when the pod
+// itself cannot be read. container may be empty: the failing one is picked.
+func Gather(ctx context.Context, c kubernetes.Interface, namespace, name, container string) (Incident, error) {
+	pod, err := c.CoreV1().Pods(namespace).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return Incident{}, fmt.Errorf("pod %s/%s: %s", namespace, name, oneLine(err))
+	}
+	if container == "" {
+		container = FailingContainer(pod)
+	}
+	inc := Incident{Pod: pod, Container: container}
+	inc.Owners, inc.OwnersErr = OwnerChain(ctx, c, pod)
+	inc.Events, inc.EventsErr = Events(ctx, c, namespace, name, inc.Owners.Chain)
+	inc.PreviousLog, inc.PreviousLogErr = PreviousLog(ctx, c, namespace, name, container)
+	inc.CurrentLog, inc.CurrentLogErr = CurrentLog(ctx, c, namespace, name, container)
+	inc.BackoffCap = BackoffCap(ctx, c, pod.Spec.NodeName)
+	inc.Usage, inc.UsageErr = Usage(ctx, c, namespace, name)
+	return inc, nil
+}
+
+// FailingContainer names the container Classify blames, else the first.
+func FailingContainer(pod *corev1.Pod) string {
+	if cp, ok := Classify(pod, time.Now()); ok {
+		return cp.Container
+	}
+	if len(pod.Spec.Containers) > 0 {
+		return pod.Spec.Containers[0].Name
+	}
+	return ""
+}
+
+// CurrentLog reads the tail of the running (or last) instance's log, with
+// the same bounds as PreviousLog.
+func CurrentLog(ctx context.Context, c kubernetes.Interface, namespace, pod, container string) (string, error) {
+	tail, limit := int64(100), int64(LogLimitBytes)
+	rc, err := c.CoreV1().Pods(namespace).GetLogs(pod, &corev1.PodLogOptions{Container: container, TailLines: &tail, LimitBytes: &limit}).Stream(ctx)
+	if err != nil {
+		return "", classifyLogError(err, namespace)
+	}
+	defer rc.Close()
+	b, err := readBoundedLines(rc, LogLimitBytes, MaxLogLineBytes)
+	return string(b), err
+}
+
+// Usage reads the pod's containers' CPU and memory from metrics.k8s.io; an
+// error when no metrics server answers.
+func Usage(ctx context.Context, c kubernetes.Interface, namespace, pod string) (map[string]string, error) {
+	raw, err := c.CoreV1().RESTClient().Get().AbsPath("/apis/metrics.k8s.io/v1beta1/namespaces", namespace, "pods", pod).DoRaw(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("metrics not available (no metrics-server answered)")
+	}
+	var m struct {
+		Containers []struct {
+			Name  string            `json:"name"`
+			Usage map[string]string `json:"usage"`
+		} `json:"containers"`
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, ct := range m.Containers {
+		out[ct.Name] = fmt.Sprintf("cpu %s, memory %s", ct.Usage["cpu"], ct.Usage["memory"])
+	}
+	return out, nil
+}
+
+// ResolvePod turns what the user typed into a pod: NS/POD, POD (in
+// namespace), or deploy/NAME (its newest crashing pod, else its newest pod).
+func ResolvePod(ctx context.Context, c kubernetes.Interface, arg, namespace string) (string, string, error) {
+	kind, name, found := strings.Cut(arg, "/")
+	switch {
+	case !found:
+		return namespace, arg, nil
+	case kind == "deploy" || kind == "deployment" || kind == "deployments" || kind == "deployment.apps":
+		d, err := c.AppsV1().Deployments(namespace).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return "", "", fmt.Errorf("deployment %s/%s: %s", namespace, name, oneLine(err))
+		}
+		sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
+		if err != nil {
+			return "", "", err
+		}
+		pods, err := c.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+		if err != nil {
+			return "", "", fmt.Errorf("pods of deployment %s/%s: %s", namespace, name, oneLine(err))
+		}
+		if len(pods.Items) == 0 {
+			return "", "", fmt.Errorf("deployment %s/%s has no pods", namespace, name)
+		}
+		now := time.Now()
+		sort.Slice(pods.Items, func(i, j int) bool {
+			_, ci := Classify(&pods.Items[i], now)
+			_, cj := Classify(&pods.Items[j], now)
+			if ci != cj {
+				return ci
+			}
+			return pods.Items[i].CreationTimestamp.After(pods.Items[j].CreationTimestamp.Time)
+		})
+		return namespace, pods.Items[0].Name, nil
+	case kind == "pod" || kind == "pods" || kind == "po":
+		return namespace, name, nil
+	default:
+		// NS/POD
+		return kind, name, nil
+	}
+}
