@@ -89,6 +89,7 @@ func commandName() string {
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	flags := kube.NewFlags()
+	var debugImage string
 	root := &cobra.Command{
 		Use:   commandName(),
 		Short: "Live CrashLoopBackOff triage for Kubernetes",
@@ -99,13 +100,7 @@ context, the back-off timeline and a probe diff with the patch to apply.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, t, server, err := connect(cmd.Context(), flags)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "crashlens: connected to %s (Kubernetes %s, %s); the live TUI is not in this build yet, see `crashlens --help`\n",
-				t.Describe(), server, scopeText(t))
-			return nil
+			return runTUI(cmd.Context(), flags, &debugImage, stderr)
 		},
 	}
 	root.SetOut(stdout)
@@ -116,6 +111,7 @@ context, the back-off timeline and a probe diff with the patch to apply.`,
 	pf.BoolVarP(&flags.AllNamespaces, "all-namespaces", "A", false, "watch every namespace (the default when -n is not given)")
 	pf.StringVarP(&flags.Selector, "selector", "l", "", "label selector for the pods to watch, e.g. app=api")
 	pf.BoolVar(&flags.Readonly, "readonly", false, "disable the exec and debug jumps")
+	root.Flags().StringVar(&debugImage, "debug-image", "busybox:1.36", "image of the ephemeral container `kubectl debug` attaches to a dead container")
 
 	root.AddCommand(
 		&cobra.Command{

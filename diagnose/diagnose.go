@@ -396,9 +396,12 @@ func exitFindings(pod *corev1.Pod, c *corev1.Container, cs corev1.ContainerStatu
 		out = append(out, livenessKillFinding(c, exit.KillEvent, exit))
 		kill := exit.KillEvent
 		_, killedAt := eventTimes(kill)
-		gap := exit.FinishedAt.Sub(killedAt)
+		when := fmt.Sprintf("%s after the kubelet's kill", humanDuration(exit.FinishedAt.Sub(killedAt)))
+		if exit.KillInferred {
+			when = "after the kubelet's kill"
+		}
 		out = append(out, Finding{ID: FindingGracePeriodKill, Category: CategoryApplication, Severity: SeverityWarning,
-			Verdict: fmt.Sprintf("The process ignored SIGTERM: it ended with SIGKILL %s after the kubelet's kill, at the end of the %ds grace period. PID 1 is probably a shell or a program without a SIGTERM handler.", humanDuration(gap), exit.GraceSeconds),
+			Verdict: fmt.Sprintf("The process ignored SIGTERM: it ended with SIGKILL %s, at the end of the %ds grace period. PID 1 is probably a shell or a program without a SIGTERM handler.", when, exit.GraceSeconds),
 			Evidence: []Evidence{{Kind: "event", Source: "event Killing", Quote: kill.Message},
 				{Kind: "status", Source: src + ".finishedAt", Quote: exit.FinishedAt.UTC().Format(time.RFC3339)}},
 			Fix:  Fix{Text: "Run the app as PID 1 (exec it from the entrypoint script, or use tini/dumb-init) and handle SIGTERM, so shutdowns are graceful and fast."},

@@ -36,6 +36,9 @@ type ExitExplanation struct {
 	// any; GraceSeconds is the pod's termination grace period.
 	KillEvent    *corev1.Event `json:"-"`
 	GraceSeconds int64         `json:"-"`
+	// KillInferred: no Killing event falls within the last run (the
+	// kubelet's per-pod event budget is spent); earlier ones are the evidence.
+	KillInferred bool `json:"killInferred,omitempty"`
 }
 
 // signalNames are the signals a container's exit code most often carries.
@@ -101,6 +104,15 @@ func explainExit(pod *corev1.Pod, cs corev1.ContainerStatus, events []corev1.Eve
 		e.RanSeconds = e.FinishedAt.Sub(e.StartedAt).Seconds()
 	}
 	e.KillEvent = killingEventFor(cs.Name, t, events)
+	if e.KillEvent == nil && (t.ExitCode == 137 || t.ExitCode == 143) && t.Reason != "OOMKilled" {
+		// The kubelet records at most about 25 events per pod before its
+		// spam filter drops the rest, so a pod killed many times has no
+		// Killing event for its latest kill. Earlier probe kills of the same
+		// container and the same exit are the evidence then.
+		if ev := latestKillingEvent(cs.Name, events); ev != nil {
+			e.KillEvent, e.KillInferred = ev, true
+		}
+	}
 	probe := ""
 	if e.KillEvent != nil {
 		probe = "liveness"
@@ -159,6 +171,9 @@ func explainExit(pod *corev1.Pod, cs corev1.ContainerStatus, events []corev1.Eve
 		e.Killer = KillerApplication
 		e.Explanation = fmt.Sprintf("The application exited with code %d (%s) after %s; its log says why.", t.ExitCode, e.Meaning, ran)
 	}
+	if e.KillInferred {
+		e.Explanation += " (No Killing event falls within this run: the kubelet stops recording a pod's events after about 25; the same exit after earlier liveness kills is the evidence.)"
+	}
 	if e.Message != "" && e.Killer != KillerRuntime {
 		e.Explanation += " Termination message: " + firstLine(e.Message)
 	}
@@ -208,6 +223,22 @@ func killingEventFor(container string, t *corev1.ContainerStateTerminated, event
 		}
 	}
 	return nil
+}
+
+// latestKillingEvent is the container's most recent probe Killing event.
+func latestKillingEvent(container string, events []corev1.Event) *corev1.Event {
+	var best *corev1.Event
+	var bestAt time.Time
+	for i := range events {
+		ev := &events[i]
+		if ev.Reason != "Killing" || !strings.Contains(ev.Message, "probe") || !eventForContainer(ev, container) {
+			continue
+		}
+		if _, last := eventTimes(ev); best == nil || last.After(bestAt) {
+			best, bestAt = ev, last
+		}
+	}
+	return best
 }
 
 // eventForContainer matches an event's field path ("spec.containers{app}")

@@ -373,6 +373,9 @@ func applyTiming(p, tmpl *corev1.Probe, name string, had *corev1.Probe, change f
 	}
 	set("periodSeconds", &p.PeriodSeconds, tmpl.PeriodSeconds, 10, "template period")
 	set("timeoutSeconds", &p.TimeoutSeconds, tmpl.TimeoutSeconds, 1, "1 s kills busy containers that still work")
+	if name == "startupProbe" && orDefault(p.FailureThreshold, 3) > tmpl.FailureThreshold {
+		return // a startup budget above the template's is never cut
+	}
 	set("failureThreshold", &p.FailureThreshold, tmpl.FailureThreshold, 3, "tolerate brief hiccups")
 }
 

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"golang.org/x/term"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/crashlens/crashlens/kube"
+	"github.com/crashlens/crashlens/theme"
+	"github.com/crashlens/crashlens/ui"
+)
+
+// kubeSource feeds the UI from a cluster: the watcher's batches and the
+// kube package's detail calls.
+type kubeSource struct {
+	w *kube.Watcher
+	c kubernetes.Interface
+}
+
+func (s kubeSource) Batches() <-chan kube.Batch { return s.w.Batches() }
+
+func (s kubeSource) Gather(ctx context.Context, ns, pod, container string) (kube.Incident, error) {
+	return kube.Gather(ctx, s.c, ns, pod, container)
+}
+
+func (s kubeSource) Follow(ctx context.Context, ns, pod, container string, emit func(string)) error {
+	return kube.FollowLog(ctx, s.c, ns, pod, container, emit)
+}
+
+// runTUI connects, then runs the live TUI on the terminal.
+func runTUI(ctx context.Context, flags *kube.Flags, debugImage *string, stderr io.Writer) error {
+	s, err := open(ctx, flags, stderr)
+	if err != nil {
+		return err
+	}
+	if !term.IsTerminal(int(os.Stdin.Fd())) || !term.IsTerminal(int(os.Stdout.Fd())) {
+		return fmt.Errorf("connected to %s, but the live view needs a terminal: in scripts use `crashlens list` or `crashlens explain`", s.target.Describe())
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w := kube.NewWatcher(s.client, s.scope.Namespace, flags.Selector)
+	go w.Run(ctx)
+	kubectl, _ := kube.FindKubectl()
+	args := kube.KubectlArgs{}
+	if flags.Config.KubeConfig != nil {
+		args.Kubeconfig = *flags.Config.KubeConfig
+	}
+	if flags.Config.Context != nil {
+		args.Context = *flags.Config.Context
+	}
+	if flags.Config.Impersonate != nil {
+		args.As = *flags.Config.Impersonate
+	}
+	o := ui.Options{
+		Context: s.target.Context, Scope: scopeText(kube.Target{Namespace: s.scope.Namespace}), Note: s.scope.Note,
+		Readonly: flags.Readonly, Kubectl: kubectl, Args: args, DebugImage: *debugImage,
+		Timeout: timeoutOr(flags, 0), Version: version, Styles: theme.ForTerminal(true),
+	}
+	return ui.Run(ctx, kubeSource{w: w, c: s.client}, o, nil, nil)
+}

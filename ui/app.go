@@ -1,0 +1,392 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/crashlens/crashlens/diagnose"
+	"github.com/crashlens/crashlens/kube"
+	"github.com/crashlens/crashlens/theme"
+	"github.com/crashlens/crashlens/ui/sanitize"
+)
+
+// tickInterval drives the countdowns and the "updated 3s ago" age.
+const tickInterval = time.Second
+
+// Source is where the UI gets its data; kube provides it for a cluster,
+// tests provide their own.
+type Source interface {
+	Batches() <-chan kube.Batch
+	Gather(ctx context.Context, namespace, pod, container string) (kube.Incident, error)
+	Follow(ctx context.Context, namespace, pod, container string, emit func(string)) error
+}
+
+// Options configure the UI.
+type Options struct {
+	Context  string // kubeconfig context, for the status bar
+	Scope    string // "all namespaces" or "namespace x"
+	Note     string // why the scope differs from what was asked
+	Readonly bool
+	Kubectl  string // path; empty when kubectl is not on PATH
+	Args     kube.KubectlArgs
+	// DebugImage is the ephemeral container's image for `kubectl debug`.
+	DebugImage string
+	Template   *diagnose.Template
+	Timeout    time.Duration // per detail fetch; 0 uses the default
+	Version    string
+	Styles     theme.Styles
+}
+
+func (o Options) timeout() time.Duration {
+	if o.Timeout > 0 {
+		return o.Timeout
+	}
+	return detailTimeout
+}
+
+type batchMsg kube.Batch
+type batchesClosedMsg struct{}
+type tickMsg time.Time
+
+// Model is the root model: it owns layout, the screen stack and terminal
+// size, and routes each message to the screen that owns it.
+type Model struct {
+	src      Source
+	opts     Options
+	st       theme.Styles
+	w, h     int
+	list     listModel
+	detail   *detailModel // nil on the list screen
+	help     bool
+	state    kube.ConnState
+	watched  int
+	crashing int
+	updated  time.Time
+	now      func() time.Time
+	ended    bool
+}
+
+// New builds the root model.
+func New(src Source, o Options) *Model {
+	return &Model{src: src, opts: o, st: o.Styles, list: newListModel(), now: time.Now, w: 100, h: 30,
+		state: kube.ConnState{Phase: kube.PhaseSyncing}}
+}
+
+// waitBatch blocks in a tea.Cmd (never in Update) for the next batch.
+func waitBatch(ch <-chan kube.Batch) tea.Cmd {
+	return func() tea.Msg {
+		b, ok := <-ch
+		if !ok {
+			return batchesClosedMsg{}
+		}
+		return batchMsg(b)
+	}
+}
+
+func tick() tea.Cmd {
+	return tea.Tick(tickInterval, func(t time.Time) tea.Msg { return tickMsg(t) })
+}
+
+// Init starts listening to the watcher and the clock.
+func (m *Model) Init() tea.Cmd { return tea.Batch(waitBatch(m.src.Batches()), tick()) }
+
+// Update routes messages by type.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.w, m.h = msg.Width, msg.Height
+		if m.detail != nil {
+			m.detail.builtW = 0
+		}
+		return m, nil
+	case batchMsg:
+		return m, tea.Batch(m.applyBatch(kube.Batch(msg)), waitBatch(m.src.Batches()))
+	case batchesClosedMsg:
+		m.ended = true
+		return m, nil
+	case tickMsg:
+		m.list.expire(m.now())
+		m.list.resort()
+		if m.detail != nil && !m.detail.following {
+			m.detail.builtW = 0 // event ages move on
+		}
+		return m, tick()
+	case filterMsg:
+		if msg.seq == m.list.filterSeq {
+			m.list.matched = msg.matched
+			m.list.resort()
+		}
+		return m, nil
+	case incidentMsg:
+		if m.detail == nil || msg.uid != m.detail.pod.UID {
+			return m, nil // a late answer for a pod no longer shown
+		}
+		if msg.err == nil && msg.inc.Pod == nil {
+			msg.err = fmt.Errorf("no pod data came back")
+		}
+		if msg.err != nil {
+			for _, p := range m.detail.panes {
+				p.setError(sanitize.Line(msg.err.Error()))
+			}
+			return m, nil
+		}
+		m.detail.setIncident(msg.inc, m.opts.Template, m.now())
+		return m, nil
+	case followMsg:
+		if m.detail == nil || !m.detail.following || (msg.uid != "" && msg.uid != m.detail.pod.UID) {
+			return m, nil
+		}
+		m.detail.tail = append(m.detail.tail, msg.lines...)
+		if len(m.detail.tail) > maxTail {
+			m.detail.tail = m.detail.tail[len(m.detail.tail)-maxTail:]
+		}
+		m.detail.showTail(m.st)
+		if msg.done {
+			return m, nil
+		}
+		return m, waitFollow(m.detail.followCh)
+	case noticeMsg:
+		if m.detail != nil {
+			m.detail.notice = string(msg)
+		}
+		return m, nil
+	case tea.KeyPressMsg:
+		return m, m.key(msg)
+	}
+	return m, nil
+}
+
+// applyBatch merges the watcher's changes; when the open pod restarted
+// again, its detail is gathered anew.
+func (m *Model) applyBatch(b kube.Batch) tea.Cmd {
+	now := m.now()
+	m.list.apply(b, now)
+	m.state, m.watched, m.crashing, m.updated = b.State, b.Watched, b.Crashing, now
+	var cmd tea.Cmd
+	if m.list.input.Value() != "" {
+		cmd = m.list.refilter()
+	} else {
+		m.list.resort()
+	}
+	if d := m.detail; d != nil {
+		for _, g := range b.Upserted {
+			for _, p := range g.Pods {
+				if p.UID == d.pod.UID && p.Restarts > d.restarts {
+					d.pod, d.restarts = p, p.Restarts
+					return tea.Batch(cmd, d.fetch(m.src, m.opts.timeout()))
+				}
+			}
+		}
+	}
+	return cmd
+}
+
+func (m *Model) bodyHeight() int { return max(m.h-2, 1) } // status bar and help bar
+
+func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
+	if key.Matches(msg, Keys.Quit) {
+		m.closeDetail()
+		return tea.Quit
+	}
+	if m.help {
+		m.help = false
+		return nil
+	}
+	typing := (m.detail == nil && m.list.filtering) || (m.detail != nil && m.detail.searching)
+	if !typing && key.Matches(msg, Keys.Help) {
+		m.help = true
+		return nil
+	}
+	if m.detail != nil {
+		if !typing && key.Matches(msg, Keys.Back) {
+			if m.detail.zoom {
+				m.detail.zoom = false
+				return nil
+			}
+			m.closeDetail()
+			return nil
+		}
+		return m.detail.update(msg, m.opts, m.src, m.st, m.bodyHeight())
+	}
+	if !typing && msg.String() == "q" {
+		return tea.Quit
+	}
+	cmd, open := m.list.update(msg, m.bodyHeight()-1)
+	if open {
+		if g, ok := m.list.selected(); ok {
+			m.detail = newDetail(g)
+			return tea.Batch(cmd, m.detail.fetch(m.src, m.opts.timeout()))
+		}
+	}
+	return cmd
+}
+
+func (m *Model) closeDetail() {
+	if m.detail != nil {
+		m.detail.stopFollow()
+		m.detail = nil
+	}
+}
+
+// View renders the screen; the alternate screen is left on quit.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.WindowTitle = "crashlens"
+	return v
+}
+
+func (m *Model) render() string {
+	if m.w < 20 || m.h < 5 {
+		return ansi.Truncate("crashlens: terminal too small", m.w, "")
+	}
+	now := m.now()
+	var body string
+	switch {
+	case m.help:
+		body = m.helpView()
+	case m.detail != nil:
+		body = m.detail.view(m.st, m.w, m.bodyHeight(), now)
+	default:
+		body = m.listView(now)
+	}
+	lines := strings.Split(body, "\n")
+	for len(lines) < m.bodyHeight() {
+		lines = append(lines, "")
+	}
+	lines = lines[:m.bodyHeight()]
+	return strings.Join(lines, "\n") + "\n" + m.statusBar(now) + "\n" + m.helpBar()
+}
+
+func (m *Model) listView(now time.Time) string {
+	h := m.bodyHeight()
+	var top []string
+	if m.opts.Note != "" {
+		top = append(top, m.st.Warning.Render(ansi.Truncate(m.opts.Note, m.w, "…")))
+	}
+	if m.list.filtering || m.list.input.Value() != "" {
+		top = append(top, ansi.Truncate(m.list.input.View(), m.w, ""))
+	}
+	if len(m.list.order) == 0 {
+		return strings.Join(append(top, m.emptyText()), "\n")
+	}
+	return strings.Join(append(top, m.list.view(m.st, m.w, h-len(top), now)), "\n")
+}
+
+// emptyText says what is true when there is nothing to list.
+func (m *Model) emptyText() string {
+	switch {
+	case m.state.Phase == kube.PhaseSyncing:
+		return m.st.Muted.Render("syncing… listing pods")
+	case m.state.Phase == kube.PhaseForbidden:
+		return m.st.Error.Render(m.state.String())
+	case m.list.input.Value() != "":
+		return m.st.Muted.Render("no crash group matches the filter (esc clears it)")
+	}
+	return m.st.OK.Render(fmt.Sprintf("no crashing pods in %s (%s pods watched)", m.opts.Scope, thousands(m.watched)))
+}
+
+func (m *Model) statusBar(now time.Time) string {
+	state := m.state.String()
+	switch m.state.Phase {
+	case kube.PhaseSynced:
+		state = m.st.OK.Render(state)
+	case kube.PhaseForbidden, kube.PhaseReconnecting:
+		state = m.st.Error.Render(state)
+	default:
+		state = m.st.Warning.Render(state)
+	}
+	age := "-"
+	if !m.updated.IsZero() {
+		age = shortAge(now.Sub(m.updated)) + " ago"
+	}
+	ro := ""
+	if m.opts.Readonly {
+		ro = " · read-only"
+	}
+	s := fmt.Sprintf(" %s · %s · %s · %d crashing / %s watched · sort %s · updated %s%s ",
+		sanitize.Line(orDash(m.opts.Context)), m.opts.Scope, state, m.crashing, thousands(m.watched), sortNames[m.list.sortBy], age, ro)
+	if m.ended {
+		s += m.st.Error.Render("· watch ended ")
+	}
+	return ansi.Truncate(m.st.Selected.Render(ansi.Strip(s)), m.w, "…")
+}
+
+func shortAge(d time.Duration) string {
+	if d < time.Minute {
+		return itoa(int(d.Seconds())) + "s"
+	}
+	return itoa(int(d.Minutes())) + "m"
+}
+
+func thousands(n int) string {
+	s := itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// helpBar shows the keys that work where the focus is.
+func (m *Model) helpBar() string {
+	var bs []key.Binding
+	switch {
+	case m.detail != nil && m.detail.focus == paneLogs:
+		bs = []key.Binding{Keys.NextPane, Keys.Zoom, Keys.Search, Keys.SearchNext, Keys.Logs, Keys.Pause, Keys.Wrap, Keys.Shell, Keys.Copy, Keys.Report, Keys.Back, Keys.Help}
+	case m.detail != nil:
+		bs = []key.Binding{Keys.NextPane, Keys.Zoom, Keys.Down, Keys.Shell, Keys.Logs, Keys.Describe, Keys.Copy, Keys.Report, Keys.Container, Keys.Back, Keys.Help}
+	case m.list.filtering:
+		return ansi.Truncate(" type to filter · enter open · ↑/↓ move · esc clear", m.w, "…")
+	default:
+		bs = []key.Binding{Keys.Filter, Keys.Open, Keys.Down, Keys.Sort, Keys.Expand, Keys.Recent, Keys.Help, Keys.Back}
+	}
+	var parts []string
+	for _, b := range bs {
+		parts = append(parts, m.st.Key.Render(b.Help().Key)+" "+b.Help().Desc)
+	}
+	return ansi.Truncate(" "+strings.Join(parts, " · "), m.w, "…")
+}
+
+func (m *Model) helpView() string {
+	var b strings.Builder
+	b.WriteString(m.st.Title.Render("crashlens keys") + "  (any key closes)\n\n")
+	for _, sec := range []struct {
+		name string
+		bs   []key.Binding
+	}{
+		{"everywhere", []key.Binding{Keys.Quit, Keys.Back, Keys.Help}},
+		{"list", []key.Binding{Keys.Filter, Keys.Open, Keys.Up, Keys.Down, Keys.PageUp, Keys.PageDown, Keys.Top, Keys.Bottom, Keys.Sort, Keys.Expand, Keys.Recent}},
+		{"detail", []key.Binding{Keys.NextPane, Keys.PrevPane, Keys.Zoom, Keys.Shell, Keys.Logs, Keys.Describe, Keys.Copy, Keys.Report, Keys.Container}},
+		{"log pane", []key.Binding{Keys.Search, Keys.SearchNext, Keys.SearchPrev, Keys.Pause, Keys.Wrap}},
+	} {
+		b.WriteString(m.st.Header.Render(sec.name) + "\n")
+		for _, k := range sec.bs {
+			fmt.Fprintf(&b, "  %-12s %s\n", k.Help().Key, k.Help().Desc)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// Run runs the TUI until the user quits.
+func Run(ctx context.Context, src Source, o Options, in io.Reader, out io.Writer) error {
+	opts := []tea.ProgramOption{tea.WithContext(ctx)}
+	if in != nil {
+		opts = append(opts, tea.WithInput(in))
+	}
+	if out != nil {
+		opts = append(opts, tea.WithOutput(out))
+	}
+	_, err := tea.NewProgram(New(src, o), opts...).Run()
+	if err == tea.ErrProgramKilled && ctx.Err() != nil {
+		return nil
+	}
+	return err
+}

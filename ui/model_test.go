@@ -1,0 +1,291 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/crashlens/crashlens/kube"
+	"github.com/crashlens/crashlens/theme"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// fakeSource serves recorded incidents; no cluster.
+type fakeSource struct {
+	ch  chan kube.Batch
+	inc map[string]kube.Incident // by pod name
+}
+
+func (f *fakeSource) Batches() <-chan kube.Batch { return f.ch }
+func (f *fakeSource) Gather(_ context.Context, _, pod, _ string) (kube.Incident, error) {
+	return f.inc[pod], nil
+}
+func (f *fakeSource) Follow(context.Context, string, string, string, func(string)) error { return nil }
+
+var testNow = time.Date(2026, 11, 21, 14, 10, 0, 0, time.UTC)
+
+// recordedIncident loads a scenario recorded from the real cluster.
+func recordedIncident(t *testing.T, scenario string) kube.Incident {
+	t.Helper()
+	dir := filepath.Join("..", "diagnose", "testdata", scenario)
+	var pod corev1.Pod
+	var events corev1.EventList
+	for name, v := range map[string]any{"pod.json": &pod, "events.json": &events} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prev, _ := os.ReadFile(filepath.Join(dir, "previous.log"))
+	inc := kube.Incident{Pod: &pod, Container: kube.FailingContainer(&pod), Events: events.Items, PreviousLog: string(prev)}
+	for _, ref := range pod.OwnerReferences {
+		inc.Owners.Chain = append(inc.Owners.Chain, ref.Kind+"/"+ref.Name)
+	}
+	return inc
+}
+
+// batchOf classifies recorded pods into groups, as the watcher would.
+func batchOf(t *testing.T, incs ...kube.Incident) kube.Batch {
+	t.Helper()
+	b := kube.Batch{State: kube.ConnState{Phase: kube.PhaseSynced}, Watched: 120, At: testNow}
+	for _, inc := range incs {
+		cp, ok := kube.Classify(inc.Pod, testNow)
+		if !ok {
+			continue
+		}
+		g := kube.Group{Key: cp.GroupKey(), Namespace: cp.Namespace, Owner: cp.Owner, Container: cp.Container, Reason: cp.Reason,
+			State: cp.State, ExitCode: cp.ExitCode, Meaning: cp.Meaning, Pods: []kube.CrashPod{cp}, Restarts: cp.Restarts, LastRestart: cp.LastFinish}
+		b.Upserted = append(b.Upserted, g)
+		b.Crashing++
+	}
+	return b
+}
+
+func newTestModel(t *testing.T, scenarios ...string) (*Model, *fakeSource) {
+	t.Helper()
+	src := &fakeSource{ch: make(chan kube.Batch), inc: map[string]kube.Incident{}}
+	var incs []kube.Incident
+	for _, s := range scenarios {
+		inc := recordedIncident(t, s)
+		src.inc[inc.Pod.Name] = inc
+		incs = append(incs, inc)
+	}
+	m := New(src, Options{Context: "test", Scope: "all namespaces", Styles: theme.Plain(), Version: "test"})
+	m.now = func() time.Time { return testNow }
+	m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	m.Update(batchMsg(batchOf(t, incs...)))
+	return m, src
+}
+
+func press(m *Model, keys ...string) {
+	for _, k := range keys {
+		var msg tea.KeyPressMsg
+		switch k {
+		case "enter":
+			msg = tea.KeyPressMsg{Code: tea.KeyEnter}
+		case "esc":
+			msg = tea.KeyPressMsg{Code: tea.KeyEscape}
+		case "tab":
+			msg = tea.KeyPressMsg{Code: tea.KeyTab}
+		case "down":
+			msg = tea.KeyPressMsg{Code: tea.KeyDown}
+		default:
+			msg = tea.KeyPressMsg{Code: []rune(k)[0], Text: k}
+		}
+		_, cmd := m.Update(msg)
+		runCmd(m, cmd)
+	}
+}
+
+// runCmd runs the commands a key produced that finish at once (fetches of
+// the fake source, filter results); ticks and batch waits are skipped.
+func runCmd(m *Model, cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	done := make(chan tea.Msg, 1)
+	go func() { done <- cmd() }()
+	select {
+	case msg := <-done:
+		if batch, ok := msg.(tea.BatchMsg); ok {
+			for _, c := range batch {
+				runCmd(m, c)
+			}
+			return
+		}
+		_, next := m.Update(msg)
+		runCmd(m, next)
+	case <-time.After(50 * time.Millisecond):
+	}
+}
+
+func screen(m *Model) string { return ansi.Strip(m.View().Content) }
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test ./ui -update)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from its golden file (go test ./ui -update and review):\n%s", name, got)
+	}
+}
+
+var allScenarios = []string{"probe-mixup-bad", "oomkilled", "missing-script", "backoff-never-resets", "image-pull", "missing-configmap-key",
+	"init-crashloop", "segfault", "exit-zero", "healthy"}
+
+func TestListGolden(t *testing.T) {
+	m, _ := newTestModel(t, allScenarios...)
+	out := screen(m)
+	if strings.Contains(out, "storefront") {
+		t.Error("the healthy scenario is listed")
+	}
+	golden(t, "list", out)
+}
+
+func TestFilterGolden(t *testing.T) {
+	m, _ := newTestModel(t, allScenarios...)
+	press(m, "/", "m", "i", "x", "u", "p")
+	out := screen(m)
+	if !strings.Contains(out, "deploy/probe-mixup-bad") || strings.Contains(out, "analytics") {
+		t.Errorf("filter did not narrow to mixup:\n%s", out)
+	}
+	golden(t, "filter", out)
+	press(m, "esc")
+	if !strings.Contains(screen(m), "analytics") {
+		t.Error("esc did not clear the filter")
+	}
+}
+
+func TestDetailGolden(t *testing.T) {
+	m, _ := newTestModel(t, allScenarios...)
+	press(m, "/", "m", "i", "x", "u", "p", "enter")
+	if m.detail == nil || m.detail.rep == nil {
+		t.Fatal("detail not open or not loaded")
+	}
+	out := screen(m)
+	for _, want := range []string{"1. liveness-kill", "killed by grace-period", "failed liveness probe", "warming", "livenessProbe httpGet.path: /readyz →"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("detail lacks %q", want)
+		}
+	}
+	golden(t, "detail", out)
+	press(m, "tab", "tab", "tab", "z")
+	if out := screen(m); !strings.Contains(out, " Previous logs ") || strings.Contains(out, "Diagnosis [") {
+		t.Errorf("zoom does not show the log pane alone:\n%s", out)
+	}
+	press(m, "esc", "esc")
+	if m.detail != nil {
+		t.Error("esc esc did not return to the list")
+	}
+}
+
+// TestCursorStaysOnSelectedGroup: live updates that reorder the list never
+// move the cursor off the selected group; a group that disappears lingers
+// as resolved.
+func TestCursorStaysOnSelectedGroup(t *testing.T) {
+	m, _ := newTestModel(t, allScenarios...)
+	press(m, "down", "down")
+	sel, _ := m.list.selected()
+	newer := sel
+	newer.LastRestart = testNow.Add(time.Hour) // now it sorts first
+	newer.Restarts += 5
+	m.Update(batchMsg(kube.Batch{Upserted: []kube.Group{newer}, State: kube.ConnState{Phase: kube.PhaseSynced}}))
+	if got, _ := m.list.selected(); got.Key != sel.Key || m.list.index(sel.Key) != 0 {
+		t.Errorf("cursor on %s at %d, want %s at 0", got.Key, m.list.index(sel.Key), sel.Key)
+	}
+	m.Update(batchMsg(kube.Batch{Removed: []string{sel.Key}, State: kube.ConnState{Phase: kube.PhaseSynced}}))
+	if got, _ := m.list.selected(); got.Key != sel.Key || !strings.Contains(screen(m), "resolved") {
+		t.Error("a removed group did not linger as resolved under the cursor")
+	}
+	m.now = func() time.Time { return testNow.Add(resolvedFor + time.Second) }
+	m.Update(tickMsg(testNow))
+	if _, ok := m.list.rows[sel.Key]; ok {
+		t.Error("the resolved group never went away")
+	}
+}
+
+func TestEmptyStates(t *testing.T) {
+	src := &fakeSource{ch: make(chan kube.Batch)}
+	m := New(src, Options{Scope: "3 namespaces", Styles: theme.Plain()})
+	m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	if !strings.Contains(screen(m), "syncing") {
+		t.Errorf("before the first batch:\n%s", screen(m))
+	}
+	m.Update(batchMsg(kube.Batch{State: kube.ConnState{Phase: kube.PhaseSynced}, Watched: 1204}))
+	if !strings.Contains(screen(m), "no crashing pods in 3 namespaces (1,204 pods watched)") {
+		t.Errorf("empty list:\n%s", screen(m))
+	}
+	m.Update(batchMsg(kube.Batch{State: kube.ConnState{Phase: kube.PhaseForbidden, Verb: "list"}}))
+	if !strings.Contains(screen(m), "forbidden to list pods cluster-wide") {
+		t.Errorf("forbidden:\n%s", screen(m))
+	}
+}
+
+// TestTinyTerminals: every size down to 1x1 renders without panicking,
+// and resizing reflows.
+func TestTinyTerminals(t *testing.T) {
+	m, _ := newTestModel(t, allScenarios...)
+	press(m, "enter")
+	for _, size := range [][2]int{{20, 5}, {80, 24}, {1, 1}, {0, 0}, {33, 7}, {200, 60}} {
+		m.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		out := screen(m)
+		for _, line := range strings.Split(out, "\n") {
+			if w := ansi.StringWidth(line); size[0] > 0 && w > size[0] {
+				t.Errorf("%dx%d: a line is %d wide: %q", size[0], size[1], w, line)
+			}
+		}
+	}
+}
+
+// TestHostileNamesNeverReachTheTerminal: names, messages and logs full of
+// control sequences render without any of them.
+func TestHostileNamesNeverReachTheTerminal(t *testing.T) {
+	const evil = "x\x1b]0;owned\x07\x1b[2J\x1b]52;c;cm0=\x07\x1b]8;;http://e\x1b\\l\x1b]8;;\x1b\\\u009b2J\x1bP1$r\x1b\\\u202e\xff"
+	m, src := newTestModel(t, "missing-script")
+	g, _ := m.list.selected()
+	inc := src.inc[g.Pods[0].Name]
+	g.Namespace, g.Owner, g.Container, g.State = evil, evil, evil, evil
+	g.Pods[0].Name, g.Pods[0].Message = evil, evil
+	m.Update(batchMsg(kube.Batch{Upserted: []kube.Group{g}, State: kube.ConnState{Phase: kube.PhaseSynced}}))
+	inc.PreviousLog = strings.Repeat(evil+"\n", 50) + strings.Repeat("y", 1<<20)
+	for i := range inc.Events {
+		inc.Events[i].Message = evil
+	}
+	src.inc[evil] = inc
+	press(m, "e")
+	check := func(where string) {
+		out := m.View().Content
+		for _, bad := range []string{"\x1b]", "\x1bP", "\x1b[2J", "\x07", "\u009b", "\u202e", "\xff"} {
+			if strings.Contains(out, bad) {
+				t.Errorf("%s: %q reached the terminal", where, bad)
+			}
+		}
+	}
+	check("list")
+	press(m, "enter")
+	check("detail")
+	press(m, "tab", "tab", "tab", "z")
+	check("zoomed log")
+}
