@@ -120,8 +120,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tick()
 	case filterMsg:
 		if msg.seq == m.list.filterSeq {
-			m.list.matched = msg.matched
-			m.list.resort()
+			m.list.setMatches(msg.matched)
 		}
 		return m, nil
 	case incidentMsg:

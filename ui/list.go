@@ -44,10 +44,10 @@ type row struct {
 // listModel is the list screen.
 type listModel struct {
 	rows       map[string]*row
-	order      []string // keys in display order (after sort and filter)
-	matched    map[string][]int
-	cursor     string // key of the selected group: updates never move it
-	top        int    // first visible row
+	order      []string         // keys in display order (after sort and filter)
+	matched    map[string]match // nil when no filter is set
+	cursor     string           // key of the selected group: updates never move it
+	top        int              // first visible row
 	sortBy     int
 	expanded   bool
 	hideRecent bool
@@ -120,6 +120,12 @@ func (m *listModel) resort() {
 		keys = kept
 	}
 	less := func(a, b *row) bool {
+		if m.matched != nil {
+			// While filtering, the best match comes first.
+			if sa, sb := m.matched[a.group.Key].score, m.matched[b.group.Key].score; sa != sb {
+				return sa > sb
+			}
+		}
 		switch sortNames[m.sortBy] {
 		case "restarts":
 			if a.group.Restarts != b.group.Restarts {
@@ -161,10 +167,17 @@ func (m *listModel) index(key string) int {
 	return -1
 }
 
+// match is a row's fuzzy result: the matched characters and the score
+// that ranks it.
+type match struct {
+	indexes []int
+	score   int
+}
+
 // filterMsg carries fuzzy results computed off the update loop.
 type filterMsg struct {
 	seq     int
-	matched map[string][]int
+	matched map[string]match
 }
 
 type searchSource struct {
@@ -175,10 +188,10 @@ type searchSource struct {
 func (s searchSource) String(i int) string { return s.rows[s.keys[i]].search }
 func (s searchSource) Len() int            { return len(s.keys) }
 
-func matchRows(query string, keys []string, rows map[string]*row) map[string][]int {
-	out := map[string][]int{}
+func matchRows(query string, keys []string, rows map[string]*row) map[string]match {
+	out := map[string]match{}
 	for _, m := range fuzzy.FindFrom(query, searchSource{keys, rows}) {
-		out[keys[m.Index]] = m.MatchedIndexes
+		out[keys[m.Index]] = match{indexes: m.MatchedIndexes, score: m.Score}
 	}
 	return out
 }
@@ -195,8 +208,7 @@ func (m *listModel) refilter() tea.Cmd {
 	}
 	keys := m.visibleKeys()
 	if len(keys) <= asyncFilterAbove {
-		m.matched = matchRows(q, keys, m.rows)
-		m.resort()
+		m.setMatches(matchRows(q, keys, m.rows))
 		return nil
 	}
 	seq := m.filterSeq
@@ -205,6 +217,15 @@ func (m *listModel) refilter() tea.Cmd {
 		snapshot[k] = &row{search: m.rows[k].search}
 	}
 	return func() tea.Msg { return filterMsg{seq: seq, matched: matchRows(q, keys, snapshot)} }
+}
+
+// setMatches applies a new ranking and puts the cursor on the best match.
+func (m *listModel) setMatches(matched map[string]match) {
+	m.matched = matched
+	m.resort()
+	if len(m.order) > 0 {
+		m.cursor, m.top = m.order[0], 0
+	}
 }
 
 func (m *listModel) move(delta, height int) {
@@ -347,7 +368,7 @@ func (m *listModel) renderRow(st theme.Styles, r *row, widths []int, now time.Ti
 	}
 	cells := []string{sanitize.Line(g.Namespace), sanitize.Line(shortOwner(g.Owner)), sanitize.Line(g.Container), state,
 		report.ExitText(g.ExitCode, g.Meaning), itoa(int(g.Restarts)), report.Ago(g.LastRestart, now), report.In(g.NextRestart, now), itoa(len(g.Pods))}
-	matched := m.matched[k]
+	matched := m.matched[k].indexes
 	kindCut := len(g.Owner) - len(shortOwner(g.Owner)) // the search string has the full kind
 	offsets := []int{0, len(g.Namespace) + 1 + kindCut, len(g.Namespace) + 1 + len(g.Owner) + 1}
 	var out []string

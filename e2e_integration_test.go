@@ -1,0 +1,147 @@
+//go:build integration
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/crashlens/crashlens/demo"
+)
+
+// tmux drives a real terminal: the real binary, keys sent as a user types
+// them, the screen read back as the user sees it.
+type tmux struct {
+	t       *testing.T
+	session string
+}
+
+func (x tmux) run(args ...string) string {
+	x.t.Helper()
+	out, err := exec.Command("tmux", args...).CombinedOutput()
+	if err != nil {
+		x.t.Fatalf("tmux %v: %v: %s", args, err, out)
+	}
+	return string(out)
+}
+
+func (x tmux) keys(keys ...string) { x.run(append([]string{"send-keys", "-t", x.session}, keys...)...) }
+
+func (x tmux) screen() string { return x.run("capture-pane", "-p", "-t", x.session) }
+
+// waitFor polls the screen until it shows all of want.
+func (x tmux) waitFor(timeout time.Duration, want ...string) string {
+	x.t.Helper()
+	deadline := time.Now().Add(timeout)
+	var s string
+	for time.Now().Before(deadline) {
+		s = x.screen()
+		ok := true
+		for _, w := range want {
+			ok = ok && strings.Contains(s, w)
+		}
+		if ok {
+			return s
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	x.t.Fatalf("screen never showed %q; last screen:\n%s", want, s)
+	return ""
+}
+
+func TestTUIEndToEnd(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Fatal("tmux is needed for the end-to-end test (make deps installs it)")
+	}
+	kubeconfig := clusterKubeconfig(t, "admin")
+	root, _ := filepath.Abs(".")
+	if _, err := demo.Up(context.Background(), demo.Options{Root: root, BackoffCap: "10s", Fast: true}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	cs, _ := kubernetes.NewForConfig(cfg)
+	if pending := demo.Wait(context.Background(), cs, demo.Catalogue, 4*time.Minute, nil); len(pending) > 0 {
+		t.Fatalf("scenarios not ready: %v", pending)
+	}
+	// A pod that crashed once and now runs: listed as restarted, and
+	// reliably running when the test opens a shell in it.
+	ns := fmt.Sprintf("it-e2e-%d", time.Now().UnixNano()%1000000)
+	kubectlAdmin(t, "", "create", "namespace", ns)
+	defer kubectlAdmin(t, "", "delete", "namespace", ns, "--wait=false")
+	kubectlAdmin(t, fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: once-crashed, namespace: %s}
+spec:
+  selector: {matchLabels: {app: once-crashed}}
+  template:
+    metadata: {labels: {app: once-crashed}}
+    spec:
+      volumes: [{name: state, emptyDir: {}}]
+      containers:
+      - name: app
+        image: crashlens.local/busybox:latest
+        imagePullPolicy: Never
+        volumeMounts: [{name: state, mountPath: /state}]
+        command: [sh, -c, "if [ -e /state/crashed ]; then echo back up; sleep 3600; else touch /state/crashed; echo 'fatal: first start'; exit 1; fi"]
+`, ns), "apply", "-f", "-")
+
+	bin := filepath.Join(t.TempDir(), "crashlens")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v: %s", err, out)
+	}
+	kubectlDir, _ := filepath.Abs(filepath.Join("hack", "cluster", "bin"))
+	x := tmux{t: t, session: fmt.Sprintf("crashlens-e2e-%d", os.Getpid())}
+	cmd := fmt.Sprintf("PATH=%s:$PATH %s --kubeconfig %s; echo CRASHLENS-EXITED-$?; tput cnorm >/dev/null 2>&1; sleep 60", kubectlDir, bin, kubeconfig)
+	x.run("new-session", "-d", "-s", x.session, "-x", "120", "-y", "36", cmd)
+	defer exec.Command("tmux", "kill-session", "-t", x.session).Run()
+
+	x.waitFor(30*time.Second, "deploy/probe-mixup-bad", "synced")
+	x.keys("/")
+	x.keys("-l", "probe-mixup-bad")
+	s := x.waitFor(5*time.Second, "/probe-mixup-bad")
+	// The best match ranks first (the cursor is on it): the row under the
+	// header.
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "NAMESPACE") && (i+1 >= len(lines) || !strings.Contains(lines[i+1], "deploy/probe-mixup-bad")) {
+			t.Errorf("the best match is not first:\n%s", s)
+		}
+	}
+	x.keys("Enter")
+	x.waitFor(30*time.Second, "1. liveness-kill", "Killing", "failed liveness probe", "killed by grace-period", "warming up for 30s", "/readyz → /healthz")
+	x.keys("Escape")
+	x.waitFor(5*time.Second, "NAMESPACE", "WORKLOAD")
+	x.keys("Escape") // clears the filter
+	x.waitFor(5*time.Second, "deploy/report-builder")
+
+	x.keys("/")
+	x.keys("-l", "once-crashed")
+	x.waitFor(60*time.Second, "deploy/once-crashed", "Restarted")
+	x.keys("Enter")
+	x.waitFor(30*time.Second, "once-crashed", "Exit code")
+	x.keys("s")
+	x.waitFor(30*time.Second, "#")
+	x.keys("-l", "echo e2e-shell-$((6*7))")
+	x.keys("Enter")
+	x.waitFor(10*time.Second, "e2e-shell-42")
+	x.keys("-l", "exit")
+	x.keys("Enter")
+	x.waitFor(15*time.Second, "exec ended", "once-crashed")
+	x.keys("C-c")
+	s = x.waitFor(10*time.Second, "CRASHLENS-EXITED-0")
+	if strings.Contains(s, "NAMESPACE") {
+		t.Errorf("the alternate screen was left behind:\n%s", s)
+	}
+	if cursor := strings.TrimSpace(x.run("display-message", "-p", "-t", x.session, "#{cursor_flag}")); cursor != "1" {
+		t.Errorf("cursor hidden after quit (cursor_flag=%s)", cursor)
+	}
+}
