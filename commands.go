@@ -17,6 +17,7 @@ import (
 	"github.com/crashlens/crashlens/diagnose"
 	"github.com/crashlens/crashlens/kube"
 	"github.com/crashlens/crashlens/theme"
+	"github.com/crashlens/crashlens/ui/lint"
 	"github.com/crashlens/crashlens/ui/report"
 )
 
@@ -297,4 +298,61 @@ func explainJSON(inc kube.Incident, r diagnose.Report) map[string]any {
 		"errors": map[string]string{"owners": errText(inc.OwnersErr), "events": errText(inc.EventsErr),
 			"previousLog": errText(inc.PreviousLogErr), "currentLog": errText(inc.CurrentLogErr), "usage": errText(inc.UsageErr)},
 	}
+}
+
+func newLintCmd(stdout io.Writer) *cobra.Command {
+	var files []string
+	var output, templateFile string
+	cmd := &cobra.Command{
+		Use:   "lint -f FILE|DIR|- ...",
+		Short: "Check workload manifests for probe misconfigurations (exit 1 on errors)",
+		Long: `lint reads manifests (multi-document YAML, JSON, Lists; Helm output on
+stdin with -f -) and reports the probe findings that need no running
+cluster, with file and line. It exits 1 when a finding is at error severity.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(files) == 0 {
+				return usageError{errors.New("lint needs -f FILE, -f DIR or -f -")}
+			}
+			if output != "text" && output != "json" {
+				return usageError{fmt.Errorf("-o %q: want text or json", output)}
+			}
+			var l lint.Linter
+			if templateFile != "" {
+				b, err := os.ReadFile(templateFile)
+				if err != nil {
+					return err
+				}
+				if l.Template, err = diagnose.LoadTemplate(b); err != nil {
+					return fmt.Errorf("%s: %v", templateFile, err)
+				}
+			}
+			rs, err := l.Paths(files, cmd.InOrStdin())
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				enc := json.NewEncoder(stdout)
+				enc.SetIndent("", "  ")
+				enc.SetEscapeHTML(false)
+				if rs == nil {
+					rs = []lint.Result{}
+				}
+				err = enc.Encode(rs)
+			} else {
+				err = lint.Text(stdout, rs)
+			}
+			if err != nil {
+				return err
+			}
+			if lint.HasErrors(rs) {
+				return exitCodeError{exitError}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "manifest file, directory, or - for stdin (repeatable)")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
+	cmd.Flags().StringVar(&templateFile, "probe-template", "", "YAML file with your team's recommended probes; differences are reported as info")
+	return cmd
 }

@@ -124,23 +124,10 @@ context, the back-off timeline and a probe diff with the patch to apply.`,
 		},
 		newListCmd(flags, stdout, stderr),
 		newExplainCmd(flags, stdout),
-		reserved("lint", "Check workload manifests for probe misconfigurations"),
+		newLintCmd(stdout),
 		newDemoCmd(stderr),
 	)
 	return root
-}
-
-// reserved registers a command whose implementation has not landed yet, so
-// the name, help and scripts can rely on it already.
-func reserved(name, short string) *cobra.Command {
-	return &cobra.Command{
-		Use:                name,
-		Short:              short + " (not in this build yet)",
-		DisableFlagParsing: true,
-		RunE: func(*cobra.Command, []string) error {
-			return fmt.Errorf("%s is not in this build yet", name)
-		},
-	}
 }
 
 // demoWait bounds how long `crashlens demo` waits for the scenarios: most

@@ -133,3 +133,43 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version output %q", stdout.String())
 	}
 }
+
+func TestLintCommand(t *testing.T) {
+	dir := t.TempDir()
+	docs := strings.Split(mustRead(t, "demo/scenarios/01-probe-mixup.yaml"), "\n---\n")
+	good := filepath.Join(dir, "good.yaml")
+	if err := os.WriteFile(good, []byte(docs[2]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	broken := filepath.Join(dir, "broken.yaml")
+	if err := os.WriteFile(broken, []byte("kind: [\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"lint", "-f", "demo/scenarios"}, exitError, "01-probe-mixup.yaml:28: error probe-liveness-shares-readiness"},
+		{[]string{"lint", "-f", good}, exitOK, ""},
+		{[]string{"lint", "-f", broken}, exitError, "broken.yaml:1: error unreadable: not valid YAML or JSON"},
+		{[]string{"lint"}, exitUsage, ""},
+		{[]string{"lint", "-f", good, "--probe-template", broken}, exitError, ""},
+	}
+	for _, tc := range tests {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), tc.args, &stdout, &stderr)
+		if code != tc.code || !strings.Contains(stdout.String(), tc.want) {
+			t.Errorf("%v: exit %d (want %d), stdout %q, stderr %q", tc.args, code, tc.code, stdout.String(), stderr.String())
+		}
+	}
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

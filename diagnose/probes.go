@@ -452,3 +452,15 @@ func ownerPatch(container string, prop probeView, target, namespace string) (str
 	cmd := fmt.Sprintf("kubectl -n %s patch %s %s --type strategic -p '%s'", namespace, strings.ToLower(kind), name, js)
 	return mustYAML(patch), cmd
 }
+
+// LintContainer returns the probe findings for a container that need no
+// runtime evidence: what `crashlens lint` reports for manifests.
+func LintContainer(c *corev1.Container) []Finding {
+	return probeFindings(c, probeEvidence{})
+}
+
+// ProbeChanges compares a container's probes with a template, without
+// runtime evidence (lint); nil tmpl uses the default template.
+func ProbeChanges(spec *corev1.PodSpec, c *corev1.Container, tmpl *Template) []ProbeChange {
+	return compareProbes(spec, c, tmpl, probeEvidence{}, "", "").Changes
+}
