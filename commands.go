@@ -17,6 +17,7 @@ import (
 	"github.com/crashlens/crashlens/diagnose"
 	"github.com/crashlens/crashlens/kube"
 	"github.com/crashlens/crashlens/theme"
+	"github.com/crashlens/crashlens/ui/alert"
 	"github.com/crashlens/crashlens/ui/lint"
 	"github.com/crashlens/crashlens/ui/report"
 )
@@ -85,6 +86,7 @@ func snapshot(ctx context.Context, s session, selector string, timeout time.Dura
 func newListCmd(flags *kube.Flags, stdout, stderr io.Writer) *cobra.Command {
 	var output string
 	var failOnCrash, watchMode bool
+	alerts := alert.Config{}
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List crash groups without a terminal UI (-o table|wide|json, --watch)",
@@ -96,12 +98,33 @@ func newListCmd(flags *kube.Flags, stdout, stderr io.Writer) *cobra.Command {
 			if watchMode && output != "json" {
 				return usageError{errors.New("--watch writes JSON lines: use -o json")}
 			}
+			if alerts.URL != "" && !watchMode {
+				return usageError{errors.New("--webhook alerts need --watch")}
+			}
 			s, err := open(cmd.Context(), flags, stderr)
 			if err != nil {
 				return err
 			}
 			if watchMode {
-				return watchJSON(cmd.Context(), s, flags.Selector, stdout)
+				var a *alert.Alerter
+				if alerts.URL != "" {
+					alerts.Log = stderr
+					alerts.Explain = func(ctx context.Context, g kube.Group) (diagnose.Finding, bool) {
+						p := g.Pods[0]
+						inc, err := kube.Gather(ctx, s.client, p.Namespace, p.Name, p.Container)
+						if err != nil {
+							return diagnose.Finding{}, false
+						}
+						r := diagnose.Diagnose(inputOf(inc, nil, time.Now()))
+						if len(r.Findings) == 0 {
+							return diagnose.Finding{}, false
+						}
+						return r.Findings[0], true
+					}
+					a = alert.New(alerts)
+					go a.Run(cmd.Context())
+				}
+				return watchJSON(cmd.Context(), s, flags.Selector, stdout, a)
 			}
 			groups, err := snapshot(cmd.Context(), s, flags.Selector, timeoutOr(flags, listSyncTimeout))
 			if err != nil {
@@ -132,6 +155,10 @@ func newListCmd(flags *kube.Flags, stdout, stderr io.Writer) *cobra.Command {
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "table, wide or json")
 	cmd.Flags().BoolVar(&failOnCrash, "fail-on-crash", false, "exit 3 when anything is crashing (for scripts)")
 	cmd.Flags().BoolVarP(&watchMode, "watch", "w", false, "keep watching; one JSON line per added, changed or resolved group (-o json)")
+	cmd.Flags().StringVar(&alerts.URL, "webhook", "", "with --watch: post a Slack-compatible alert to this URL when a group crosses --restart-threshold")
+	cmd.Flags().Int32Var(&alerts.RestartThreshold, "restart-threshold", alert.DefaultThreshold, "alert when a group has this many restarts")
+	cmd.Flags().StringArrayVar(&alerts.IgnoreNamespaces, "ignore-namespace", nil, "never alert for this namespace (repeatable)")
+	cmd.Flags().DurationVar(&alerts.MuteFor, "mute-for", alert.DefaultMuteFor, "after an alert, mute the same group this long")
 	return cmd
 }
 
@@ -173,8 +200,9 @@ type watchLine struct {
 	Group report.GroupJSON `json:"group"`
 }
 
-// watchJSON prints a line per group change until ctx ends.
-func watchJSON(ctx context.Context, s session, selector string, stdout io.Writer) error {
+// watchJSON prints a line per group change until ctx ends, and hands each
+// changed group to the alerter when there is one.
+func watchJSON(ctx context.Context, s session, selector string, stdout io.Writer, a *alert.Alerter) error {
 	w := kube.NewWatcher(s.client, s.scope.Namespace, selector)
 	go w.Run(ctx)
 	enc := json.NewEncoder(stdout)
@@ -189,6 +217,9 @@ func watchJSON(ctx context.Context, s session, selector string, stdout io.Writer
 			}
 		}
 		for _, g := range b.Upserted {
+			if a != nil {
+				a.Observe(g)
+			}
 			j := report.ToJSON(g)
 			old, ok := seen[g.Key]
 			seen[g.Key] = j

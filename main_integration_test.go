@@ -7,10 +7,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -210,4 +215,106 @@ func TestExplainPatchFixesSeed01(t *testing.T) {
 	if code != exitOK || json.Unmarshal([]byte(js), &parsed) != nil || parsed.Report.Pod.Container != "app" {
 		t.Errorf("explain -o json: exit %d, %.200s", code, js)
 	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for the command's goroutine and the
+// test's.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+func waitForText(t *testing.T, b *lockedBuffer, timeout time.Duration, want ...string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		ok := true
+		for _, w := range want {
+			ok = ok && strings.Contains(b.String(), w)
+		}
+		if ok {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("output never showed %q:\n%s", want, b.String())
+}
+
+// TestWatchAndWebhook: list --watch emits a line when a crashing
+// Deployment appears and when it goes; the webhook gets exactly one post
+// per group per mute window; a failing webhook does not stop the watch.
+func TestWatchAndWebhook(t *testing.T) {
+	var posts atomic.Int32
+	var failing atomic.Bool
+	failing.Store(true)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if failing.Load() {
+			failing.Store(false) // the first post fails, the retry succeeds
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		if strings.Contains(string(body), "it-webhook") {
+			posts.Add(1)
+		}
+	}))
+	defer hook.Close()
+
+	ns := fmt.Sprintf("it-webhook-%d", time.Now().UnixNano()%1000000)
+	kubectlAdmin(t, "", "create", "namespace", ns)
+	defer kubectlAdmin(t, "", "delete", "namespace", ns, "--wait=false")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"--kubeconfig", clusterKubeconfig(t, "admin"), "list", "--watch", "-o", "json",
+			"--webhook", hook.URL + "/services/secret-token", "--restart-threshold", "2", "--mute-for", "10m"}, &stdout, &stderr)
+	}()
+	time.Sleep(2 * time.Second)
+	kubectlAdmin(t, fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: crasher, namespace: %s}
+spec:
+  selector: {matchLabels: {app: crasher}}
+  template:
+    metadata: {labels: {app: crasher}}
+    spec:
+      terminationGracePeriodSeconds: 0
+      containers:
+      - {name: app, image: crashlens.local/busybox:latest, imagePullPolicy: Never, command: [sh, -c, "echo boom; exit 5"]}
+`, ns), "apply", "-f", "-")
+	waitForText(t, &stdout, 60*time.Second, `"event":"added"`, `"namespace":"`+ns+`"`)
+	deadline := time.Now().Add(90 * time.Second)
+	for posts.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(500 * time.Millisecond)
+	}
+	if posts.Load() != 1 {
+		t.Fatalf("%d webhook posts for the group, want 1; stderr:\n%s", posts.Load(), stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "HTTP 500") || strings.Contains(stderr.String(), "secret-token") {
+		t.Errorf("the failed attempt is not logged, or the token leaked:\n%s", stderr.String())
+	}
+	// More restarts within the mute window: no more posts.
+	time.Sleep(25 * time.Second)
+	if posts.Load() != 1 {
+		t.Errorf("%d posts within the mute window, want 1", posts.Load())
+	}
+	kubectlAdmin(t, "", "-n", ns, "delete", "deployment", "crasher")
+	waitForText(t, &stdout, 60*time.Second, `"event":"resolved"`)
+	select {
+	case code := <-done:
+		t.Fatalf("the watch stopped on its own with exit %d", code)
+	default:
+	}
+	cancel()
+	<-done
 }
