@@ -120,7 +120,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tick()
 	case filterMsg:
 		if msg.seq == m.list.filterSeq {
-			m.list.setMatches(msg.matched)
+			m.list.setMatches(msg.matches)
 		}
 		return m, nil
 	case incidentMsg:

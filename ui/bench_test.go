@@ -1,0 +1,93 @@
+package ui
+
+import (
+	"fmt"
+	"sort"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/crashlens/crashlens/kube"
+	"github.com/crashlens/crashlens/theme"
+)
+
+// syntheticBatch makes n crash groups with realistic names.
+func syntheticBatch(n int) kube.Batch {
+	b := kube.Batch{State: kube.ConnState{Phase: kube.PhaseSynced}, Watched: n * 100}
+	reasons := []string{"Error", "OOMKilled", "ImagePullBackOff", "Completed"}
+	for i := 0; i < n; i++ {
+		ns := fmt.Sprintf("team-%03d", i%300)
+		owner := fmt.Sprintf("Deployment/service-%05d-api", i)
+		p := kube.CrashPod{Namespace: ns, Name: fmt.Sprintf("service-%05d-api-7d9f8c6b5-x%04d", i, i%9999), Owner: owner, Container: "app",
+			Reason: reasons[i%len(reasons)], State: "CrashLoopBackOff", ExitCode: int32(i % 140), Restarts: int32(i % 50),
+			LastFinish: testNow.Add(-time.Duration(i) * time.Second)}
+		b.Upserted = append(b.Upserted, kube.Group{Key: p.GroupKey(), Namespace: ns, Owner: owner, Container: "app", Reason: p.Reason,
+			State: p.State, ExitCode: p.ExitCode, Pods: []kube.CrashPod{p}, Restarts: p.Restarts, LastRestart: p.LastFinish})
+	}
+	return b
+}
+
+func benchModel(n int) *Model {
+	src := &fakeSource{ch: make(chan kube.Batch)}
+	m := New(src, Options{Scope: "all namespaces", Styles: theme.Default()})
+	m.now = func() time.Time { return testNow }
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 50})
+	m.Update(batchMsg(syntheticBatch(n)))
+	return m
+}
+
+// keystrokeToFrame measures one filter keystroke (the re-rank, run in
+// place or as the command it returns) plus the frame that shows it.
+func keystrokeToFrame(b *testing.B, n int) {
+	m := benchModel(n)
+	press(m, "/")
+	queries := []string{"s", "se", "ser", "serv", "servi", "service-0", "service-00", "service-001"}
+	var samples []time.Duration
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m.list.input.SetValue(queries[i%len(queries)])
+		start := time.Now()
+		if cmd := m.list.refilter(); cmd != nil {
+			m.Update(cmd())
+		}
+		_ = m.View()
+		samples = append(samples, time.Since(start))
+	}
+	b.StopTimer()
+	sort.Slice(samples, func(i, j int) bool { return samples[i] < samples[j] })
+	b.ReportMetric(float64(samples[len(samples)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+func BenchmarkFilterKeystroke5kGroups(b *testing.B)  { keystrokeToFrame(b, 5000) }
+func BenchmarkFilterKeystroke150kNames(b *testing.B) { keystrokeToFrame(b, 150000) }
+
+func BenchmarkView5kRows(b *testing.B) {
+	m := benchModel(5000)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_ = m.View()
+	}
+}
+
+// BenchmarkBatchApply1000Events: a second of 1,000 informer events reaches
+// the UI as ten batches (the watcher's 100 ms interval), each a frame.
+// Reported: frames per 1,000 events.
+func BenchmarkBatchApply1000Events(b *testing.B) {
+	m := benchModel(5000)
+	storm := syntheticBatch(1000)
+	frames := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for part := 0; part < 10; part++ {
+			batch := kube.Batch{Upserted: storm.Upserted[part*100 : (part+1)*100], State: storm.State}
+			m.Update(batchMsg(batch))
+			_ = m.View()
+			frames++
+		}
+	}
+	b.ReportMetric(float64(frames)/float64(b.N), "frames/1000-events")
+}
