@@ -58,6 +58,25 @@ func (x tmux) waitFor(timeout time.Duration, want ...string) string {
 	return ""
 }
 
+// waitForLine polls until a screen line starts with prefix (the filter
+// prompt, not a workload name that contains the same text).
+func (x tmux) waitForLine(timeout time.Duration, prefix string) string {
+	x.t.Helper()
+	deadline := time.Now().Add(timeout)
+	var s string
+	for time.Now().Before(deadline) {
+		s = x.screen()
+		for _, l := range strings.Split(s, "\n") {
+			if strings.HasPrefix(l, prefix) {
+				return s
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	x.t.Fatalf("no screen line starts with %q; last screen:\n%s", prefix, s)
+	return ""
+}
+
 func TestTUIEndToEnd(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Fatal("tmux is needed for the end-to-end test (make deps installs it)")
@@ -107,7 +126,7 @@ spec:
 	x.waitFor(30*time.Second, "deploy/probe-mixup-bad", "synced")
 	x.keys("/")
 	x.keys("-l", "probe-mixup-bad")
-	s := x.waitFor(5*time.Second, "/probe-mixup-bad")
+	s := x.waitForLine(5*time.Second, "/probe-mixup-bad")
 	// The best match ranks first (the cursor is on it): the row under the
 	// header.
 	lines := strings.Split(s, "\n")
@@ -125,6 +144,7 @@ spec:
 
 	x.keys("/")
 	x.keys("-l", "once-crashed")
+	x.waitForLine(5*time.Second, "/once-crashed")
 	x.waitFor(60*time.Second, "deploy/once-crashed", "Restarted")
 	x.keys("Enter")
 	x.waitFor(30*time.Second, "once-crashed", "Exit code")
