@@ -77,6 +77,10 @@ demo: build ## Start the embedded cluster, apply every scenario, show them (the 
 demo-down: ## Remove the demo cluster and undo its host changes
 	@if [ -x bin/crashlens ]; then bin/crashlens demo --down; else $(MAKE) --no-print-directory cluster-down; fi
 
+.PHONY: screenshots
+screenshots: build ## Regenerate screenshots/*.png from the running demo cluster (run `make demo` first)
+	go run ./hack/shoot -kubeconfig $(KUBECONFIG_PATH) -bin bin/crashlens -out screenshots
+
 .PHONY: bench
 bench: ## Benchmarks (see kube/BENCHMARKS.md and ui/BENCHMARKS.md once they exist)
 	go test -run='^$$' -bench=. -benchmem ./...

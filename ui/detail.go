@@ -120,8 +120,13 @@ func (d *detailModel) build(st theme.Styles, w int, now time.Time) {
 		return strings.Split(lipgloss.NewStyle().Width(max(w-len(indent), 10)).Render(sanitize.Line(s)), "\n")
 	}
 	indentAll := func(lines []string, indent string) []string {
+		// The first line carries the marker ("• "); the rest align under it.
 		for i := range lines {
-			lines[i] = indent + lines[i]
+			if i == 0 {
+				lines[i] = indent + lines[i]
+			} else {
+				lines[i] = strings.Repeat(" ", lipgloss.Width(indent)) + lines[i]
+			}
 		}
 		return lines
 	}
