@@ -82,8 +82,9 @@ screenshots: build ## Regenerate screenshots/*.png from the running demo cluster
 	go run ./hack/shoot -kubeconfig $(KUBECONFIG_PATH) -bin bin/crashlens -out screenshots
 
 .PHONY: bench
-bench: ## Benchmarks (see kube/BENCHMARKS.md and ui/BENCHMARKS.md once they exist)
-	go test -run='^$$' -bench=. -benchmem ./...
+bench: deps cluster-build ## Benchmarks: UI and watcher micro-benchmarks, then the watcher at scale on a control-plane-only cluster (see */BENCHMARKS.md)
+	go test -run='^$$' -bench=. -benchmem ./ui ./kube
+	$(CLUSTERCTL) with --control-plane-only -- go test -tags scale -run='^$$' -bench=BenchmarkScale -benchtime=1x -timeout=60m ./kube
 
 .PHONY: clean
 clean: cluster-down ## Remove build output (keeps the cluster binaries; rm -rf hack/cluster/bin for those)

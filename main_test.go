@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -172,4 +174,55 @@ func mustRead(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestDemoRefusesWithoutRoot: `crashlens demo` as an ordinary user says
+// what is missing, exits non-zero, and changes nothing on the host.
+func TestDemoRefusesWithoutRoot(t *testing.T) {
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil || os.Geteuid() != 0 {
+		// Without root there is nothing to drop: run the check directly.
+		var stdout, stderr bytes.Buffer
+		if os.Geteuid() != 0 {
+			code := run(context.Background(), []string{"demo"}, &stdout, &stderr)
+			if code != exitError || !strings.Contains(stderr.String(), "needs root") {
+				t.Errorf("exit %d: %s", code, stderr.String())
+			}
+			return
+		}
+		t.Fatal("setpriv (util-linux) is needed to run this test as root")
+	}
+	bin := filepath.Join(t.TempDir(), "crashlens")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v: %s", err, out)
+	}
+	if err := os.Chmod(filepath.Dir(bin), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	before := hostState(t)
+	cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", bin, "demo")
+	cmd.Dir, _ = os.Getwd()
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != exitError {
+		t.Fatalf("demo as nobody: %v: %s", err, out)
+	}
+	if !strings.Contains(string(out), "needs root") || !strings.Contains(string(out), "nothing was changed") {
+		t.Errorf("output does not say what is missing: %s", out)
+	}
+	if after := hostState(t); after != before {
+		t.Errorf("the host changed:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
+// hostState summarises what the demo would change: its directories, its
+// bridge, its processes.
+func hostState(t *testing.T) string {
+	t.Helper()
+	var parts []string
+	for _, p := range []string{"/var/lib/crashlens-cluster", "/run/crashlens-cluster", "/sys/class/net/crashlens0"} {
+		_, err := os.Stat(p)
+		parts = append(parts, fmt.Sprintf("%s=%v", p, err == nil))
+	}
+	return strings.Join(parts, " ")
 }

@@ -12,6 +12,10 @@ for probe in "${!want[@]}"; do
   missing+=("${want[$probe]}")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
+if ! command -v apt-get >/dev/null; then
+  echo "missing packages: ${missing[*]}; this machine has no apt-get: install them with its package manager" >&2
+  exit 1
+fi
 if [ "$(id -u)" != 0 ]; then
   echo "missing packages: ${missing[*]}; install them as root: apt-get install ${missing[*]}" >&2
   exit 1

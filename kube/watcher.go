@@ -127,7 +127,8 @@ func (w *Watcher) Run(ctx context.Context) {
 			return l, err
 		},
 		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
-			if opts.SendInitialEvents != nil && *opts.SendInitialEvents {
+			initial := opts.SendInitialEvents != nil && *opts.SendInitialEvents
+			if initial {
 				w.listing() // streaming watch-list: the initial state arrives on the watch
 			}
 			opts.FieldSelector, opts.LabelSelector = podFieldSelector, w.selector
@@ -137,6 +138,12 @@ func (w *Watcher) Run(ctx context.Context) {
 				return nil, err
 			}
 			w.watching()
+			if initial {
+				// The reflector keeps the initial events to itself until the
+				// bookmark; peeking at them shows crash groups while the
+				// list is still streaming. Replace reconciles at the end.
+				return newPeekWatch(wi, w.upsert), nil
+			}
 			return wi, nil
 		},
 	}
@@ -461,4 +468,42 @@ func (s ConnState) String() string {
 		return "reconnecting: " + s.Err
 	}
 	return s.Phase
+}
+
+// peekWatch passes a watch's events through and hands each object of the
+// initial stream to peek on the way.
+type peekWatch struct {
+	inner watch.Interface
+	out   chan watch.Event
+	done  chan struct{}
+	once  sync.Once
+}
+
+func newPeekWatch(inner watch.Interface, peek func(any)) *peekWatch {
+	p := &peekWatch{inner: inner, out: make(chan watch.Event), done: make(chan struct{})}
+	go func() {
+		defer close(p.out)
+		initial := true
+		for ev := range inner.ResultChan() {
+			switch {
+			case ev.Type == watch.Bookmark:
+				initial = false
+			case initial && ev.Type == watch.Added:
+				peek(ev.Object)
+			}
+			select {
+			case p.out <- ev:
+			case <-p.done:
+				return
+			}
+		}
+	}()
+	return p
+}
+
+func (p *peekWatch) ResultChan() <-chan watch.Event { return p.out }
+
+func (p *peekWatch) Stop() {
+	p.once.Do(func() { close(p.done) })
+	p.inner.Stop()
 }
