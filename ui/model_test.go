@@ -92,6 +92,13 @@ func newTestModel(t *testing.T, scenarios ...string) (*Model, *fakeSource) {
 
 func press(m *Model, keys ...string) {
 	for _, k := range keys {
+		_, cmd := m.Update(keyMsg(k))
+		runCmd(m, cmd)
+	}
+}
+
+func keyMsg(k string) tea.KeyPressMsg {
+	{
 		var msg tea.KeyPressMsg
 		switch k {
 		case "enter":
@@ -105,8 +112,7 @@ func press(m *Model, keys ...string) {
 		default:
 			msg = tea.KeyPressMsg{Code: []rune(k)[0], Text: k}
 		}
-		_, cmd := m.Update(msg)
-		runCmd(m, cmd)
+		return msg
 	}
 }
 
