@@ -337,10 +337,13 @@ func thousands(n int) string {
 func (m *Model) helpBar() string {
 	var bs []key.Binding
 	switch {
-	case m.detail != nil && m.detail.focus == paneLogs:
-		bs = []key.Binding{Keys.NextPane, Keys.Zoom, Keys.Search, Keys.SearchNext, Keys.Logs, Keys.Pause, Keys.Wrap, Keys.Shell, Keys.Copy, Keys.Report, Keys.Back, Keys.Help}
 	case m.detail != nil:
-		bs = []key.Binding{Keys.NextPane, Keys.Zoom, Keys.Down, Keys.Shell, Keys.Logs, Keys.Describe, Keys.Copy, Keys.Report, Keys.Container, Keys.Back, Keys.Help}
+		// The focused pane's own keys, then the screen's.
+		bs = append([]key.Binding{Keys.NextPane, Keys.Zoom}, m.detail.pane(m.detail.focus).Help()...)
+		if m.detail.following {
+			bs = append(bs, Keys.Pause, Keys.Wrap)
+		}
+		bs = append(bs, Keys.Shell, Keys.Logs, Keys.Describe, Keys.Copy, Keys.Report, Keys.Container, Keys.Back, Keys.Help)
 	case m.list.filtering:
 		return ansi.Truncate(" type to filter · enter open · ↑/↓ move · esc clear", m.w, "…")
 	default:

@@ -80,7 +80,7 @@ type detailModel struct {
 func newDetail(g kube.Group) *detailModel {
 	d := &detailModel{group: g, pod: g.Pods[0], container: g.Container, restarts: g.Pods[0].Restarts}
 	for i := range d.panes {
-		d.panes[i] = &pane{title: paneTitles[i], loading: true}
+		d.panes[i] = &pane{title: paneTitles[i], loading: true, searchable: i == paneLogs}
 	}
 	d.search = textinput.New()
 	d.search.Prompt = "search log: "
@@ -303,19 +303,22 @@ func (d *detailModel) view(st theme.Styles, w, h int, now time.Time) string {
 			}
 		}
 		d.buildFull(st, w-2, now)
-		body = ansi.Truncate(strings.Join(tabs, "│"), w, "…") + "\n" + d.panes[d.focus].view(st, w, h-1, true)
+		body = ansi.Truncate(strings.Join(tabs, "│"), w, "…") + "\n" + d.pane(d.focus).View(st, w, h-1, true)
 	default:
 		left, right := w/2, w-w/2
 		h1 := max(h*3/10, 5)
 		h2 := max(h*25/100, 4)
 		h3 := h - h1 - h2
 		row := func(a, b int, hh int) string {
-			return lipgloss.JoinHorizontal(lipgloss.Top, d.panes[a].view(st, left, hh, d.focus == a), d.panes[b].view(st, right, hh, d.focus == b))
+			return lipgloss.JoinHorizontal(lipgloss.Top, d.pane(a).View(st, left, hh, d.focus == a), d.pane(b).View(st, right, hh, d.focus == b))
 		}
-		body = row(paneDiagnosis, paneExit, h1) + "\n" + d.panes[paneEvents].view(st, w, h2, d.focus == paneEvents) + "\n" + row(paneLogs, paneProbes, h3)
+		body = row(paneDiagnosis, paneExit, h1) + "\n" + d.pane(paneEvents).View(st, w, h2, d.focus == paneEvents) + "\n" + row(paneLogs, paneProbes, h3)
 	}
 	return strings.Join(head, "\n") + "\n" + body
 }
+
+// pane is pane i as the layout sees it.
+func (d *detailModel) pane(i int) Pane { return d.panes[i] }
 
 // buildFull rebuilds for a full-width pane (zoom, narrow terminals).
 func (d *detailModel) buildFull(st theme.Styles, w int, now time.Time) {
@@ -568,7 +571,7 @@ func (d *detailModel) update(msg tea.KeyPressMsg, o Options, src Source, st them
 		d.wrap = !d.wrap
 		d.showTail(st)
 	default:
-		p.scroll(msg, d.paneHeight(h))
+		d.pane(d.focus).Update(msg, d.paneHeight(h))
 	}
 	return nil
 }

@@ -51,6 +51,7 @@ type listModel struct {
 	rows       map[string]*row
 	order      []string // keys in display order (after sort and filter)
 	all        []*row   // every row, rebuilt from rows when allDirty
+	scratch    []*row   // resort's working slice, reused
 	allDirty   bool
 	filtered   bool   // a filter is set: only rows with hit are shown
 	cursor     string // key of the selected group: updates never move it
@@ -137,7 +138,7 @@ func (m *listModel) visibleRows() []*row {
 // resort orders the rows (keeping only matches while a filter is set).
 func (m *listModel) resort() {
 	all := m.rowSlice()
-	rows := make([]*row, 0, len(all))
+	rows := m.scratch[:0]
 	for _, r := range all {
 		if m.hideRecent && r.group.State == "Restarted" {
 			continue
@@ -147,9 +148,17 @@ func (m *listModel) resort() {
 		}
 		rows = append(rows, r)
 	}
+	m.scratch = rows
 	filtered := m.filtered
+	if filtered && len(rows) > sortedMatches {
+		rows = topFirst(rows, sortedMatches)
+	}
 	by := sortNames[m.sortBy]
-	slices.SortFunc(rows, func(a, b *row) int {
+	sortRows := rows
+	if filtered && len(rows) > sortedMatches {
+		sortRows = rows[:sortedMatches] // the tail keeps its order: nobody scrolls there
+	}
+	slices.SortFunc(sortRows, func(a, b *row) int {
 		if filtered && a.score != b.score {
 			return cmp.Compare(b.score, a.score) // while filtering, the best match comes first
 		}
@@ -227,8 +236,8 @@ const cheapRankAbove = 1000
 // reads the rows and writes nothing, so it can run off the update loop.
 func matchRows(query string, rows []*row) []match {
 	q := []byte(strings.ToLower(query))
-	var cands []*row
-	var scores []int
+	cands := make([]*row, 0, len(rows))
+	scores := make([]int, 0, len(rows))
 	for _, r := range rows {
 		if sc, ok := subsequenceScore(r.lower, q); ok {
 			cands = append(cands, r)
@@ -319,6 +328,40 @@ func (m *listModel) refilter() tea.Cmd {
 	}
 	seq := m.filterSeq
 	return func() tea.Msg { return filterMsg{seq: seq, matches: matchRows(q, rows)} }
+}
+
+// sortedMatches: while filtering, only this many best matches are fully
+// sorted; with 150,000 matching names a full sort is most of a keystroke.
+const sortedMatches = 1000
+
+// topFirst moves the k best-scoring rows to the front in linear time, using
+// a histogram of the (small, integer) scores.
+func topFirst(rows []*row, k int) []*row {
+	lo, hi := rows[0].score, rows[0].score
+	for _, r := range rows {
+		lo, hi = min(lo, r.score), max(hi, r.score)
+	}
+	if hi-lo > 1<<16 {
+		return rows // scores too spread for a histogram: the caller sorts all
+	}
+	counts := make([]int, hi-lo+1)
+	for _, r := range rows {
+		counts[r.score-lo]++
+	}
+	threshold, seen := hi, 0
+	for threshold >= lo && seen+counts[threshold-lo] < k {
+		seen += counts[threshold-lo]
+		threshold--
+	}
+	// Partition in place: rows at or above the threshold first.
+	i := 0
+	for j, r := range rows {
+		if r.score >= threshold {
+			rows[i], rows[j] = rows[j], rows[i]
+			i++
+		}
+	}
+	return rows
 }
 
 // setMatches applies a new ranking and puts the cursor on the best match.

@@ -197,6 +197,12 @@ func TestDetailGolden(t *testing.T) {
 		}
 	}
 	golden(t, "detail", out)
+	// Each pane on its own (zoomed) at 100x30.
+	for i, name := range []string{"diagnosis", "exit", "events", "logs", "probes"} {
+		m.detail.focus, m.detail.zoom = i, true
+		golden(t, "pane-"+name, screen(m))
+	}
+	m.detail.focus, m.detail.zoom = 0, false
 	press(m, "tab", "tab", "tab", "z")
 	if out := screen(m); !strings.Contains(out, " Previous logs ") || strings.Contains(out, "Diagnosis [") {
 		t.Errorf("zoom does not show the log pane alone:\n%s", out)

@@ -11,14 +11,24 @@ import (
 	"github.com/crashlens/crashlens/theme"
 )
 
+// Pane is what the detail screen lays out and routes keys to: it handles
+// its keys, draws itself in a w x h box, and names the keys it adds for
+// the help bar.
+type Pane interface {
+	Update(msg tea.KeyPressMsg, height int) bool
+	View(st theme.Styles, w, h int, focused bool) string
+	Help() []key.Binding
+}
+
 // pane is one scrollable box of the detail screen. Its content is lines of
 // already sanitized (and possibly styled) text; it never wraps by itself.
 type pane struct {
-	title   string
-	lines   []string
-	offset  int
-	loading bool
-	err     string // shown instead of the content
+	title      string
+	lines      []string
+	offset     int
+	loading    bool
+	err        string // shown instead of the content
+	searchable bool   // the log pane: / n N
 	// search in the pane (the log pane): the query and matching lines.
 	query   string
 	matches []int
@@ -33,8 +43,8 @@ func (p *pane) setLines(lines []string) {
 
 func (p *pane) setError(msg string) { p.err, p.loading, p.lines = msg, false, nil }
 
-// scroll handles the navigation keys; height is the visible line count.
-func (p *pane) scroll(msg tea.KeyPressMsg, height int) bool {
+// Update handles the navigation keys; height is the visible line count.
+func (p *pane) Update(msg tea.KeyPressMsg, height int) bool {
 	last := max(len(p.lines)-height, 0)
 	switch {
 	case key.Matches(msg, Keys.Down):
@@ -98,8 +108,16 @@ func (p *pane) jump() {
 	}
 }
 
-// view renders the pane in a w x h box with a border and its title.
-func (p *pane) view(st theme.Styles, w, h int, focused bool) string {
+// Help lists the pane's keys; the log pane adds search.
+func (p *pane) Help() []key.Binding {
+	if p.searchable {
+		return []key.Binding{Keys.Down, Keys.Search, Keys.SearchNext}
+	}
+	return []key.Binding{Keys.Down, Keys.PageDown, Keys.Top}
+}
+
+// View renders the pane in a w x h box with a border and its title.
+func (p *pane) View(st theme.Styles, w, h int, focused bool) string {
 	if w < 4 || h < 3 {
 		return ""
 	}
