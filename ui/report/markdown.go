@@ -215,16 +215,7 @@ func logSection(b *strings.Builder, title, what, log string, err error, first *d
 // the text cannot end the block.
 func fenced(lang, s string) string {
 	s = sanitize.Text(s)
-	longest, run := 0, 0
-	for _, r := range s {
-		if r == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	fence := strings.Repeat("`", max(3, longest+1))
+	fence := strings.Repeat("`", max(3, longestBacktickRun(s)+1))
 	return fence + lang + "\n" + strings.TrimRight(s, "\n") + "\n" + fence + "\n\n"
 }
 
@@ -235,6 +226,13 @@ func inlineCode(s string) string {
 	if s == "" {
 		return "(empty)"
 	}
+	ticks := strings.Repeat("`", longestBacktickRun(s)+1)
+	return ticks + " " + s + " " + ticks
+}
+
+// longestBacktickRun is the longest run of backticks in s: a code span or
+// fence must be longer to contain s.
+func longestBacktickRun(s string) int {
 	longest, run := 0, 0
 	for _, r := range s {
 		if r == '`' {
@@ -244,8 +242,7 @@ func inlineCode(s string) string {
 			run = 0
 		}
 	}
-	ticks := strings.Repeat("`", longest+1)
-	return ticks + " " + s + " " + ticks
+	return longest
 }
 
 // cell makes one line safe for a Markdown table or prose: no controls, no
