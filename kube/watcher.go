@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"sort"
 	"sync"
 	"time"
@@ -209,6 +210,11 @@ func (w *Watcher) failed(verb string, err error) {
 	if apierrors.IsForbidden(err) {
 		w.setState(ConnState{Phase: PhaseForbidden, Namespace: w.namespace, Verb: verb, Err: oneLine(err)})
 		return
+	}
+	// A url.Error quotes the whole watch URL; the status bar wants the cause.
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
 	}
 	w.setState(ConnState{Phase: PhaseReconnecting, Verb: verb, Err: oneLine(err)})
 }

@@ -9,6 +9,7 @@
 //	clusterctl status
 //	clusterctl kubeconfig [USER]
 //	clusterctl with [up flags] -- COMMAND ARGS...
+//	clusterctl stop|start kube-apiserver
 //	clusterctl image --name NAME [--busybox] [--file DST=SRC]... [--entrypoint ARG]... [--cmd ARG]... [--out FILE]
 package main
 
@@ -51,6 +52,13 @@ func main() {
 		fmt.Println(l.data(kubeconfigName(u)))
 	case "with":
 		err = with(l, os.Args[2:])
+	case "stop", "start":
+		// Fault tests stop and start the apiserver under a running client.
+		if len(os.Args) < 3 || os.Args[2] != "kube-apiserver" {
+			err = errors.New(os.Args[1] + ": only kube-apiserver can be stopped and started on its own")
+			break
+		}
+		err = toggleAPIServer(l, os.Args[1] == "start")
 	case "image":
 		err = imageCmd(l, os.Args[2:])
 	default:
@@ -65,6 +73,26 @@ func main() {
 		fmt.Fprintln(os.Stderr, "clusterctl:", err)
 		os.Exit(1)
 	}
+}
+
+func toggleAPIServer(l layout, start bool) error {
+	if !start {
+		l.stopComponent("kube-apiserver")
+		return nil
+	}
+	s, ok := l.loadSnapshot()
+	if !ok {
+		return errors.New("no cluster to start the apiserver in")
+	}
+	p := pki{dir: l.data("pki")}
+	if err := l.start(apiserver(l, p, s.Options)); err != nil {
+		return err
+	}
+	c, err := newAPIClient(l, p)
+	if err != nil {
+		return err
+	}
+	return waitFor("kube-apiserver", apiserverReadyTimeout, func() error { return c.get("/readyz", nil) })
 }
 
 func usage() {
