@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,13 +11,12 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/crashlens/crashlens/kube"
 	"github.com/crashlens/crashlens/theme"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // fakeSource serves recorded incidents; no cluster.
 type fakeSource struct {
@@ -140,22 +138,11 @@ func runCmd(m *Model, cmd tea.Cmd) {
 
 func screen(m *Model) string { return ansi.Strip(m.View().Content) }
 
-func golden(t *testing.T, name, got string) {
+// goldenScreen compares a screen with testdata/<Test>/<name>.golden
+// (charmbracelet/x/exp/golden; go test ./ui -update rewrites them).
+func goldenScreen(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test ./ui -update)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from its golden file (go test ./ui -update and review):\n%s", name, got)
-	}
+	t.Run(name, func(t *testing.T) { golden.RequireEqual(t, got) })
 }
 
 var allScenarios = []string{"probe-mixup-bad", "oomkilled", "missing-script", "backoff-never-resets", "image-pull", "missing-configmap-key",
@@ -167,7 +154,7 @@ func TestListGolden(t *testing.T) {
 	if strings.Contains(out, "storefront") {
 		t.Error("the healthy scenario is listed")
 	}
-	golden(t, "list", out)
+	goldenScreen(t, "list", out)
 }
 
 func TestFilterGolden(t *testing.T) {
@@ -177,7 +164,7 @@ func TestFilterGolden(t *testing.T) {
 	if !strings.Contains(out, "deploy/probe-mixup-bad") || strings.Contains(out, "analytics") {
 		t.Errorf("filter did not narrow to mixup:\n%s", out)
 	}
-	golden(t, "filter", out)
+	goldenScreen(t, "filter", out)
 	press(m, "esc")
 	if !strings.Contains(screen(m), "analytics") {
 		t.Error("esc did not clear the filter")
@@ -196,11 +183,11 @@ func TestDetailGolden(t *testing.T) {
 			t.Errorf("detail lacks %q", want)
 		}
 	}
-	golden(t, "detail", out)
+	goldenScreen(t, "detail", out)
 	// Each pane on its own (zoomed) at 100x30.
 	for i, name := range []string{"diagnosis", "exit", "events", "logs", "probes"} {
 		m.detail.focus, m.detail.zoom = i, true
-		golden(t, "pane-"+name, screen(m))
+		goldenScreen(t, "pane-"+name, screen(m))
 	}
 	m.detail.focus, m.detail.zoom = 0, false
 	press(m, "tab", "tab", "tab", "z")
