@@ -65,7 +65,7 @@ func EstimateBackoff(restarts int32, cap time.Duration) time.Duration {
 // timeline builds the back-off timeline; nil when the container never
 // terminated (nothing to back off from).
 func timeline(cs corev1.ContainerStatus, cap time.Duration, now time.Time) *Timeline {
-	t := lastTermination(cs)
+	t := LastTermination(cs)
 	if t == nil {
 		return nil
 	}

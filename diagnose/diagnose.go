@@ -17,11 +17,16 @@ import (
 const RecentRestartWindow = 10 * time.Minute
 
 // waitingCrashReasons are waiting reasons that mean the container fails.
+// kube's classifier asks IsCrashWaitingReason, so both agree.
 var waitingCrashReasons = map[string]bool{
 	"CrashLoopBackOff": true, "ErrImagePull": true, "ImagePullBackOff": true, "CreateContainerConfigError": true,
 	"CreateContainerError": true, "RunContainerError": true, "InvalidImageName": true, "StartError": true,
 	"ErrImageNeverPull": true, "PreCreateHookError": true, "PostStartHookError": true,
 }
+
+// IsCrashWaitingReason tells whether a container waiting for this reason
+// is failing (CrashLoopBackOff, image pull and config errors, ...).
+func IsCrashWaitingReason(reason string) bool { return waitingCrashReasons[reason] }
 
 // Diagnose explains one container of a pod.
 func Diagnose(in Input) Report {
@@ -154,7 +159,7 @@ func badness(cs corev1.ContainerStatus) int {
 	if w := cs.State.Waiting; w != nil && waitingCrashReasons[w.Reason] {
 		s += 10000
 	}
-	if t := lastTermination(cs); t != nil && (t.ExitCode != 0 || t.Reason == "OOMKilled") {
+	if t := LastTermination(cs); t != nil && (t.ExitCode != 0 || t.Reason == "OOMKilled") {
 		s += 5000
 	}
 	if cs.State.Waiting != nil && cs.State.Waiting.Reason == "ContainerCreating" {
@@ -395,7 +400,7 @@ func exitFindings(pod *corev1.Pod, c *corev1.Container, cs corev1.ContainerStatu
 	case KillerGracePeriod:
 		out = append(out, livenessKillFinding(c, exit.KillEvent, exit))
 		kill := exit.KillEvent
-		_, killedAt := eventTimes(kill)
+		_, killedAt := EventTimes(kill)
 		when := fmt.Sprintf("%s after the kubelet's kill", humanDuration(exit.FinishedAt.Sub(killedAt)))
 		if exit.KillInferred {
 			when = "after the kubelet's kill"

@@ -37,7 +37,7 @@ func FoldEvents(events []corev1.Event) []EventSummary {
 	var order []string
 	for i := range events {
 		ev := &events[i]
-		first, last := eventTimes(ev)
+		first, last := EventTimes(ev)
 		obj := ev.InvolvedObject.Kind + "/" + ev.InvolvedObject.Name
 		key := ev.Type + "\x00" + ev.Reason + "\x00" + obj + "\x00" + ev.Message
 		n := max(ev.Count, 1)

@@ -74,10 +74,10 @@ func ExitMeaning(code int32, reason string) string {
 	return "application-specific error"
 }
 
-// lastTermination is the container's most recent termination: the current
+// LastTermination is the container's most recent termination: the current
 // state when it is terminated (the kubelet shows that most of the time for a
 // fast crasher), else the last state.
-func lastTermination(cs corev1.ContainerStatus) *corev1.ContainerStateTerminated {
+func LastTermination(cs corev1.ContainerStatus) *corev1.ContainerStateTerminated {
 	if cs.State.Terminated != nil {
 		return cs.State.Terminated
 	}
@@ -87,7 +87,7 @@ func lastTermination(cs corev1.ContainerStatus) *corev1.ContainerStateTerminated
 // explainExit explains the container's last termination in the context of
 // the pod's events; nil when it never terminated.
 func explainExit(pod *corev1.Pod, cs corev1.ContainerStatus, events []corev1.Event) *ExitExplanation {
-	t := lastTermination(cs)
+	t := LastTermination(cs)
 	if t == nil {
 		return nil
 	}
@@ -212,7 +212,7 @@ func killingEventFor(container string, t *corev1.ContainerStateTerminated, event
 		if ev.Reason != "Killing" || !strings.Contains(ev.Message, "probe") || !eventForContainer(ev, container) {
 			continue
 		}
-		first, last := eventTimes(ev)
+		first, last := EventTimes(ev)
 		start, end := t.StartedAt.Time, t.FinishedAt.Time
 		if end.IsZero() {
 			continue
@@ -234,7 +234,7 @@ func latestKillingEvent(container string, events []corev1.Event) *corev1.Event {
 		if ev.Reason != "Killing" || !strings.Contains(ev.Message, "probe") || !eventForContainer(ev, container) {
 			continue
 		}
-		if _, last := eventTimes(ev); best == nil || last.After(bestAt) {
+		if _, last := EventTimes(ev); best == nil || last.After(bestAt) {
 			best, bestAt = ev, last
 		}
 	}
@@ -250,9 +250,10 @@ func eventForContainer(ev *corev1.Event, container string) bool {
 	return strings.Contains(ev.Message, "Container "+container+" ")
 }
 
-// eventTimes returns when an event first and last happened, whichever API
-// fields the producer filled.
-func eventTimes(ev *corev1.Event) (first, last time.Time) {
+// EventTimes returns when an event first and last happened, whichever API
+// fields the producer filled (core/v1 counts, series, or events.k8s.io
+// event times).
+func EventTimes(ev *corev1.Event) (first, last time.Time) {
 	first, last = ev.FirstTimestamp.Time, ev.LastTimestamp.Time
 	if ev.Series != nil && !ev.Series.LastObservedTime.IsZero() {
 		last = ev.Series.LastObservedTime.Time

@@ -109,14 +109,14 @@ func latest(pod *corev1.Pod, events []corev1.Event) time.Time {
 		}
 	}
 	for i := range events {
-		_, last := eventTimes(&events[i])
+		_, last := EventTimes(&events[i])
 		bump(last)
 	}
 	for _, cs := range append(pod.Status.InitContainerStatuses, pod.Status.ContainerStatuses...) {
 		if r := cs.State.Running; r != nil {
 			bump(r.StartedAt.Time)
 		}
-		if term := lastTermination(cs); term != nil {
+		if term := LastTermination(cs); term != nil {
 			bump(term.FinishedAt.Time)
 		}
 	}

@@ -52,13 +52,6 @@ func (p CrashPod) GroupKey() string {
 	return p.Namespace + "\x00" + p.Owner + "\x00" + p.Container + "\x00" + p.Reason + "\x00" + itoa32(p.ExitCode)
 }
 
-// crashWaiting are the waiting reasons that mean a container fails.
-var crashWaiting = map[string]bool{
-	"CrashLoopBackOff": true, "ErrImagePull": true, "ImagePullBackOff": true, "CreateContainerConfigError": true,
-	"CreateContainerError": true, "RunContainerError": true, "InvalidImageName": true, "StartError": true,
-	"ErrImageNeverPull": true, "PreCreateHookError": true, "PostStartHookError": true,
-}
-
 // Classify returns the pod as a CrashPod when one of its containers (init
 // containers first) is failing now.
 func Classify(pod *corev1.Pod, now time.Time) (CrashPod, bool) {
@@ -100,10 +93,7 @@ func classifyContainer(pod *corev1.Pod, cs *corev1.ContainerStatus, isInit, alwa
 		prefix = "Init:"
 	}
 	cp := CrashPod{Container: cs.Name, Init: isInit, Restarts: cs.RestartCount, ExitCode: -1}
-	last := cs.State.Terminated
-	if last == nil {
-		last = cs.LastTerminationState.Terminated
-	}
+	last := diagnose.LastTermination(*cs)
 	if last != nil {
 		cp.ExitCode, cp.LastStart, cp.LastFinish = last.ExitCode, last.StartedAt.Time, last.FinishedAt.Time
 		cp.Meaning = diagnose.ExitMeaning(last.ExitCode, last.Reason)
@@ -115,7 +105,7 @@ func classifyContainer(pod *corev1.Pod, cs *corev1.ContainerStatus, isInit, alwa
 	}
 	score := int(min(cs.RestartCount, 1000))
 	switch {
-	case cs.State.Waiting != nil && crashWaiting[cs.State.Waiting.Reason]:
+	case cs.State.Waiting != nil && diagnose.IsCrashWaitingReason(cs.State.Waiting.Reason):
 		w := cs.State.Waiting
 		cp.State = prefix + w.Reason
 		if w.Message != "" {

@@ -19,6 +19,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/crashlens/crashlens/diagnose"
 )
 
 // Bounds on what one detail call reads: events and logs are untrusted and
@@ -63,7 +65,11 @@ func Events(ctx context.Context, c kubernetes.Interface, namespace, podName stri
 		}
 		out = append(out, evs...)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return eventTime(&out[i]).After(eventTime(&out[j])) })
+	sort.SliceStable(out, func(i, j int) bool {
+		_, a := diagnose.EventTimes(&out[i])
+		_, b := diagnose.EventTimes(&out[j])
+		return a.After(b)
+	})
 	return out, nil
 }
 
@@ -102,18 +108,6 @@ func fromEventsV1(e *eventsv1.Event) corev1.Event {
 		ev.Series = &corev1.EventSeries{Count: e.Series.Count, LastObservedTime: e.Series.LastObservedTime}
 	}
 	return ev
-}
-
-func eventTime(e *corev1.Event) time.Time {
-	switch {
-	case e.Series != nil && !e.Series.LastObservedTime.IsZero():
-		return e.Series.LastObservedTime.Time
-	case !e.LastTimestamp.IsZero():
-		return e.LastTimestamp.Time
-	case !e.EventTime.IsZero():
-		return e.EventTime.Time
-	}
-	return e.CreationTimestamp.Time
 }
 
 // PreviousLog reads the tail of a container's previous log, bounded by
