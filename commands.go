@@ -36,11 +36,7 @@ type session struct {
 // open connects, checks the server answers, and resolves what the user may
 // watch (saying so on stderr when it falls back to one namespace).
 func open(ctx context.Context, f *kube.Flags, stderr io.Writer) (session, error) {
-	cfg, t, _, err := connect(ctx, f)
-	if err != nil {
-		return session{}, err
-	}
-	c, err := kube.NewClientset(cfg, version)
+	c, t, err := connect(ctx, f)
 	if err != nil {
 		return session{}, err
 	}
@@ -115,7 +111,7 @@ func newListCmd(flags *kube.Flags, stdout, stderr io.Writer) *cobra.Command {
 						if err != nil {
 							return diagnose.Finding{}, false
 						}
-						r := diagnose.Diagnose(inputOf(inc, nil, time.Now()))
+						r := diagnose.Diagnose(inc.Input(nil, time.Now()))
 						if len(r.Findings) == 0 {
 							return diagnose.Finding{}, false
 						}
@@ -269,11 +265,7 @@ picks the Deployment's newest crashing pod.`,
 				}
 			}
 			ctx := cmd.Context()
-			cfg, t, _, err := connect(ctx, flags)
-			if err != nil {
-				return err
-			}
-			c, err := kube.NewClientset(cfg, version)
+			c, t, err := connect(ctx, flags)
 			if err != nil {
 				return err
 			}
@@ -286,7 +278,7 @@ picks the Deployment's newest crashing pod.`,
 				return err
 			}
 			now := time.Now()
-			r := diagnose.Diagnose(inputOf(inc, tmpl, now))
+			r := diagnose.Diagnose(inc.Input(tmpl, now))
 			if output == "json" {
 				enc := json.NewEncoder(stdout)
 				enc.SetIndent("", "  ")
@@ -299,17 +291,6 @@ picks the Deployment's newest crashing pod.`,
 	cmd.Flags().StringVarP(&container, "container", "c", "", "container to explain (default: the failing one)")
 	cmd.Flags().StringVar(&templateFile, "probe-template", "", "YAML file with your team's recommended probes")
 	return cmd
-}
-
-// inputOf turns what kube gathered into the diagnosis input.
-func inputOf(inc kube.Incident, tmpl *diagnose.Template, now time.Time) diagnose.Input {
-	in := diagnose.Input{Pod: inc.Pod, Container: inc.Container, Events: inc.Events, PreviousLog: inc.PreviousLog,
-		OwnerChain: inc.Owners.Chain, Deployment: inc.Owners.Deployment, ReplicaSets: inc.Owners.ReplicaSets,
-		BackoffCap: inc.BackoffCap, Template: tmpl, Now: now}
-	if inc.PreviousLogErr != nil {
-		in.PreviousLogErr = inc.PreviousLogErr.Error()
-	}
-	return in
 }
 
 func errText(err error) string {

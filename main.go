@@ -20,7 +20,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/crashlens/crashlens/demo"
@@ -184,14 +183,18 @@ The cluster stays up afterwards; crashlens demo --down removes it.`,
 	return cmd
 }
 
-// connect resolves the cluster flags and checks the server answers.
-func connect(ctx context.Context, f *kube.Flags) (cfg *rest.Config, t kube.Target, server string, err error) {
+// connect resolves the cluster flags, checks the server answers, and
+// returns a client for it.
+func connect(ctx context.Context, f *kube.Flags) (kubernetes.Interface, kube.Target, error) {
 	rc, t, err := f.Resolve()
 	if err != nil {
-		return nil, t, "", err
+		return nil, t, err
 	}
-	server, err = kube.Probe(ctx, rc, t)
-	return rc, t, server, err
+	if _, err := kube.Probe(ctx, rc, t); err != nil {
+		return nil, t, err
+	}
+	c, err := kube.NewClientset(rc, version)
+	return c, t, err
 }
 
 func scopeText(t kube.Target) string {

@@ -114,13 +114,7 @@ func fromEventsV1(e *eventsv1.Event) corev1.Event {
 // LogTailLines, LogLimitBytes and MaxLogLineBytes per line. Its errors are
 // ErrNoPreviousLog, ErrLogsGone, a *ForbiddenError, or a transport error.
 func PreviousLog(ctx context.Context, c kubernetes.Interface, namespace, pod, container string) (string, error) {
-	tail, limit := int64(LogTailLines), int64(LogLimitBytes)
-	rc, err := c.CoreV1().Pods(namespace).GetLogs(pod, &corev1.PodLogOptions{Container: container, Previous: true, TailLines: &tail, LimitBytes: &limit}).Stream(ctx)
-	if err != nil {
-		return "", classifyLogError(err, namespace)
-	}
-	defer rc.Close()
-	b, err := readBoundedLines(rc, LogLimitBytes, MaxLogLineBytes)
+	b, err := readLog(ctx, c, namespace, pod, &corev1.PodLogOptions{Container: container, Previous: true}, LogTailLines)
 	if err != nil {
 		return "", err
 	}
@@ -130,6 +124,19 @@ func PreviousLog(ctx context.Context, c kubernetes.Interface, namespace, pod, co
 		return "", ErrLogsGone
 	}
 	return string(b), nil
+}
+
+// readLog reads the last tailLines lines of a log, bounded by LogLimitBytes
+// and MaxLogLineBytes per line, with the API's errors classified.
+func readLog(ctx context.Context, c kubernetes.Interface, namespace, pod string, opts *corev1.PodLogOptions, tailLines int64) ([]byte, error) {
+	limit := int64(LogLimitBytes)
+	opts.TailLines, opts.LimitBytes = &tailLines, &limit
+	rc, err := c.CoreV1().Pods(namespace).GetLogs(pod, opts).Stream(ctx)
+	if err != nil {
+		return nil, classifyLogError(err, namespace)
+	}
+	defer rc.Close()
+	return readBoundedLines(rc, LogLimitBytes, MaxLogLineBytes)
 }
 
 func classifyLogError(err error, namespace string) error {

@@ -11,6 +11,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/crashlens/crashlens/diagnose"
 )
 
 // Incident is everything the detail screen and the incident report show of
@@ -30,6 +32,18 @@ type Incident struct {
 	BackoffCap     time.Duration
 	Usage          map[string]string // container -> "cpu 12m, memory 40Mi", from metrics.k8s.io
 	UsageErr       error
+}
+
+// Input is what Diagnose takes from this incident: the TUI and `explain`
+// diagnose the same way.
+func (inc Incident) Input(tmpl *diagnose.Template, now time.Time) diagnose.Input {
+	in := diagnose.Input{Pod: inc.Pod, Container: inc.Container, Events: inc.Events, PreviousLog: inc.PreviousLog,
+		OwnerChain: inc.Owners.Chain, Deployment: inc.Owners.Deployment, ReplicaSets: inc.Owners.ReplicaSets,
+		BackoffCap: inc.BackoffCap, Template: tmpl, Now: now}
+	if inc.PreviousLogErr != nil {
+		in.PreviousLogErr = inc.PreviousLogErr.Error()
+	}
+	return in
 }
 
 // Gather reads the pod and everything about it. It fails only when the pod
@@ -66,13 +80,7 @@ func FailingContainer(pod *corev1.Pod) string {
 // CurrentLog reads the tail of the running (or last) instance's log, with
 // the same bounds as PreviousLog.
 func CurrentLog(ctx context.Context, c kubernetes.Interface, namespace, pod, container string) (string, error) {
-	tail, limit := int64(100), int64(LogLimitBytes)
-	rc, err := c.CoreV1().Pods(namespace).GetLogs(pod, &corev1.PodLogOptions{Container: container, TailLines: &tail, LimitBytes: &limit}).Stream(ctx)
-	if err != nil {
-		return "", classifyLogError(err, namespace)
-	}
-	defer rc.Close()
-	b, err := readBoundedLines(rc, LogLimitBytes, MaxLogLineBytes)
+	b, err := readLog(ctx, c, namespace, pod, &corev1.PodLogOptions{Container: container}, 100)
 	return string(b), err
 }
 

@@ -99,13 +99,7 @@ func (d *detailModel) fetch(src Source, timeout time.Duration) tea.Cmd {
 
 // setIncident diagnoses the gathered data and fills the panes.
 func (d *detailModel) setIncident(inc kube.Incident, tmpl *diagnose.Template, now time.Time) {
-	in := diagnose.Input{Pod: inc.Pod, Container: inc.Container, Events: inc.Events, PreviousLog: inc.PreviousLog,
-		OwnerChain: inc.Owners.Chain, Deployment: inc.Owners.Deployment, ReplicaSets: inc.Owners.ReplicaSets,
-		BackoffCap: inc.BackoffCap, Template: tmpl, Now: now}
-	if inc.PreviousLogErr != nil {
-		in.PreviousLogErr = inc.PreviousLogErr.Error()
-	}
-	r := diagnose.Diagnose(in)
+	r := diagnose.Diagnose(inc.Input(tmpl, now))
 	d.inc, d.rep, d.builtW = &inc, &r, 0
 }
 
