@@ -112,8 +112,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.ended = true
 		return m, nil
 	case tickMsg:
-		m.list.expire(m.now())
-		m.list.resort()
+		// The order changes only when a resolved row goes: re-sorting every
+		// second would cost a full sort of a large list for nothing.
+		if m.list.expire(m.now()) {
+			m.list.resort()
+		}
 		if m.detail != nil && !m.detail.following {
 			m.detail.builtW = 0 // event ages move on
 		}

@@ -113,14 +113,17 @@ func (m *listModel) rowSlice() []*row {
 	return m.all
 }
 
-// expire drops resolved rows whose moment has passed.
-func (m *listModel) expire(now time.Time) {
+// expire drops resolved rows whose moment has passed, and reports whether
+// it dropped any.
+func (m *listModel) expire(now time.Time) bool {
+	dropped := false
 	for k, r := range m.rows {
 		if !r.resolved.IsZero() && now.Sub(r.resolved) > resolvedFor {
 			delete(m.rows, k)
-			m.allDirty = true
+			m.allDirty, dropped = true, true
 		}
 	}
+	return dropped
 }
 
 func (m *listModel) visibleRows() []*row {
