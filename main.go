@@ -44,9 +44,14 @@ type exitCodeError struct{ code int }
 func (e exitCodeError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
 func main() {
+	closeLog, err := kube.StartDebugLog(os.Getenv(kube.DebugLogEnv))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "crashlens: debug log off: %v\n", err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
+	closeLog()
 	os.Exit(code)
 }
 

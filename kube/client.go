@@ -1,6 +1,8 @@
 package kube
 
 import (
+	"net/http"
+
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 )
@@ -15,9 +17,13 @@ const (
 
 // NewClientset returns a clientset for cfg that speaks protobuf and names
 // itself crashlens/<version>. Exec and OIDC auth plugins in the kubeconfig
-// work because client-go runs them.
+// work because client-go runs them. cfg.Timeout (--request-timeout) bounds
+// each request, and only the start of a watch or a log follow.
 func NewClientset(cfg *rest.Config, version string) (kubernetes.Interface, error) {
 	c := rest.CopyConfig(cfg)
+	timeout := c.Timeout
+	c.Timeout = 0 // as http.Client.Timeout it would cut every watch
+	c.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &requestTransport{next: rt, timeout: timeout} })
 	c.ContentType = "application/vnd.kubernetes.protobuf"
 	c.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	c.QPS, c.Burst = clientQPS, clientBurst

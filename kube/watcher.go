@@ -182,6 +182,7 @@ func (w *Watcher) setState(s ConnState) {
 	}
 	s.Since = w.now()
 	w.state, w.stateNew = s, true
+	debugf("watcher: %s", s)
 }
 
 func (w *Watcher) listing() {

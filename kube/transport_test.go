@@ -1,0 +1,129 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+)
+
+// fakeAPI answers just enough of the API for the transport's tests: a pod
+// GET that hangs when asked to, a watch that streams for 1.5 s, a log.
+func fakeAPI(t *testing.T) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Query().Get("watch") == "true":
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(200)
+			w.(http.Flusher).Flush()
+			for i := 0; i < 3; i++ {
+				select {
+				case <-r.Context().Done():
+					return
+				case <-time.After(500 * time.Millisecond):
+				}
+				fmt.Fprintf(w, `{"type":"ADDED","object":{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p%d","namespace":"ns","resourceVersion":"%d"}}}`+"\n", i, i+1)
+				w.(http.Flusher).Flush()
+			}
+		case strings.HasSuffix(r.URL.Path, "/log"):
+			fmt.Fprint(w, "LOG-CONTENT-MARKER password=hunter2\n")
+		case strings.HasSuffix(r.URL.Path, "/hang"):
+			<-r.Context().Done()
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"ok","namespace":"ns"}}`)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestRequestTimeoutBoundsRequestsNotStreams(t *testing.T) {
+	srv := fakeAPI(t)
+	c, err := NewClientset(&rest.Config{Host: srv.URL, Timeout: time.Second}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+
+	start := time.Now()
+	_, err = c.CoreV1().Pods("ns").Get(ctx, "hang", metav1.GetOptions{})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("a hung GET returned %v, want a deadline error", err)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("a hung GET took %s with a 1 s timeout", took)
+	}
+	if _, err := c.CoreV1().Pods("ns").Get(ctx, "ok", metav1.GetOptions{}); err != nil {
+		t.Errorf("a quick GET: %v", err)
+	}
+
+	// The watch outlives the timeout and delivers all three events.
+	w, err := c.CoreV1().Pods("ns").Watch(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	got := 0
+	for ev := range w.ResultChan() {
+		if _, ok := ev.Object.(*corev1.Pod); !ok {
+			t.Fatalf("watch event %v: %v", ev.Type, ev.Object)
+		}
+		got++
+	}
+	if got != 3 {
+		t.Errorf("the watch delivered %d of 3 events before it was cut", got)
+	}
+}
+
+func TestDebugLogHasRequestsButNoTokensOrContent(t *testing.T) {
+	srv := fakeAPI(t)
+	path := filepath.Join(t.TempDir(), "debug.log")
+	stop, err := StartDebugLog(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const token = "s3cr3t-bearer-token-0123456789"
+	c, err := NewClientset(&rest.Config{Host: srv.URL, BearerToken: token, Timeout: 5 * time.Second}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CoreV1().Pods("ns").Get(context.Background(), "ok", metav1.GetOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readLog(context.Background(), c, "ns", "ok", &corev1.PodLogOptions{}, 10); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	if _, err := StartDebugLog(""); err != nil { // back to discarding
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := string(b)
+	for _, want := range []string{"GET /api/v1/namespaces/ns/pods/ok 200", "GET /api/v1/namespaces/ns/pods/ok/log?limitBytes=262144&tailLines=10 200"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("debug log lacks %q:\n%s", want, log)
+		}
+	}
+	for _, secret := range []string{token, "LOG-CONTENT-MARKER", "hunter2", "Bearer"} {
+		if strings.Contains(log, secret) {
+			t.Errorf("debug log contains %q:\n%s", secret, log)
+		}
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("debug log mode %v, want 0600", fi.Mode().Perm())
+	}
+}
