@@ -60,8 +60,8 @@ unit: ## Unit tests (no cluster), with the race detector
 integration: ## Integration tests; expects CRASHLENS_KUBECONFIG (use `make test`)
 	go test -race -count=1 -tags integration ./...
 	cd $(CLUSTER) && go test -race -count=1 -tags integration .
-	@# Fault tests break the cluster for everyone: on their own, last.
-	go test -race -count=1 -tags fault -run TestAPIServerRestart ./kube
+	@# Fault tests break the cluster for everyone: on their own, last, one package at a time.
+	go test -race -count=1 -p 1 -tags fault -run '^TestFault' ./kube .
 
 .PHONY: test
 test: deps cluster-build fmt-check vet lint unit ## Everything CI runs: checks, unit tests, then integration tests on a real cluster

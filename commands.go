@@ -20,6 +20,7 @@ import (
 	"github.com/crashlens/crashlens/ui/alert"
 	"github.com/crashlens/crashlens/ui/lint"
 	"github.com/crashlens/crashlens/ui/report"
+	"github.com/crashlens/crashlens/ui/sanitize"
 )
 
 // listSyncTimeout bounds how long `list` waits for the first full view
@@ -120,7 +121,7 @@ func newListCmd(flags *kube.Flags, stdout, stderr io.Writer) *cobra.Command {
 					a = alert.New(alerts)
 					go a.Run(cmd.Context())
 				}
-				return watchJSON(cmd.Context(), s, flags.Selector, stdout, a)
+				return watchJSON(cmd.Context(), s, flags.Selector, stdout, stderr, a)
 			}
 			groups, err := snapshot(cmd.Context(), s, flags.Selector, timeoutOr(flags, listSyncTimeout))
 			if err != nil {
@@ -197,13 +198,20 @@ type watchLine struct {
 }
 
 // watchJSON prints a line per group change until ctx ends, and hands each
-// changed group to the alerter when there is one.
-func watchJSON(ctx context.Context, s session, selector string, stdout io.Writer, a *alert.Alerter) error {
+// changed group to the alerter when there is one. Changes of the connection
+// (reconnecting, relisting, synced again) go to stderr, one line each, so a
+// script's reader knows when the stream is stale.
+func watchJSON(ctx context.Context, s session, selector string, stdout, stderr io.Writer, a *alert.Alerter) error {
 	w := kube.NewWatcher(s.client, s.scope.Namespace, selector)
 	go w.Run(ctx)
 	enc := json.NewEncoder(stdout)
 	seen := map[string]report.GroupJSON{}
+	var state kube.ConnState
 	for b := range w.Batches() {
+		if b.State.Phase != state.Phase {
+			fmt.Fprintf(stderr, "crashlens: watch %s\n", sanitize.Line(b.State.String()))
+			state = b.State
+		}
 		for _, k := range b.Removed {
 			if g, ok := seen[k]; ok {
 				delete(seen, k)

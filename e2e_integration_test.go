@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,86 +10,14 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
-
-	"github.com/crashlens/crashlens/demo"
 )
-
-// tmux drives a real terminal: the real binary, keys sent as a user types
-// them, the screen read back as the user sees it.
-type tmux struct {
-	t       *testing.T
-	session string
-}
-
-func (x tmux) run(args ...string) string {
-	x.t.Helper()
-	out, err := exec.Command("tmux", args...).CombinedOutput()
-	if err != nil {
-		x.t.Fatalf("tmux %v: %v: %s", args, err, out)
-	}
-	return string(out)
-}
-
-func (x tmux) keys(keys ...string) { x.run(append([]string{"send-keys", "-t", x.session}, keys...)...) }
-
-func (x tmux) screen() string { return x.run("capture-pane", "-p", "-t", x.session) }
-
-// waitFor polls the screen until it shows all of want.
-func (x tmux) waitFor(timeout time.Duration, want ...string) string {
-	x.t.Helper()
-	deadline := time.Now().Add(timeout)
-	var s string
-	for time.Now().Before(deadline) {
-		s = x.screen()
-		ok := true
-		for _, w := range want {
-			ok = ok && strings.Contains(s, w)
-		}
-		if ok {
-			return s
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	x.t.Fatalf("screen never showed %q; last screen:\n%s", want, s)
-	return ""
-}
-
-// waitForLine polls until a screen line starts with prefix (the filter
-// prompt, not a workload name that contains the same text).
-func (x tmux) waitForLine(timeout time.Duration, prefix string) string {
-	x.t.Helper()
-	deadline := time.Now().Add(timeout)
-	var s string
-	for time.Now().Before(deadline) {
-		s = x.screen()
-		for _, l := range strings.Split(s, "\n") {
-			if strings.HasPrefix(l, prefix) {
-				return s
-			}
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	x.t.Fatalf("no screen line starts with %q; last screen:\n%s", prefix, s)
-	return ""
-}
 
 func TestTUIEndToEnd(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Fatal("tmux is needed for the end-to-end test (make deps installs it)")
 	}
 	kubeconfig := clusterKubeconfig(t, "admin")
-	root, _ := filepath.Abs(".")
-	if _, err := demo.Up(context.Background(), demo.Options{Root: root, BackoffCap: "10s", Fast: true}); err != nil {
-		t.Fatal(err)
-	}
-	cfg, _ := clientcmd.BuildConfigFromFlags("", kubeconfig)
-	cs, _ := kubernetes.NewForConfig(cfg)
-	if pending := demo.Wait(context.Background(), cs, demo.Catalogue, 4*time.Minute, nil); len(pending) > 0 {
-		t.Fatalf("scenarios not ready: %v", pending)
-	}
+	demoScenarios(t)
 	// A pod that crashed once and now runs: listed as restarted, and
 	// reliably running when the test opens a shell in it.
 	ns := fmt.Sprintf("it-e2e-%d", time.Now().UnixNano()%1000000)
@@ -113,10 +40,7 @@ spec:
         command: [sh, -c, "if [ -e /state/crashed ]; then echo back up; sleep 3600; else touch /state/crashed; echo 'fatal: first start'; exit 1; fi"]
 `, ns), "apply", "-f", "-")
 
-	bin := filepath.Join(t.TempDir(), "crashlens")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v: %s", err, out)
-	}
+	bin := buildCrashlens(t, "e2e")
 	kubectlDir, _ := filepath.Abs(filepath.Join("hack", "cluster", "bin"))
 	x := tmux{t: t, session: fmt.Sprintf("crashlens-e2e-%d", os.Getpid())}
 	cmd := fmt.Sprintf("PATH=%s:$PATH %s --kubeconfig %s; echo CRASHLENS-EXITED-$?; tput cnorm >/dev/null 2>&1; sleep 60", kubectlDir, bin, kubeconfig)

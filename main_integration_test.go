@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -26,20 +25,6 @@ import (
 	"github.com/crashlens/crashlens/diagnose"
 	"github.com/crashlens/crashlens/ui/report"
 )
-
-// clusterKubeconfig is the test cluster's kubeconfig for user; integration
-// tests fail, never skip, without one (run them through `make test`).
-func clusterKubeconfig(t *testing.T, user string) string {
-	t.Helper()
-	admin := os.Getenv("CRASHLENS_KUBECONFIG")
-	if admin == "" {
-		t.Fatal("CRASHLENS_KUBECONFIG is not set: run integration tests through `make test`")
-	}
-	if user == "admin" {
-		return admin
-	}
-	return filepath.Join(filepath.Dir(admin), "kubeconfig-"+user)
-}
 
 func TestRootConnectsToRealCluster(t *testing.T) {
 	for _, user := range []string{"admin", "viewer-ns"} {
@@ -79,26 +64,6 @@ func TestBadTokenIsOneLine(t *testing.T) {
 }
 
 // kubectlAdmin runs the test cluster's kubectl as admin.
-func kubectlAdmin(t *testing.T, stdin string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(filepath.Join("hack", "cluster", "bin", "kubectl"), append([]string{"--kubeconfig", clusterKubeconfig(t, "admin")}, args...)...)
-	if stdin != "" {
-		cmd.Stdin = strings.NewReader(stdin)
-	}
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("kubectl %v: %v: %s", args, err, out)
-	}
-	return string(out)
-}
-
-func runCLI(t *testing.T, args ...string) (string, string, int) {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), append([]string{"--kubeconfig", clusterKubeconfig(t, "admin")}, args...), &stdout, &stderr)
-	return stdout.String(), stderr.String(), code
-}
-
 // TestListShowsEveryCrashingScenario: list -o json has every crashing
 // scenario with its reason and exit code, and no healthy workload.
 func TestListShowsEveryCrashingScenario(t *testing.T) {

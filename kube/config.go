@@ -205,8 +205,13 @@ func isTimeout(err error) bool {
 }
 
 // oneLine keeps the first line of an error message: client-go errors can
-// carry multi-line explanations.
+// carry multi-line explanations, and a url.Error quotes the whole request
+// URL before its cause.
 func oneLine(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
 	s := err.Error()
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i]

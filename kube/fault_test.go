@@ -32,10 +32,10 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// TestAPIServerRestart: the watcher says within 2 s that it lost the
+// TestFaultAPIServerRestart: the watcher says within 2 s that it lost the
 // server, does not spin while it is gone, and after it returns shows every
 // crash group that exists, none twice, none lost.
-func TestAPIServerRestart(t *testing.T) {
+func TestFaultAPIServerRestart(t *testing.T) {
 	kc := os.Getenv("CRASHLENS_KUBECONFIG")
 	if kc == "" {
 		t.Fatal("CRASHLENS_KUBECONFIG is not set: run through `make test`")

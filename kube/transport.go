@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log"
 	"log/slog"
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/klog/v2"
@@ -23,46 +23,57 @@ import (
 const DebugLogEnv = "CRASHLENS_DEBUG_LOG"
 
 var (
-	debugMu  sync.Mutex
-	debugLog *log.Logger // nil: off
+	debugMu   sync.Mutex
+	debugFile io.Writer // nil: off
+	klogOnce  sync.Once
 )
 
 // StartDebugLog routes client-go's logging to the debug log file named by
 // path, or nowhere when path is empty, and returns the function that
 // closes the file.
 func StartDebugLog(path string) (func(), error) {
-	var out io.Writer = io.Discard
-	closeFn := func() {}
-	if path != "" {
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-		if err != nil {
-			return closeFn, fmt.Errorf("%s: %v", DebugLogEnv, err)
-		}
-		out = f
-		debugMu.Lock()
-		debugLog = log.New(f, "", log.LstdFlags|log.Lmicroseconds)
-		debugMu.Unlock()
-		closeFn = func() {
-			debugMu.Lock()
-			debugLog = nil
-			debugMu.Unlock()
-			_ = f.Close()
-		}
-	}
 	// klog writes to stderr by default, errors even when told to write to
 	// a file: under a TUI that is garbage on the screen. A logger takes all
-	// of it.
-	klog.SetSlogLogger(slog.New(slog.NewTextHandler(out, nil)))
-	return closeFn, nil
+	// of it; klog allows setting one only before its first use.
+	klogOnce.Do(func() { klog.SetSlogLogger(slog.New(slog.NewTextHandler(debugSink{}, nil))) })
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return func() {}, fmt.Errorf("%s: %v", DebugLogEnv, err)
+	}
+	debugMu.Lock()
+	debugFile = f
+	debugMu.Unlock()
+	return func() {
+		debugMu.Lock()
+		debugFile = nil
+		debugMu.Unlock()
+		_ = f.Close()
+	}, nil
+}
+
+// debugSink writes to the debug log file when there is one.
+type debugSink struct{}
+
+func (debugSink) Write(p []byte) (int, error) {
+	debugMu.Lock()
+	defer debugMu.Unlock()
+	if debugFile != nil {
+		return debugFile.Write(p)
+	}
+	return len(p), nil
 }
 
 // debugf writes one line to the debug log when it is on.
 func debugf(format string, args ...any) {
 	debugMu.Lock()
-	l := debugLog
+	on := debugFile != nil
 	debugMu.Unlock()
-	if l != nil {
-		l.Printf(format, args...)
+	if on {
+		line := time.Now().Format("2006/01/02 15:04:05.000000 ") + fmt.Sprintf(format, args...) + "\n"
+		_, _ = debugSink{}.Write([]byte(line))
 	}
 }
 
@@ -79,10 +90,12 @@ func (t *requestTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	start := time.Now()
 	stream := isStream(req)
 	var cancel context.CancelFunc = func() {}
+	var expired atomic.Bool
 	if t.timeout > 0 {
 		var ctx context.Context
 		ctx, cancel = context.WithCancel(req.Context())
-		timer := time.AfterFunc(t.timeout, cancel)
+		stop := cancel
+		timer := time.AfterFunc(t.timeout, func() { expired.Store(true); stop() })
 		req = req.WithContext(ctx)
 		if stream {
 			// Headers within the timeout; after that the stream is the
@@ -95,12 +108,18 @@ func (t *requestTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	}
 	resp, err := t.next.RoundTrip(req)
 	if err != nil {
+		if fn, ok := req.Context().Value(attemptObserverKey{}).(func(error)); ok && req.Context().Err() == nil {
+			fn(err)
+		}
 		cancel()
-		if req.Context().Err() != nil && t.timeout > 0 {
-			err = fmt.Errorf("%w (no answer within %s)", context.DeadlineExceeded, t.timeout)
+		if expired.Load() {
+			err = timeoutError{t.timeout}
 		}
 		debugf("%s %s error after %s: %v", req.Method, req.URL.RequestURI(), time.Since(start).Round(time.Millisecond), err)
 		return nil, err
+	}
+	if fn, ok := req.Context().Value(attemptObserverKey{}).(func(error)); ok {
+		fn(nil)
 	}
 	debugf("%s %s %d %s", req.Method, req.URL.RequestURI(), resp.StatusCode, time.Since(start).Round(time.Millisecond))
 	if !stream {
@@ -126,3 +145,23 @@ func (c *cancelOnClose) Close() error {
 	c.cancel()
 	return err
 }
+
+type attemptObserverKey struct{}
+
+// observeAttempts returns a ctx whose requests report each attempt to fn:
+// its transport error, or nil when the server answered. client-go retries a GET on a reset connection up to ten times
+// inside one call; the watcher must say it lost the server at the first
+// failure, not after the retries.
+func observeAttempts(ctx context.Context, fn func(error)) context.Context {
+	return context.WithValue(ctx, attemptObserverKey{}, fn)
+}
+
+// timeoutError is a request the server did not answer within the
+// --request-timeout.
+type timeoutError struct{ d time.Duration }
+
+func (e timeoutError) Error() string {
+	return fmt.Sprintf("the API server did not answer within %s", e.d)
+}
+func (e timeoutError) Unwrap() error { return context.DeadlineExceeded }
+func (e timeoutError) Timeout() bool { return true }

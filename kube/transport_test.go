@@ -17,6 +17,10 @@ import (
 	"k8s.io/client-go/rest"
 )
 
+// klog takes its logger before first use only: set it before any test
+// starts a reflector, as main does before any command runs.
+func init() { _, _ = StartDebugLog("") }
+
 // fakeAPI answers just enough of the API for the transport's tests: a pod
 // GET that hangs when asked to, a watch that streams for 1.5 s, a log.
 func fakeAPI(t *testing.T) *httptest.Server {

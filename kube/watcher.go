@@ -119,6 +119,11 @@ func (w *Watcher) Run(ctx context.Context) {
 	defer close(w.out)
 	lw := &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			ctx = observeAttempts(ctx, func(err error) {
+				if err != nil {
+					w.failed("list", err)
+				}
+			})
 			w.listing()
 			opts.FieldSelector, opts.LabelSelector = podFieldSelector, w.selector
 			l, err := w.client.CoreV1().Pods(w.namespace).List(ctx, opts)
@@ -128,6 +133,12 @@ func (w *Watcher) Run(ctx context.Context) {
 			return l, err
 		},
 		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+			var lastErr error
+			ctx = observeAttempts(ctx, func(err error) {
+				if lastErr = err; err != nil {
+					w.failed("watch", err)
+				}
+			})
 			initial := opts.SendInitialEvents != nil && *opts.SendInitialEvents
 			if initial {
 				w.listing() // streaming watch-list: the initial state arrives on the watch
@@ -138,14 +149,19 @@ func (w *Watcher) Run(ctx context.Context) {
 				w.failed("watch", err)
 				return nil, err
 			}
-			w.watching()
+			if lastErr != nil {
+				// client-go turns a connection that failed every retry into
+				// an empty watch and no error: still reconnecting.
+				return wi, nil
+			}
+			w.watching(initial)
 			if initial {
 				// The reflector keeps the initial events to itself until the
 				// bookmark; peeking at them shows crash groups while the
 				// list is still streaming. Replace reconciles at the end.
 				return newPeekWatch(wi, w.upsert), nil
 			}
-			return wi, nil
+			return newPeekWatch(wi, nil), nil
 		},
 	}
 	r := cache.NewReflectorWithOptions(lw, &corev1.Pod{}, (*store)(w), cache.ReflectorOptions{Name: "crashlens-pods"})
@@ -185,21 +201,29 @@ func (w *Watcher) setState(s ConnState) {
 	debugf("watcher: %s", s)
 }
 
+// listing: the reflector starts a (re)list. While the server is away it
+// stays "reconnecting" until an answer comes (see watching and Replace).
 func (w *Watcher) listing() {
 	w.mu.Lock()
-	first := len(w.pods) == 0 && w.state.Phase == PhaseSyncing
+	phase := w.state.Phase
+	first := len(w.pods) == 0 && phase == PhaseSyncing
 	w.mu.Unlock()
-	if first {
+	if first || phase == PhaseReconnecting || phase == PhaseForbidden {
 		return
 	}
 	w.setState(ConnState{Phase: PhaseRelisting})
 }
 
-func (w *Watcher) watching() {
+// watching: the server answered a watch. An initial stream (watch-list)
+// is a relist until Replace; a plain watch resumes where it was.
+func (w *Watcher) watching(initial bool) {
 	w.mu.Lock()
-	phase := w.state.Phase
+	phase, first := w.state.Phase, len(w.pods) == 0 && w.state.Phase == PhaseSyncing
 	w.mu.Unlock()
-	if phase == PhaseReconnecting || phase == PhaseForbidden {
+	switch {
+	case initial && !first:
+		w.setState(ConnState{Phase: PhaseRelisting})
+	case !initial && (phase == PhaseReconnecting || phase == PhaseForbidden):
 		w.setState(ConnState{Phase: PhaseSynced})
 	}
 }
@@ -477,8 +501,8 @@ func (s ConnState) String() string {
 	return s.Phase
 }
 
-// peekWatch passes a watch's events through and hands each object of the
-// initial stream to peek on the way.
+// peekWatch passes a watch's events through, hands each object of the
+// initial stream to peek (when not nil) on the way and logs error events.
 type peekWatch struct {
 	inner watch.Interface
 	out   chan watch.Event
@@ -495,7 +519,14 @@ func newPeekWatch(inner watch.Interface, peek func(any)) *peekWatch {
 			switch {
 			case ev.Type == watch.Bookmark:
 				initial = false
-			case initial && ev.Type == watch.Added:
+			case ev.Type == watch.Error:
+				// The reflector handles it (a 410 Gone means relist) and
+				// logs it only at high verbosity: the debug log says why
+				// a relist happened.
+				if st, ok := ev.Object.(*metav1.Status); ok {
+					debugf("watch: error event %d %s: %s", st.Code, st.Reason, oneLine(errors.New(st.Message)))
+				}
+			case initial && peek != nil && ev.Type == watch.Added:
 				peek(ev.Object)
 			}
 			select {

@@ -1,0 +1,620 @@
+//go:build fault
+
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/crashlens/crashlens/kube"
+	"github.com/crashlens/crashlens/ui/report"
+)
+
+// Fault tests break the cluster (or the network to it) under a running
+// crashlens: the TUI in tmux and `list --watch`, both the real binary.
+// `make test` runs them on their own, after the integration tests, one
+// package at a time.
+
+const apiServerAddr = "127.0.0.1:16443"
+
+func clusterctl(t *testing.T, args ...string) {
+	t.Helper()
+	out, err := exec.Command(filepath.Join("hack", "cluster", "bin", "clusterctl"), args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("clusterctl %v: %v: %s", args, err, out)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer a child process and the test share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// watchProc is `crashlens list --watch -o json` running as a child.
+type watchProc struct {
+	t              *testing.T
+	cmd            *exec.Cmd
+	stdout, stderr *lockedBuffer
+	debugLog       string // its CRASHLENS_DEBUG_LOG
+}
+
+func startWatch(t *testing.T, bin, kubeconfig string, args ...string) *watchProc {
+	t.Helper()
+	w := &watchProc{t: t, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}}
+	w.cmd = exec.Command(bin, append([]string{"--kubeconfig", kubeconfig, "list", "--watch", "-o", "json"}, args...)...)
+	w.cmd.Stdout, w.cmd.Stderr = w.stdout, w.stderr
+	w.debugLog = filepath.Join(t.TempDir(), "debug.log")
+	w.cmd.Env = append(os.Environ(), kube.DebugLogEnv+"="+w.debugLog)
+	if err := w.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = w.cmd.Process.Signal(os.Interrupt)
+		_ = w.cmd.Wait()
+	})
+	return w
+}
+
+// waitState waits for the stderr line "crashlens: watch <state>" number n
+// (counting from 1) of that state.
+func (w *watchProc) waitState(timeout time.Duration, state string, n int) {
+	w.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if strings.Count(w.stderr.String(), "crashlens: watch "+state) >= n {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	w.t.Fatalf("list --watch never said %q (%d times); stderr:\n%s", state, n, w.stderr.String())
+}
+
+// groups replays the JSON lines into the set of groups the stream says
+// exist, failing on a group added twice or changed or resolved unseen.
+func (w *watchProc) groups() map[string]report.GroupJSON {
+	w.t.Helper()
+	set := map[string]report.GroupJSON{}
+	sc := bufio.NewScanner(strings.NewReader(w.stdout.String()))
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var l watchLine
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			w.t.Fatalf("not a JSON line: %q: %v", sc.Text(), err)
+		}
+		k := jsonKey(l.Group)
+		_, have := set[k]
+		switch l.Event {
+		case "added":
+			if have {
+				w.t.Errorf("group added twice: %s", k)
+			}
+			set[k] = l.Group
+		case "changed":
+			if !have {
+				w.t.Errorf("group changed before it was added: %s", k)
+			}
+			set[k] = l.Group
+		case "resolved":
+			if !have {
+				w.t.Errorf("group resolved that was never added: %s", k)
+			}
+			delete(set, k)
+		default:
+			w.t.Errorf("unknown event %q", l.Event)
+		}
+	}
+	return set
+}
+
+func jsonKey(g report.GroupJSON) string {
+	return fmt.Sprintf("%s/%s/%s/%s/%d", g.Namespace, g.Workload, g.Container, g.Reason, g.ExitCode)
+}
+
+// truth classifies every pod the API has, as the watcher would.
+func truth(t *testing.T, cs kubernetes.Interface) map[string]int {
+	t.Helper()
+	pods, err := cs.CoreV1().Pods("").List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	now := time.Now()
+	for i := range pods.Items {
+		p := &pods.Items[i]
+		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+			continue
+		}
+		if cp, ok := kube.Classify(p, now); ok {
+			g := report.ToJSON(kube.Group{Namespace: cp.Namespace, Owner: cp.Owner, Container: cp.Container, Reason: cp.Reason, ExitCode: cp.ExitCode})
+			out[jsonKey(g)]++
+		}
+	}
+	return out
+}
+
+// converges polls until the stream's groups equal the API's, and reports
+// the difference when they never do.
+func converges(t *testing.T, w *watchProc, cs kubernetes.Interface, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var diff []string
+	for time.Now().Before(deadline) {
+		diff = diff[:0]
+		shown, want := w.groups(), truth(t, cs)
+		for k, n := range want {
+			g, ok := shown[k]
+			switch {
+			case !ok:
+				diff = append(diff, "missing "+k)
+			case len(g.Pods) != n:
+				diff = append(diff, fmt.Sprintf("%s has %d pods, the API %d", k, len(g.Pods), n))
+			}
+		}
+		for k := range shown {
+			if _, ok := want[k]; !ok {
+				diff = append(diff, "shown but gone "+k)
+			}
+		}
+		if len(diff) == 0 {
+			t.Logf("list --watch equals the API: %d groups", len(want))
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Errorf("list --watch never matched the API within %s: %v", timeout, diff)
+}
+
+// procCPU is the CPU time a process used so far (utime+stime).
+func procCPU(t *testing.T, pid int) time.Duration {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond // USER_HZ is 100 on Linux
+}
+
+// pidOf finds the process whose argv[0] is bin and whose argv has none of
+// the words in not.
+func pidOf(t *testing.T, bin string, not ...string) int {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		ents, _ := os.ReadDir("/proc")
+		for _, e := range ents {
+			pid, err := strconv.Atoi(e.Name())
+			if err != nil {
+				continue
+			}
+			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+			if err != nil {
+				continue
+			}
+			args := strings.Split(string(b), "\x00")
+			if args[0] != bin {
+				continue
+			}
+			ok := true
+			for _, a := range args {
+				for _, n := range not {
+					ok = ok && a != n
+				}
+			}
+			if ok {
+				return pid
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("no process runs %s", bin)
+	return 0
+}
+
+// startTUI runs the real binary in a tmux session of 120x45.
+func startTUI(t *testing.T, bin string, args ...string) tmux {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Fatal("tmux is needed (make deps installs it)")
+	}
+	x := tmux{t: t, session: fmt.Sprintf("crashlens-fault-%d-%d", os.Getpid(), time.Now().UnixNano()%100000)}
+	cmd := fmt.Sprintf("%s %s; echo CRASHLENS-EXITED-$?; sleep 60", bin, strings.Join(args, " "))
+	x.run("new-session", "-d", "-s", x.session, "-x", "120", "-y", "45", cmd)
+	t.Cleanup(func() { _ = exec.Command("tmux", "kill-session", "-t", x.session).Run() })
+	return x
+}
+
+// statusLine is the TUI's status bar (the line above the help bar).
+func statusLine(screen string) string {
+	lines := strings.Split(strings.TrimRight(screen, "\n"), "\n")
+	if len(lines) < 2 {
+		return ""
+	}
+	return lines[len(lines)-2]
+}
+
+// waitStatus polls until the status bar contains want.
+func (x tmux) waitStatus(timeout time.Duration, want string) string {
+	x.t.Helper()
+	deadline := time.Now().Add(timeout)
+	var s string
+	for time.Now().Before(deadline) {
+		s = x.screen()
+		if strings.Contains(statusLine(s), want) {
+			return s
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	x.t.Fatalf("the status bar never showed %q; last screen:\n%s", want, s)
+	return ""
+}
+
+// noLogNoise fails when client-go's logging or a panic reached the screen.
+func noLogNoise(t *testing.T, screen string) {
+	t.Helper()
+	for _, bad := range []string{"reflector.go", "Unhandled Error", "panic:", "goroutine ", "W1121", "E1121", "I1121"} {
+		if strings.Contains(screen, bad) {
+			t.Errorf("the screen shows %q:\n%s", bad, screen)
+		}
+	}
+}
+
+// TestFaultAPIServerRestartUnderTUIAndWatch: the kube-apiserver stops for
+// 10 s under a running TUI and `list --watch`. The TUI's status bar says so
+// within 2 s, neither process spins while the server is gone, both recover
+// by themselves, and afterwards the watch stream equals the API with no
+// group lost or shown twice.
+func TestFaultAPIServerRestartUnderTUIAndWatch(t *testing.T) {
+	cs := demoScenarios(t)
+	kc := clusterKubeconfig(t, "admin")
+	bin := buildCrashlens(t, "fault")
+	x := startTUI(t, bin, "--kubeconfig", kc)
+	w := startWatch(t, bin, kc)
+	x.waitStatus(30*time.Second, "synced")
+	w.waitState(30*time.Second, "synced", 1)
+	tuiPID, watchPID := pidOf(t, bin, "list"), pidOf(t, bin, "--watch")
+
+	clusterctl(t, "stop", "kube-apiserver")
+	stopped := time.Now()
+	s := x.waitStatus(2*time.Second, "reconnecting")
+	t.Logf("TUI status %s after the stop: %q", time.Since(stopped).Round(100*time.Millisecond), strings.TrimSpace(statusLine(s)))
+	w.waitState(2*time.Second, "reconnecting", 1)
+
+	cpuTUI, cpuWatch, wall := procCPU(t, tuiPID), procCPU(t, watchPID), time.Now()
+	time.Sleep(8 * time.Second)
+	for name, used := range map[string]time.Duration{"TUI": procCPU(t, tuiPID) - cpuTUI, "list --watch": procCPU(t, watchPID) - cpuWatch} {
+		share := float64(used) / float64(time.Since(wall))
+		t.Logf("%s used %.1f%% of a core while the server was down", name, share*100)
+		if share > 0.05 {
+			t.Errorf("%s used %.1f%% of a core while the server was down, want under 5%%", name, share*100)
+		}
+	}
+	noLogNoise(t, x.screen())
+
+	clusterctl(t, "start", "kube-apiserver")
+	s = x.waitStatus(60*time.Second, "synced")
+	noLogNoise(t, s)
+	w.waitState(60*time.Second, "synced", 2)
+	converges(t, w, cs, 20*time.Second)
+	if strings.Contains(x.screen(), "CRASHLENS-EXITED") {
+		t.Fatalf("the TUI exited during the restart:\n%s", x.screen())
+	}
+	x.keys("q")
+	x.waitFor(10*time.Second, "CRASHLENS-EXITED-0")
+}
+
+// apiProxy is a TCP proxy in front of the kube-apiserver that a test can
+// cut (refuse and drop every connection) or stall (accept and forward
+// nothing), the two ways a network to a cluster fails.
+type apiProxy struct {
+	ln    net.Listener
+	mu    sync.Mutex
+	mode  string // pass, cut, stall
+	conns map[net.Conn]bool
+	wake  chan struct{} // closed when the mode leaves stall
+}
+
+func startProxy(t *testing.T) *apiProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &apiProxy{ln: ln, mode: "pass", conns: map[net.Conn]bool{}, wake: make(chan struct{})}
+	t.Cleanup(func() { ln.Close(); p.set("cut") })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go p.serve(c)
+		}
+	}()
+	return p
+}
+
+func (p *apiProxy) serve(c net.Conn) {
+	p.mu.Lock()
+	if p.mode == "cut" {
+		p.mu.Unlock()
+		c.Close()
+		return
+	}
+	p.conns[c] = true
+	p.mu.Unlock()
+	up, err := net.Dial("tcp", apiServerAddr)
+	if err != nil {
+		c.Close()
+		return
+	}
+	p.mu.Lock()
+	p.conns[up] = true
+	p.mu.Unlock()
+	go p.pipe(up, c)
+	p.pipe(c, up)
+}
+
+// pipe copies src to dst, holding every chunk while the proxy stalls.
+func (p *apiProxy) pipe(dst, src net.Conn) {
+	defer dst.Close()
+	defer src.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			p.mu.Lock()
+			mode, wake := p.mode, p.wake
+			p.mu.Unlock()
+			if mode == "stall" {
+				<-wake
+			}
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// set switches the mode; leaving stall or entering cut drops every
+// connection (a recovered network's load balancer forgot them).
+func (p *apiProxy) set(mode string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.mode == "stall" && mode != "stall" {
+		close(p.wake)
+	}
+	if mode == "stall" && p.mode != "stall" {
+		p.wake = make(chan struct{})
+	}
+	if mode == "cut" || p.mode == "stall" {
+		for c := range p.conns {
+			c.Close()
+		}
+		p.conns = map[net.Conn]bool{}
+	}
+	p.mode = mode
+}
+
+// kubeconfig writes a copy of the admin kubeconfig that goes through p.
+func (p *apiProxy) kubeconfig(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(clusterKubeconfig(t, "admin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte("https://"+apiServerAddr)) {
+		t.Fatalf("the admin kubeconfig does not point at %s", apiServerAddr)
+	}
+	path := filepath.Join(t.TempDir(), "kubeconfig-proxy")
+	if err := os.WriteFile(path, bytes.ReplaceAll(b, []byte("https://"+apiServerAddr), []byte("https://"+p.ln.Addr().String())), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// etcdCompact compacts etcd to its current revision, through etcd's HTTP
+// gateway on loopback: every older resourceVersion is gone for good.
+func etcdCompact(t *testing.T) int64 {
+	t.Helper()
+	post := func(path, body string) map[string]any {
+		resp, err := http.Post("http://127.0.0.1:23790"+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("etcd %s: %s: %s", path, resp.Status, b)
+		}
+		var out map[string]any
+		_ = json.Unmarshal(b, &out)
+		return out
+	}
+	hdr, _ := post("/v3/kv/range", `{"key":"AA==","limit":1}`)["header"].(map[string]any)
+	rev, _ := strconv.ParseInt(fmt.Sprint(hdr["revision"]), 10, 64)
+	if rev == 0 {
+		t.Fatalf("no etcd revision in %v", hdr)
+	}
+	post("/v3/kv/compaction", fmt.Sprintf(`{"revision":"%d","physical":true}`, rev))
+	return rev
+}
+
+// crashingPod is a bare pod whose container exits 1 at once.
+func crashingPod(ns, name string) *corev1.Pod {
+	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: corev1.PodSpec{TerminationGracePeriodSeconds: new(int64), Containers: []corev1.Container{{
+			Name: "app", Image: "crashlens.local/busybox:latest", ImagePullPolicy: corev1.PullNever,
+			Command: []string{"sh", "-c", "echo fatal: " + name + "; exit 1"}}}}}
+}
+
+// TestFaultRelistAfterCompaction: while `list --watch` is cut off from the
+// server, a crashing pod is deleted and another created, etcd is compacted
+// past everything the watch saw and the apiserver restarts (its watch cache
+// starts over). The watch's resourceVersion is now too old (410 Gone): it
+// relists and shows the true state.
+func TestFaultRelistAfterCompaction(t *testing.T) {
+	cs := demoScenarios(t)
+	ctx := context.Background()
+	ns := fmt.Sprintf("fault-410-%d", time.Now().UnixNano()%100000)
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	defer cs.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{})
+	if _, err := cs.CoreV1().Pods(ns).Create(ctx, crashingPod(ns, "gone-while-away"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	p := startProxy(t)
+	w := startWatch(t, buildCrashlens(t, "fault"), p.kubeconfig(t))
+	w.waitState(30*time.Second, "synced", 1)
+	waitStream(t, w, `"workload":"Pod/gone-while-away"`)
+
+	// A watch cut in its first second is relisted anyway ("very short
+	// watch"); an older one resumes from its resourceVersion.
+	time.Sleep(2 * time.Second)
+	p.set("cut")
+	w.waitState(5*time.Second, "reconnecting", 1)
+	if err := cs.CoreV1().Pods(ns).Delete(ctx, "gone-while-away", metav1.DeleteOptions{GracePeriodSeconds: new(int64)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.CoreV1().Pods(ns).Create(ctx, crashingPod(ns, "born-while-away"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitCrashing(t, cs, ns+"/Pod/born-while-away/")
+	rev := etcdCompact(t)
+	t.Logf("etcd compacted at revision %d", rev)
+	clusterctl(t, "stop", "kube-apiserver")
+	clusterctl(t, "start", "kube-apiserver")
+	p.set("pass")
+	// The relist is quicker than a batch (100 ms): the stream may go from
+	// reconnecting to synced; the debug log has every state.
+	w.waitState(60*time.Second, "synced", 2)
+	converges(t, w, cs, 20*time.Second)
+	debug, _ := os.ReadFile(w.debugLog)
+	after := string(debug)[bytes.Index(debug, []byte("watcher: reconnecting")):]
+	// The apiserver's watch cache answers a too old resourceVersion with a
+	// 410 in the stream (or as the response).
+	gone := strings.Contains(after, "watch: error event 410") || strings.Contains(after, "watch=true 410")
+	if !gone || !strings.Contains(after, "watcher: relisting") || !strings.Contains(after, "sendInitialEvents=true") {
+		t.Errorf("no 410 Gone then relist (watch-list with sendInitialEvents) after the reconnect; debug log:\n%s", debug)
+	}
+	shown := w.groups()
+	for k := range shown {
+		if strings.HasPrefix(k, ns+"/Pod/gone-while-away/") {
+			t.Errorf("the pod deleted while the watch was away is still shown: %s", k)
+		}
+	}
+	t.Logf("stderr of list --watch:\n%s", w.stderr.String())
+}
+
+// waitCrashing waits until the API has a crash group whose key starts
+// with prefix.
+func waitCrashing(t *testing.T, cs kubernetes.Interface, prefix string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		for k := range truth(t, cs) {
+			if strings.HasPrefix(k, prefix) {
+				return
+			}
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Fatalf("no crash group %s* within 60 s", prefix)
+}
+
+// waitStream waits until the watch stream's output contains want.
+func waitStream(t *testing.T, w *watchProc, want string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if strings.Contains(w.stdout.String(), want) {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("list --watch never printed %s; stdout:\n%s", want, w.stdout.String())
+}
+
+// TestFaultStalledAPI: the network to the server stalls (connections open,
+// no byte moves). The TUI keeps answering keys at once, the detail panes
+// show a per-pane timeout error after --request-timeout, and when the
+// network returns the list reconnects by itself.
+func TestFaultStalledAPI(t *testing.T) {
+	cs := demoScenarios(t)
+	p := startProxy(t)
+	x := startTUI(t, buildCrashlens(t, "fault"), "--kubeconfig", p.kubeconfig(t), "--request-timeout", "3s")
+	x.waitStatus(30*time.Second, "synced")
+	x.keys("/")
+	x.keys("-l", "probe-mixup-bad")
+	x.waitForLine(5*time.Second, "/probe-mixup-bad")
+
+	p.set("stall")
+	stalled := time.Now()
+	x.keys("Enter")
+	x.waitFor(time.Second, "probe-mixup-bad", "loading")
+	// Keys work while the calls hang: the help opens and closes.
+	x.keys("?")
+	x.waitFor(time.Second, "crashlens keys")
+	x.keys("Escape") // any key closes the help
+	x.waitFor(time.Second, "probe-mixup-bad", "loading")
+	s := x.waitFor(10*time.Second, "did not answer within 3s")
+	t.Logf("per-pane error %s after the stall:\n%s", time.Since(stalled).Round(100*time.Millisecond), s)
+	noLogNoise(t, s)
+	x.keys("Escape")
+	x.waitFor(time.Second, "NAMESPACE", "WORKLOAD")
+	x.keys("Escape") // clears the filter
+
+	// When the network returns, the list is live again by itself: a new
+	// crash shows up.
+	p.set("pass")
+	ctx := context.Background()
+	ns := fmt.Sprintf("fault-stall-%d", time.Now().UnixNano()%100000)
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	defer cs.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{})
+	if _, err := cs.CoreV1().Pods(ns).Create(ctx, crashingPod(ns, "after-the-stall"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	x.waitFor(90*time.Second, "after-the-stall")
+	x.waitStatus(10*time.Second, "synced")
+	x.keys("q")
+	x.waitFor(10*time.Second, "CRASHLENS-EXITED-0")
+}
