@@ -4,14 +4,22 @@ package kube
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 )
 
@@ -127,3 +135,197 @@ func TestFaultAPIServerRestart(t *testing.T) {
 	}
 	t.Logf("%d groups before, %d after, %d in the API", before, len(view), len(truth))
 }
+
+// churnPod is a bare pod bound to a node no kubelet serves, so only this
+// test writes its status.
+func churnPod(ns string, i int) *corev1.Pod {
+	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("churn-%04d", i), Namespace: ns, Labels: map[string]string{"app": "churn"}},
+		Spec: corev1.PodSpec{NodeName: churnNode, Containers: []corev1.Container{{Name: "app", Image: "crashlens.local/busybox:latest"}}}}
+}
+
+const churnNode = "churn-ghost"
+
+func crashStatus(now time.Time) corev1.PodStatus {
+	return corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{{
+		Name: "app", Image: "crashlens.local/busybox:latest", RestartCount: 5,
+		State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: "back-off 10s restarting failed container=app"}},
+		LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error",
+			StartedAt: metav1.NewTime(now.Add(-time.Second)), FinishedAt: metav1.NewTime(now)}},
+	}}}
+}
+
+// parallel runs fn(i) for i in [0,n) on 16 workers and returns the first
+// error.
+func parallel(n int, fn func(i int) error) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var first atomic.Value
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				if err := fn(i); err != nil {
+					first.CompareAndSwap(nil, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err, _ := first.Load().(error); err != nil {
+		return err
+	}
+	return nil
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapInuse
+}
+
+// TestFaultPodChurn: 1,000 crashing pods created and deleted in a loop for
+// a minute under a running watcher. Within 1 s of the last write the
+// watcher's groups equal the API's, and its memory returns to where it was.
+func TestFaultPodChurn(t *testing.T) {
+	kc := os.Getenv("CRASHLENS_KUBECONFIG")
+	if kc == "" {
+		t.Fatal("CRASHLENS_KUBECONFIG is not set: run through `make test`")
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.QPS, cfg.Burst = 2000, 4000
+	admin, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewClientset(cfg, "fault-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ns := fmt.Sprintf("fault-churn-%d", time.Now().UnixNano()%100000)
+	if _, err := admin.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	defer admin.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{})
+	if _, err := admin.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: churnNode}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	defer admin.CoreV1().Nodes().Delete(ctx, churnNode, metav1.DeleteOptions{})
+
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w := NewWatcher(c, "", "")
+	go w.Run(wctx)
+	var mu sync.Mutex
+	view := map[string]int{} // group key -> pods
+	var state ConnState
+	go func() {
+		for b := range w.Batches() {
+			mu.Lock()
+			for _, k := range b.Removed {
+				delete(view, k)
+			}
+			for _, g := range b.Upserted {
+				view[g.Key] = len(g.Pods)
+			}
+			state = b.State
+			mu.Unlock()
+		}
+	}()
+	inNS := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for k, pods := range view {
+			if strings.HasPrefix(k, ns+"\x00") {
+				n += pods
+			}
+		}
+		return n
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		mu.Lock()
+		synced := state.Phase == PhaseSynced
+		mu.Unlock()
+		if synced {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the watcher never synced")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(time.Second)
+	steady := heapInUse()
+
+	create := func(i int) error {
+		p, err := admin.CoreV1().Pods(ns).Create(ctx, churnPod(ns, i), metav1.CreateOptions{})
+		if err != nil {
+			return err
+		}
+		p.Status = crashStatus(time.Now())
+		_, err = admin.CoreV1().Pods(ns).UpdateStatus(ctx, p, metav1.UpdateOptions{})
+		return err
+	}
+	zero := int64(0)
+	del := func(i int) error {
+		return admin.CoreV1().Pods(ns).Delete(ctx, churnPod(ns, i).Name, metav1.DeleteOptions{GracePeriodSeconds: &zero})
+	}
+	const pods = 1000
+	start, cycles := time.Now(), 0
+	var peak uint64
+	for time.Since(start) < time.Minute {
+		if err := parallel(pods, create); err != nil {
+			t.Fatalf("cycle %d: create: %v", cycles, err)
+		}
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		peak = max(peak, ms.HeapInuse)
+		if err := parallel(pods, del); err != nil {
+			t.Fatalf("cycle %d: delete: %v", cycles, err)
+		}
+		cycles++
+	}
+	// The churn stops with 1,000 crashing pods in place.
+	if err := parallel(pods, create); err != nil {
+		t.Fatal(err)
+	}
+	stopped := time.Now()
+	for inNS() != pods && time.Since(stopped) < 30*time.Second {
+		time.Sleep(10 * time.Millisecond)
+	}
+	took := time.Since(stopped)
+	t.Logf("%d cycles of %d creates, status updates and deletes in %s; view equal to the API %s after the last write",
+		cycles, pods, time.Since(start).Round(time.Second), took.Round(10*time.Millisecond))
+	if took > time.Second {
+		t.Errorf("the view shows %d of %d pods %s after the churn stopped, want all within 1 s", inNS(), pods, took)
+	}
+	if err := parallel(pods, del); err != nil {
+		t.Fatal(err)
+	}
+	stopped = time.Now()
+	for inNS() != 0 && time.Since(stopped) < 30*time.Second {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := inNS(); n != 0 || time.Since(stopped) > time.Second {
+		t.Errorf("after deleting every pod the view still had %d after %s", n, time.Since(stopped))
+	}
+	time.Sleep(time.Second)
+	after := heapInUse()
+	t.Logf("heap in use: %.1f MB steady, %.1f MB peak, %.1f MB after the churn", mb(steady), mb(peak), mb(after))
+	if after > steady+max(steady/4, 4<<20) {
+		t.Errorf("heap %.1f MB after the churn, %.1f MB before: memory did not return", mb(after), mb(steady))
+	}
+}
+
+func mb(b uint64) float64 { return float64(b) / (1 << 20) }
