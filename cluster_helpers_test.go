@@ -3,19 +3,28 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/crashlens/crashlens/demo"
+	"github.com/crashlens/crashlens/kube"
+	"github.com/crashlens/crashlens/ui/report"
 )
 
 // Helpers of the tests that run on the real cluster (integration and fault).
@@ -144,4 +153,322 @@ func demoScenarios(t *testing.T) kubernetes.Interface {
 		t.Fatalf("scenarios not ready: %v", pending)
 	}
 	return cs
+}
+
+// auditEvent is the part of a kube-apiserver audit record the tests read.
+type auditEvent struct {
+	AuditID    string `json:"auditID"`
+	Stage      string `json:"stage"`
+	Verb       string `json:"verb"`
+	RequestURI string `json:"requestURI"`
+	UserAgent  string `json:"userAgent"`
+	User       struct {
+		Username string `json:"username"`
+	} `json:"user"`
+	ObjectRef *struct {
+		Resource    string `json:"resource"`
+		Subresource string `json:"subresource"`
+		APIGroup    string `json:"apiGroup"`
+	} `json:"objectRef"`
+	ResponseStatus *struct {
+		Code int `json:"code"`
+	} `json:"responseStatus"`
+}
+
+func (e auditEvent) resource() string {
+	if e.ObjectRef == nil {
+		return e.RequestURI
+	}
+	r := e.ObjectRef.Resource
+	if e.ObjectRef.Subresource != "" {
+		r += "/" + e.ObjectRef.Subresource
+	}
+	return r
+}
+
+func (e auditEvent) code() int {
+	if e.ResponseStatus == nil {
+		return 0
+	}
+	return e.ResponseStatus.Code
+}
+
+// auditLog is the test apiserver's audit log (every request, Metadata
+// level; see hack/cluster/configs.go).
+func auditLog(t *testing.T) string {
+	return filepath.Join(filepath.Dir(clusterKubeconfig(t, "admin")), "logs", "audit.log")
+}
+
+// auditMark is where the audit log ends now.
+func auditMark(t *testing.T) int64 {
+	t.Helper()
+	fi, err := os.Stat(auditLog(t))
+	if err != nil {
+		t.Fatalf("the test cluster writes no audit log: %v", err)
+	}
+	return fi.Size()
+}
+
+// auditSince returns the requests logged after mark whose user agent is
+// userAgent, one per request (a watch logs when it starts and when it
+// ends).
+func auditSince(t *testing.T, mark int64, userAgent string) []auditEvent {
+	t.Helper()
+	f, err := os.Open(auditLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Seek(mark, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]auditEvent{}
+	var order []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		if !bytes.Contains(sc.Bytes(), []byte(userAgent)) {
+			continue
+		}
+		var e auditEvent
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil || e.UserAgent != userAgent {
+			continue
+		}
+		if _, ok := byID[e.AuditID]; !ok {
+			order = append(order, e.AuditID)
+		}
+		if prev, ok := byID[e.AuditID]; !ok || prev.ResponseStatus == nil || e.Stage == "ResponseComplete" {
+			byID[e.AuditID] = e
+		}
+	}
+	out := make([]auditEvent, 0, len(order))
+	for _, id := range order {
+		out = append(out, byID[id])
+	}
+	return out
+}
+
+// lockedBuffer is a bytes.Buffer a child process and the test share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// watchProc is `crashlens list --watch -o json` running as a child.
+type watchProc struct {
+	t              *testing.T
+	cmd            *exec.Cmd
+	stdout, stderr *lockedBuffer
+	debugLog       string // its CRASHLENS_DEBUG_LOG
+}
+
+func startWatch(t *testing.T, bin, kubeconfig string, args ...string) *watchProc {
+	t.Helper()
+	w := &watchProc{t: t, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}}
+	w.cmd = exec.Command(bin, append([]string{"--kubeconfig", kubeconfig, "list", "--watch", "-o", "json"}, args...)...)
+	w.cmd.Stdout, w.cmd.Stderr = w.stdout, w.stderr
+	w.debugLog = filepath.Join(t.TempDir(), "debug.log")
+	w.cmd.Env = append(os.Environ(), kube.DebugLogEnv+"="+w.debugLog)
+	if err := w.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = w.cmd.Process.Signal(os.Interrupt)
+		_ = w.cmd.Wait()
+	})
+	return w
+}
+
+// waitState waits for the stderr line "crashlens: watch <state>" number n
+// (counting from 1) of that state.
+func (w *watchProc) waitState(timeout time.Duration, state string, n int) {
+	w.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if strings.Count(w.stderr.String(), "crashlens: watch "+state) >= n {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	w.t.Fatalf("list --watch never said %q (%d times); stderr:\n%s", state, n, w.stderr.String())
+}
+
+// groups replays the JSON lines into the set of groups the stream says
+// exist, failing on a group added twice or changed or resolved unseen.
+func (w *watchProc) groups() map[string]report.GroupJSON {
+	w.t.Helper()
+	set := map[string]report.GroupJSON{}
+	sc := bufio.NewScanner(strings.NewReader(w.stdout.String()))
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var l watchLine
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			w.t.Fatalf("not a JSON line: %q: %v", sc.Text(), err)
+		}
+		k := jsonKey(l.Group)
+		_, have := set[k]
+		switch l.Event {
+		case "added":
+			if have {
+				w.t.Errorf("group added twice: %s", k)
+			}
+			set[k] = l.Group
+		case "changed":
+			if !have {
+				w.t.Errorf("group changed before it was added: %s", k)
+			}
+			set[k] = l.Group
+		case "resolved":
+			if !have {
+				w.t.Errorf("group resolved that was never added: %s", k)
+			}
+			delete(set, k)
+		default:
+			w.t.Errorf("unknown event %q", l.Event)
+		}
+	}
+	return set
+}
+
+func jsonKey(g report.GroupJSON) string {
+	return fmt.Sprintf("%s/%s/%s/%s/%d", g.Namespace, g.Workload, g.Container, g.Reason, g.ExitCode)
+}
+
+// truth classifies every pod the API has, as the watcher would.
+func truth(t *testing.T, cs kubernetes.Interface) map[string]int {
+	t.Helper()
+	pods, err := cs.CoreV1().Pods("").List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	now := time.Now()
+	for i := range pods.Items {
+		p := &pods.Items[i]
+		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+			continue
+		}
+		if cp, ok := kube.Classify(p, now); ok {
+			g := report.ToJSON(kube.Group{Namespace: cp.Namespace, Owner: cp.Owner, Container: cp.Container, Reason: cp.Reason, ExitCode: cp.ExitCode})
+			out[jsonKey(g)]++
+		}
+	}
+	return out
+}
+
+// converges polls until the stream's groups equal the API's, and reports
+// the difference when they never do.
+func converges(t *testing.T, w *watchProc, cs kubernetes.Interface, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var diff []string
+	for time.Now().Before(deadline) {
+		diff = diff[:0]
+		shown, want := w.groups(), truth(t, cs)
+		for k, n := range want {
+			g, ok := shown[k]
+			switch {
+			case !ok:
+				diff = append(diff, "missing "+k)
+			case len(g.Pods) != n:
+				diff = append(diff, fmt.Sprintf("%s has %d pods, the API %d", k, len(g.Pods), n))
+			}
+		}
+		for k := range shown {
+			if _, ok := want[k]; !ok {
+				diff = append(diff, "shown but gone "+k)
+			}
+		}
+		if len(diff) == 0 {
+			t.Logf("list --watch equals the API: %d groups", len(want))
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Errorf("list --watch never matched the API within %s: %v", timeout, diff)
+}
+
+// startTUI runs the real binary in a tmux session of 120x45.
+func startTUI(t *testing.T, bin string, args ...string) tmux {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Fatal("tmux is needed (make deps installs it)")
+	}
+	x := tmux{t: t, session: fmt.Sprintf("crashlens-fault-%d-%d", os.Getpid(), time.Now().UnixNano()%100000)}
+	cmd := fmt.Sprintf("%s %s; echo CRASHLENS-EXITED-$?; sleep 60", bin, strings.Join(args, " "))
+	// In a scratch directory: the report key writes its file there.
+	x.run("new-session", "-d", "-s", x.session, "-c", t.TempDir(), "-x", "120", "-y", "45", cmd)
+	t.Cleanup(func() { _ = exec.Command("tmux", "kill-session", "-t", x.session).Run() })
+	return x
+}
+
+// statusLine is the TUI's status bar (the line above the help bar).
+func statusLine(screen string) string {
+	lines := strings.Split(strings.TrimRight(screen, "\n"), "\n")
+	if len(lines) < 2 {
+		return ""
+	}
+	return lines[len(lines)-2]
+}
+
+// waitStatus polls until the status bar contains want.
+func (x tmux) waitStatus(timeout time.Duration, want string) string {
+	x.t.Helper()
+	deadline := time.Now().Add(timeout)
+	var s string
+	for time.Now().Before(deadline) {
+		s = x.screen()
+		if strings.Contains(statusLine(s), want) {
+			return s
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	x.t.Fatalf("the status bar never showed %q; last screen:\n%s", want, s)
+	return ""
+}
+
+// noLogNoise fails when client-go's logging or a panic reached the screen.
+func noLogNoise(t *testing.T, screen string) {
+	t.Helper()
+	for _, bad := range []string{"reflector.go", "Unhandled Error", "panic:", "goroutine ", "W1121", "E1121", "I1121"} {
+		if strings.Contains(screen, bad) {
+			t.Errorf("the screen shows %q:\n%s", bad, screen)
+		}
+	}
+}
+
+// crashingPod is a bare pod whose container exits 1 at once.
+func crashingPod(ns, name string) *corev1.Pod {
+	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: corev1.PodSpec{TerminationGracePeriodSeconds: new(int64), Containers: []corev1.Container{{
+			Name: "app", Image: "crashlens.local/busybox:latest", ImagePullPolicy: corev1.PullNever,
+			Command: []string{"sh", "-c", "echo fatal: " + name + "; exit 1"}}}}}
+}
+
+// waitCrashing waits until the API has a crash group whose key starts
+// with prefix.
+func waitCrashing(t *testing.T, cs kubernetes.Interface, prefix string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		for k := range truth(t, cs) {
+			if strings.HasPrefix(k, prefix) {
+				return
+			}
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Fatalf("no crash group %s* within 60 s", prefix)
 }

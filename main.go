@@ -195,6 +195,7 @@ func connect(ctx context.Context, f *kube.Flags) (kubernetes.Interface, kube.Tar
 	if err != nil {
 		return nil, t, err
 	}
+	rc.UserAgent = kube.UserAgent(version)
 	if _, err := kube.Probe(ctx, rc, t); err != nil {
 		return nil, t, err
 	}

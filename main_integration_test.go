@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -181,20 +180,6 @@ func TestExplainPatchFixesSeed01(t *testing.T) {
 		t.Errorf("explain -o json: exit %d, %.200s", code, js)
 	}
 }
-
-// lockedBuffer is a bytes.Buffer safe for the command's goroutine and the
-// test's.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 func waitForText(t *testing.T, b *lockedBuffer, timeout time.Duration, want ...string) {
 	t.Helper()

@@ -27,6 +27,10 @@ func NewClientset(cfg *rest.Config, version string) (kubernetes.Interface, error
 	c.ContentType = "application/vnd.kubernetes.protobuf"
 	c.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	c.QPS, c.Burst = clientQPS, clientBurst
-	c.UserAgent = "crashlens/" + version
+	c.UserAgent = UserAgent(version)
 	return kubernetes.NewForConfig(c)
 }
+
+// UserAgent is how crashlens names itself to the API server (and in its
+// audit log): crashlens/<version>.
+func UserAgent(version string) string { return "crashlens/" + version }

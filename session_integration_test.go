@@ -1,0 +1,182 @@
+//go:build integration
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/crashlens/crashlens/kube"
+)
+
+// Whole sessions of the real binary, counted in the test apiserver's audit
+// log: what crashlens asks of a cluster, and how often.
+
+// readOnly says whether a request writes nothing: reads, and the access
+// reviews that answer "may I?" without storing anything.
+func readOnly(e auditEvent) bool {
+	switch e.Verb {
+	case "get", "list", "watch":
+		return true
+	case "create":
+		r := e.resource()
+		return r == "selfsubjectaccessreviews" || r == "selfsubjectrulesreviews"
+	}
+	return false
+}
+
+// tally counts requests by verb and resource, for the test log.
+func tally(evs []auditEvent) string {
+	n := map[string]int{}
+	for _, e := range evs {
+		n[fmt.Sprintf("%s %s %d", e.Verb, e.resource(), e.code())]++
+	}
+	keys := make([]string, 0, len(n))
+	for k := range n {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "  %3d × %s\n", n[k], k)
+	}
+	return b.String()
+}
+
+// TestSessionOnlyReads: a full session (the TUI's list, filter, detail with
+// every pane, a live log follow and a report; then list, list --watch and
+// explain) sends the cluster only reads, and never touches a Secret.
+func TestSessionOnlyReads(t *testing.T) {
+	demoScenarios(t)
+	version := fmt.Sprintf("audit-%d", time.Now().UnixNano())
+	bin := buildCrashlens(t, version)
+	kc := clusterKubeconfig(t, "admin")
+	mark := auditMark(t)
+
+	x := startTUI(t, bin, "--kubeconfig", kc)
+	x.waitStatus(30*time.Second, "synced")
+	x.keys("/")
+	x.keys("-l", "probe-mixup-bad")
+	x.waitForLine(5*time.Second, "/probe-mixup-bad")
+	x.keys("Enter")
+	x.waitFor(30*time.Second, "Killing", "/readyz → /healthz", "warming up for 30s")
+	x.keys("l")
+	time.Sleep(3 * time.Second)
+	x.keys("r")
+	x.waitFor(10*time.Second, "report written to")
+	x.keys("C-c")
+	x.waitFor(10*time.Second, "CRASHLENS-EXITED-0")
+
+	for _, args := range [][]string{{"list", "-o", "json"}, {"list", "-o", "wide"}, {"explain", "-n", "gateway", "deploy/probe-mixup-bad"}} {
+		if out, err := exec.Command(bin, append([]string{"--kubeconfig", kc}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v: %s", args, err, out)
+		}
+	}
+	w := startWatch(t, bin, kc)
+	w.waitState(30*time.Second, "synced", 1)
+	time.Sleep(2 * time.Second)
+
+	evs := auditSince(t, mark, kube.UserAgent(version))
+	t.Logf("%d requests from crashlens/%s:\n%s", len(evs), version, tally(evs))
+	seen := map[string]bool{}
+	for _, e := range evs {
+		seen[e.Verb+" "+e.resource()] = true
+		if !readOnly(e) {
+			t.Errorf("crashlens wrote to the cluster: %s %s", e.Verb, e.RequestURI)
+		}
+		if e.resource() == "secrets" {
+			t.Errorf("crashlens read a Secret: %s %s", e.Verb, e.RequestURI)
+		}
+	}
+	// The session did what it should (else "only reads" proves nothing).
+	for _, want := range []string{"watch pods", "get pods", "get pods/log", "list events", "get deployments", "list replicasets"} {
+		if !seen[want] {
+			t.Errorf("the session never did %q", want)
+		}
+	}
+}
+
+// TestRestrictedUsersSessions: each restricted user gets a working TUI
+// whose forbidden part says so in its own pane, `explain` still reports,
+// and nobody's session turns a 403 into a retry storm: the requests of a
+// 20-second session are counted.
+func TestRestrictedUsersSessions(t *testing.T) {
+	cs := demoScenarios(t)
+	ctx := context.Background()
+	// viewer-ns may read team-a only: give it a crash there.
+	_ = cs.CoreV1().Pods("team-a").Delete(ctx, "restricted-crash", metav1.DeleteOptions{GracePeriodSeconds: new(int64)})
+	time.Sleep(time.Second)
+	if _, err := cs.CoreV1().Pods("team-a").Create(ctx, crashingPod("team-a", "restricted-crash"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	defer cs.CoreV1().Pods("team-a").Delete(ctx, "restricted-crash", metav1.DeleteOptions{GracePeriodSeconds: new(int64)})
+	waitCrashing(t, cs, "team-a/Pod/restricted-crash/")
+
+	version := fmt.Sprintf("restricted-%d", time.Now().UnixNano())
+	bin := buildCrashlens(t, version)
+	for _, tc := range []struct {
+		user, filter string
+		detail       []string // what the detail screen shows
+		explain      string   // what explain's report says
+		explainArgs  []string
+	}{
+		{user: "viewer-ns", filter: "restricted-crash", detail: []string{"fatal: restricted-crash", "BackOff"},
+			explain: "fatal: restricted-crash", explainArgs: []string{"team-a/restricted-crash"}},
+		{user: "no-logs", filter: "checkoutservice", detail: []string{"forbidden: you may not get pods/log in namespace demo-ng", "BackOff"},
+			explain: "forbidden: you may not get pods/log", explainArgs: []string{"-n", "demo-ng", "deploy/checkoutservice"}},
+		{user: "no-events", filter: "checkoutservice", detail: []string{"forbidden: you may not list events in namespace demo-ng", "currency_script.sh"},
+			explain: "forbidden: you may not list events", explainArgs: []string{"-n", "demo-ng", "deploy/checkoutservice"}},
+	} {
+		t.Run(tc.user, func(t *testing.T) {
+			kc := clusterKubeconfig(t, tc.user)
+			mark := auditMark(t)
+			start := time.Now()
+			x := startTUI(t, bin, "--kubeconfig", kc)
+			if tc.user == "viewer-ns" {
+				x.waitFor(30*time.Second, "watching namespace team-a")
+			}
+			x.waitStatus(30*time.Second, "synced")
+			x.keys("/")
+			x.keys("-l", tc.filter)
+			x.waitForLine(5*time.Second, "/"+tc.filter)
+			x.keys("Enter")
+			x.waitFor(30*time.Second, tc.detail...)
+			x.keys("l") // a follow that is forbidden must not retry forever
+			time.Sleep(time.Until(start.Add(20 * time.Second)))
+			noLogNoise(t, x.screen())
+			x.keys("C-c")
+			x.waitFor(10*time.Second, "CRASHLENS-EXITED-0")
+
+			evs := auditSince(t, mark, kube.UserAgent(version))
+			forbidden := 0
+			for _, e := range evs {
+				if e.User.Username != tc.user {
+					t.Errorf("a request as %q in %s's session", e.User.Username, tc.user)
+				}
+				if e.code() == 403 {
+					forbidden++
+				}
+			}
+			t.Logf("%s: %d requests in %s, %d forbidden:\n%s", tc.user, len(evs), time.Since(start).Round(time.Second), forbidden, tally(evs))
+			// A session is a connect, a watch and one detail screen, which
+			// refetches each time the pod restarts (every 10-20 s under the
+			// test's back-off cap): about 40 requests, up to a third of
+			// them forbidden. A storm is hundreds.
+			if len(evs) > 80 || forbidden > 25 {
+				t.Errorf("%s's 20-second session sent %d requests (%d forbidden): a retry storm", tc.user, len(evs), forbidden)
+			}
+
+			out, err := exec.Command(bin, append([]string{"--kubeconfig", kc, "explain"}, tc.explainArgs...)...).CombinedOutput()
+			if err != nil || !strings.Contains(string(out), tc.explain) {
+				t.Errorf("explain as %s: %v; want %q in:\n%s", tc.user, err, tc.explain, out)
+			}
+		})
+	}
+}
