@@ -7,6 +7,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -107,7 +108,7 @@ func Markdown(w io.Writer, inc kube.Incident, r diagnose.Report, now time.Time, 
 		fmt.Fprintf(&b, "| %s | %s | %v | %d | %s | %s |\n", cell(cs.Name), cell(stateWord(cs.State)), cs.Ready, cs.RestartCount, last, reason)
 	}
 	b.WriteString("\n## Resources\n\n| container | requests | limits | usage |\n|---|---|---|---|\n")
-	for _, c := range append(append([]corev1.Container{}, p.Spec.InitContainers...), p.Spec.Containers...) {
+	for _, c := range allContainers(p) {
 		usage := "-"
 		if inc.UsageErr != nil {
 			usage = cell(inc.UsageErr.Error())
@@ -116,6 +117,8 @@ func Markdown(w io.Writer, inc kube.Incident, r diagnose.Report, now time.Time, 
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", cell(c.Name), resList(c.Resources.Requests), resList(c.Resources.Limits), usage)
 	}
+
+	writeEnv(&b, p, inc.Container)
 
 	b.WriteString("\n## Events\n\n")
 	switch {
@@ -308,4 +311,66 @@ func resList(l corev1.ResourceList) string {
 	}
 	sort.Strings(parts)
 	return cell(strings.Join(parts, ", "))
+}
+
+// writeEnv lists the failing container's environment: config errors
+// (CreateContainerConfigError) are about a missing Secret or ConfigMap key.
+// Values from Secrets are never fetched, so the report names the reference
+// only; a literal value whose name looks secret is hidden, because reports
+// get pasted into incident channels.
+func writeEnv(b *strings.Builder, p *corev1.Pod, container string) {
+	var c *corev1.Container
+	all := allContainers(p)
+	for i := range all {
+		if all[i].Name == container {
+			c = &all[i]
+		}
+	}
+	if c == nil || (len(c.Env) == 0 && len(c.EnvFrom) == 0) {
+		return
+	}
+	fmt.Fprintf(b, "\n## Environment of %s\n\n| name | value or source |\n|---|---|\n", cell(c.Name))
+	for _, e := range c.EnvFrom {
+		prefix := ""
+		if e.Prefix != "" {
+			prefix = " (prefix " + cell(e.Prefix) + ")"
+		}
+		switch {
+		case e.SecretRef != nil:
+			fmt.Fprintf(b, "| * | every key of Secret %s%s |\n", cell(e.SecretRef.Name), prefix)
+		case e.ConfigMapRef != nil:
+			fmt.Fprintf(b, "| * | every key of ConfigMap %s%s |\n", cell(e.ConfigMapRef.Name), prefix)
+		}
+	}
+	for _, e := range c.Env {
+		fmt.Fprintf(b, "| %s | %s |\n", cell(e.Name), envSource(e))
+	}
+}
+
+// secretName matches variable names whose literal values should stay out
+// of a report.
+var secretName = regexp.MustCompile(`(?i)pass|secret|token|key|credential|auth|private`)
+
+func envSource(e corev1.EnvVar) string {
+	if f := e.ValueFrom; f != nil {
+		switch {
+		case f.SecretKeyRef != nil:
+			return fmt.Sprintf("Secret %s, key %s (value not read)", cell(f.SecretKeyRef.Name), cell(f.SecretKeyRef.Key))
+		case f.ConfigMapKeyRef != nil:
+			return fmt.Sprintf("ConfigMap %s, key %s", cell(f.ConfigMapKeyRef.Name), cell(f.ConfigMapKeyRef.Key))
+		case f.FieldRef != nil:
+			return "field " + cell(f.FieldRef.FieldPath)
+		case f.ResourceFieldRef != nil:
+			return "resource " + cell(f.ResourceFieldRef.Resource)
+		}
+		return "-"
+	}
+	if secretName.MatchString(e.Name) {
+		return "(literal value hidden: the name looks secret)"
+	}
+	return "`" + cell(sanitize.Truncate(e.Value, 120)) + "`"
+}
+
+func allContainers(p *corev1.Pod) []corev1.Container {
+	return append(append([]corev1.Container{}, p.Spec.InitContainers...), p.Spec.Containers...)
 }

@@ -101,3 +101,38 @@ func TestMarkdownSections(t *testing.T) {
 		}
 	}
 }
+
+// TestEnvironmentShowsReferencesNotSecrets: a Secret-backed variable is
+// shown as its reference, a literal whose name looks secret is hidden, other
+// literals and ConfigMap references are shown.
+func TestEnvironmentShowsReferencesNotSecrets(t *testing.T) {
+	inc, r := recorded(t, "missing-script")
+	c := &inc.Pod.Spec.Containers[0]
+	c.Env = []corev1.EnvVar{
+		{Name: "DB_PASSWORD", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "db"}, Key: "password"}}},
+		{Name: "API_TOKEN", Value: "tok-literal-9f8e7d"},
+		{Name: "LOG_LEVEL", Value: "debug"},
+		{Name: "FEATURES", ValueFrom: &corev1.EnvVarSource{ConfigMapKeyRef: &corev1.ConfigMapKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "flags"}, Key: "list"}}},
+	}
+	c.EnvFrom = []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "bulk"}}}}
+	var out bytes.Buffer
+	if err := Markdown(&out, inc, r, time.Now(), "test"); err != nil {
+		t.Fatal(err)
+	}
+	md := out.String()
+	for _, want := range []string{
+		"## Environment of " + c.Name,
+		"| DB_PASSWORD | Secret db, key password (value not read) |",
+		"| API_TOKEN | (literal value hidden: the name looks secret) |",
+		"| LOG_LEVEL | `debug` |",
+		"| FEATURES | ConfigMap flags, key list |",
+		"| * | every key of Secret bulk |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if strings.Contains(md, "tok-literal-9f8e7d") {
+		t.Error("a literal value named like a token is in the report")
+	}
+}
