@@ -127,17 +127,23 @@ func skipCSI(s string, i int) int {
 			return i
 		}
 		if c < 0x20 || c > 0x7e {
-			return i // malformed: stop at the first foreign byte
+			// Malformed: end before the foreign byte, which is then
+			// handled on its own (a newline stays a newline).
+			return i - 1
 		}
 	}
 	return i
 }
 
 // skipString skips a control string (OSC, DCS, ...) up to and including its
-// terminator: BEL, ESC \ or the 8-bit ST (U+009C).
+// terminator: BEL, ESC \ or the 8-bit ST (U+009C). An unterminated string
+// ends at the end of its line: a terminal would swallow everything after
+// it, and in a log that would hide the lines an attacker wants unseen.
 func skipString(s string, i int) int {
 	for i < len(s) {
 		switch {
+		case s[i] == '\n':
+			return i
 		case s[i] == 0x07:
 			return i + 1
 		case s[i] == 0x1b && i+1 < len(s) && s[i+1] == '\\':

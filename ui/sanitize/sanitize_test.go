@@ -21,7 +21,11 @@ func TestSanitize(t *testing.T) {
 		{"bidi override", "user\u202Egnp.exe", "usergnp.exe", "usergnp.exe"},
 		{"invalid UTF-8", "a\xff\xfeb", "a\uFFFD\uFFFDb", "a\uFFFD\uFFFDb"},
 		{"newlines and tabs", "a\tb\nc", "a\tb\nc", "a b c"},
-		{"unterminated OSC swallows the rest", "ok\x1b]0;never ends", "ok", "ok"},
+		{"unterminated OSC swallows the rest of its line", "ok\x1b]0;never ends", "ok", "ok"},
+		{"unterminated OSC ends at the newline", "a\x1b]0;title\nnext line", "a\nnext line", "a next line"},
+		{"unterminated 8-bit OSC ends at the newline", "a\u009d0;title\nnext", "a\nnext", "a next"},
+		{"CSI cut by a newline keeps it", "a\x1b[12\nb", "a\nb", "a b"},
+		{"CSI cut by another ESC", "a\x1b[1\x1b]2;t\x07b", "ab", "ab"},
 		{"lone ESC at the end", "ok\x1b", "ok", "ok"},
 		{"wide characters stay", "日本語 ✓", "日本語 ✓", "日本語 ✓"},
 	}
