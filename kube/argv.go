@@ -6,7 +6,7 @@ import (
 )
 
 // ErrNoKubectl: the jump keys need kubectl on PATH.
-var ErrNoKubectl = errors.New("kubectl not found on PATH: the exec, debug, describe and log-follow jumps need it")
+var ErrNoKubectl = errors.New("kubectl not found on PATH: the exec, debug and describe jumps need it (everything else works without it)")
 
 // KubectlArgs carries the cluster flags every jump forwards to kubectl.
 type KubectlArgs struct {

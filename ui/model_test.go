@@ -288,3 +288,29 @@ func TestHostileNamesNeverReachTheTerminal(t *testing.T) {
 	press(m, "tab", "tab", "tab", "z")
 	check("zoomed log")
 }
+
+// TestJumpsWithoutKubectl: with no kubectl on PATH the exec, debug and
+// describe keys say so in one line; the panes, the live log tail and the
+// report keep working.
+func TestJumpsWithoutKubectl(t *testing.T) {
+	m, _ := newTestModel(t, "missing-script")
+	press(m, "enter")
+	before := m.View().Content
+	for _, k := range []string{"s", "d"} {
+		press(m, k)
+		out := m.View().Content
+		if !strings.Contains(out, "kubectl not found on PATH") {
+			t.Errorf("%s without kubectl does not say so:\n%s", k, out)
+		}
+		if !strings.Contains(out, "1. ") || !strings.Contains(out, "Exit code") {
+			t.Errorf("%s without kubectl broke the panes:\n%s", k, out)
+		}
+	}
+	if strings.Contains(before, "kubectl not found") {
+		t.Error("the missing kubectl is reported before a jump key is pressed")
+	}
+	press(m, "l")
+	if out := m.View().Content; !strings.Contains(out, "Live log: following") {
+		t.Errorf("the log tail needs no kubectl, but it did not start:\n%s", out)
+	}
+}
