@@ -78,6 +78,17 @@ func TestCLIBadInput(t *testing.T) {
 	}
 	refused := writeKubeconfig(t, "https://"+closedPort(t))
 	hung := writeKubeconfig(t, "https://"+silentServer(t))
+	// A credential plugin that fails (an expired SSO session, typically).
+	failingLogin := filepath.Join(t.TempDir(), "kubeconfig-exec")
+	if err := os.WriteFile(failingLogin, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://`+closedPort(t)+`"}}]
+users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/false, interactiveMode: Never}}}]
+contexts: [{name: ctx, context: {cluster: c, user: u}}]
+current-context: ctx
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name     string
@@ -95,6 +106,8 @@ func TestCLIBadInput(t *testing.T) {
 		{"unknown context", []string{"--kubeconfig", refused, "--context", "nope"}, exitError, `context "nope" not found in ` + refused, 0},
 		{"unreachable server", []string{"--kubeconfig", refused}, exitError, "connection refused", 5 * time.Second},
 		{"hung server", []string{"--kubeconfig", hung, "--request-timeout", "1s"}, exitError, "did not answer within 1s", 3 * time.Second},
+		{"failing credential plugin", []string{"--kubeconfig", failingLogin}, exitError, "cannot get credentials for https://", 5 * time.Second},
+		{"list with a failing credential plugin", []string{"--kubeconfig", failingLogin, "list"}, exitError, "/bin/false failed with exit code 1 (log in again?)", 5 * time.Second},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -185,6 +185,11 @@ func ExplainConnError(t Target, err error, timeout time.Duration) error {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
 		return fmt.Errorf("%s did not answer within %s", t.Describe(), timeout)
+	case strings.Contains(err.Error(), "getting credentials: "):
+		// The kubeconfig's exec plugin (an SSO login, typically) failed.
+		msg := oneLine(err)
+		msg = msg[strings.Index(msg, "getting credentials: ")+len("getting credentials: "):]
+		return fmt.Errorf("cannot get credentials for %s: %s (log in again?)", t.Describe(), msg)
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return fmt.Errorf("cannot reach %s: connection refused (is the cluster running?)", t.Describe())
 	case errors.As(err, &dnsErr):
