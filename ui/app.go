@@ -346,7 +346,10 @@ func (m *Model) helpBar() string {
 		if m.detail.following {
 			bs = append(bs, Keys.Pause, Keys.Wrap)
 		}
-		bs = append(bs, Keys.Shell, Keys.Logs, Keys.Describe, Keys.Copy, Keys.Report, Keys.Container, Keys.Back, Keys.Help)
+		if !m.opts.Readonly { // --readonly: s only says why it does nothing
+			bs = append(bs, Keys.Shell)
+		}
+		bs = append(bs, Keys.Logs, Keys.Describe, Keys.Copy, Keys.Report, Keys.Container, Keys.Back, Keys.Help)
 	case m.list.filtering:
 		return ansi.Truncate(" type to filter · enter open · ↑/↓ move · esc clear", m.w, "…")
 	default:
@@ -373,7 +376,11 @@ func (m *Model) helpView() string {
 	} {
 		b.WriteString(m.st.Header.Render(sec.name) + "\n")
 		for _, k := range sec.bs {
-			fmt.Fprintf(&b, "  %-12s %s\n", k.Help().Key, k.Help().Desc)
+			desc := k.Help().Desc
+			if m.opts.Readonly && k.Help().Key == Keys.Shell.Help().Key {
+				desc += " (off: --readonly)"
+			}
+			fmt.Fprintf(&b, "  %-12s %s\n", k.Help().Key, desc)
 		}
 		b.WriteString("\n")
 	}

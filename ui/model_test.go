@@ -314,3 +314,34 @@ func TestJumpsWithoutKubectl(t *testing.T) {
 		t.Errorf("the log tail needs no kubectl, but it did not start:\n%s", out)
 	}
 }
+
+// TestReadonlyHidesExecAndDebug: --readonly takes the shell key out of the
+// help bar, and pressing it says why instead of running anything.
+func TestReadonlyHidesExecAndDebug(t *testing.T) {
+	for _, readonly := range []bool{false, true} {
+		src := &fakeSource{ch: make(chan kube.Batch), inc: map[string]kube.Incident{}}
+		inc := recordedIncident(t, "missing-script")
+		src.inc[inc.Pod.Name] = inc
+		m := New(src, Options{Context: "test", Scope: "all namespaces", Styles: theme.Plain(), Version: "test", Readonly: readonly, Kubectl: "/nonexistent/kubectl"})
+		m.now = func() time.Time { return testNow }
+		m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+		m.Update(batchMsg(batchOf(t, inc)))
+		press(m, "enter")
+		help := m.helpBar()
+		if got := strings.Contains(help, "shell/debug"); got == readonly {
+			t.Errorf("readonly=%v: help bar %q", readonly, help)
+		}
+		_, cmd := m.Update(keyMsg("s"))
+		out := m.View().Content
+		if readonly {
+			if cmd != nil || !strings.Contains(out, "read-only mode (--readonly): exec and debug are disabled") {
+				t.Errorf("s in read-only mode ran something or did not say why:\n%s", out)
+			}
+		} else if strings.Contains(out, "read-only") {
+			t.Errorf("read-only message without --readonly:\n%s", out)
+		}
+		if got := strings.Contains(m.helpView(), "shell/debug (off: --readonly)"); got != readonly {
+			t.Errorf("readonly=%v: the full help says the shell is off: %v", readonly, got)
+		}
+	}
+}
