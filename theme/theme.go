@@ -4,6 +4,7 @@
 package theme
 
 import (
+	"image/color"
 	"os"
 	"strings"
 
@@ -28,10 +29,18 @@ type Styles struct {
 	Colour   bool
 }
 
-// Default reads well on dark and light terminals: the colours are picked
-// from the middle of the palette, never white-on-white or black-on-black.
-func Default() Styles {
-	red, yellow, green, blue, grey := lipgloss.Color("9"), lipgloss.Color("11"), lipgloss.Color("10"), lipgloss.Color("12"), lipgloss.Color("8")
+// Default is the colour theme before the terminal has told its background:
+// the dark one, which most terminals use.
+func Default() Styles { return Adaptive(true) }
+
+// Adaptive picks colours that read on the terminal's background: light
+// tones on a dark one, deep tones on a light one (yellow or light grey on
+// white is unreadable). The UI asks the terminal for its background at
+// start and switches when it answers.
+func Adaptive(dark bool) Styles {
+	pick := lipgloss.LightDark(dark)
+	c := func(light, dark string) color.Color { return pick(lipgloss.Color(light), lipgloss.Color(dark)) }
+	red, yellow, green, blue, grey := c("124", "203"), c("130", "221"), c("28", "114"), c("25", "75"), c("242", "245")
 	return Styles{
 		Header:   lipgloss.NewStyle().Bold(true),
 		Title:    lipgloss.NewStyle().Bold(true).Foreground(blue),

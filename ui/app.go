@@ -95,7 +95,14 @@ func tick() tea.Cmd {
 }
 
 // Init starts listening to the watcher and the clock.
-func (m *Model) Init() tea.Cmd { return tea.Batch(waitBatch(m.src.Batches()), tick()) }
+func (m *Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{waitBatch(m.src.Batches()), tick()}
+	if m.st.Colour {
+		// The theme adapts to the background once the terminal says it.
+		cmds = append(cmds, tea.RequestBackgroundColor)
+	}
+	return tea.Batch(cmds...)
+}
 
 // Update routes messages by type.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -104,6 +111,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.w, m.h = msg.Width, msg.Height
 		if m.detail != nil {
 			m.detail.builtW = 0
+		}
+		return m, nil
+	case tea.BackgroundColorMsg:
+		if m.st.Colour {
+			m.st = theme.Adaptive(msg.IsDark())
+			if m.detail != nil {
+				m.detail.builtW = 0 // re-render the panes in the new colours
+			}
 		}
 		return m, nil
 	case batchMsg:

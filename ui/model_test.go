@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"encoding/json"
+	"image/color"
 	"os"
 	"path/filepath"
 	"strings"
@@ -342,6 +343,21 @@ func TestReadonlyHidesExecAndDebug(t *testing.T) {
 		}
 		if got := strings.Contains(m.helpView(), "shell/debug (off: --readonly)"); got != readonly {
 			t.Errorf("readonly=%v: the full help says the shell is off: %v", readonly, got)
+		}
+	}
+}
+
+// TestThemeFollowsTheBackground: the colour theme switches to deep tones
+// when the terminal reports a light background; the colourless one stays.
+func TestThemeFollowsTheBackground(t *testing.T) {
+	for _, tc := range []struct {
+		st   theme.Styles
+		want theme.Styles
+	}{{theme.Default(), theme.Adaptive(false)}, {theme.Plain(), theme.Plain()}} {
+		m := New(&fakeSource{ch: make(chan kube.Batch)}, Options{Styles: tc.st})
+		m.Update(tea.BackgroundColorMsg{Color: color.White})
+		if got, want := m.st.Error.GetForeground(), tc.want.Error.GetForeground(); got != want {
+			t.Errorf("after a light background the error colour is %v, want %v", got, want)
 		}
 	}
 }
