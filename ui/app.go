@@ -139,6 +139,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case filterMsg:
 		if msg.seq == m.list.filterSeq {
 			m.list.setMatches(msg.matches)
+		} else {
+			msg.matches.release() // stale: a newer keystroke is on its way
 		}
 		return m, nil
 	case incidentMsg:

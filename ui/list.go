@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -126,9 +127,12 @@ func (m *listModel) expire(now time.Time) bool {
 	return dropped
 }
 
+// visibleRows is a snapshot of the rows the filter searches, in a pooled
+// slice the matcher owns until it calls putRows: it may read it off the
+// update loop while the next keystroke takes another.
 func (m *listModel) visibleRows() []*row {
 	all := m.rowSlice()
-	out := make([]*row, 0, len(all))
+	out := (*rowsPool.Get().(*[]*row))[:0]
 	for _, r := range all {
 		if m.hideRecent && r.group.State == "Restarted" {
 			continue
@@ -136,6 +140,14 @@ func (m *listModel) visibleRows() []*row {
 		out = append(out, r)
 	}
 	return out
+}
+
+var rowsPool = sync.Pool{New: func() any { return new([]*row) }}
+
+func putRows(rows []*row) {
+	clear(rows)
+	rows = rows[:0]
+	rowsPool.Put(&rows)
 }
 
 // resort orders the rows (keeping only matches while a filter is set).
@@ -210,18 +222,31 @@ func (m *listModel) index(key string) int {
 	return -1
 }
 
-// match is one row's fuzzy result: its score, and the matched characters
-// when sahilm/fuzzy found them (nil: computed when the row is drawn).
-type match struct {
-	r     *row
-	score int
-	hl    []int
+// matches is a ranking: the rows that match, their scores and, when
+// sahilm/fuzzy ranked them, the matched characters (nil: computed when a
+// row is drawn). Its slices come from a pool: 150,000 names would
+// otherwise allocate megabytes a keystroke, and the GC pauses were the
+// filter's p99.
+type matches struct {
+	rows   []*row
+	scores []int
+	hls    [][]int
+}
+
+var matchesPool = sync.Pool{New: func() any { return new(matches) }}
+
+// release returns the buffers to the pool once the ranking is applied (or
+// dropped as stale).
+func (ms *matches) release() {
+	clear(ms.rows) // no pointers into the old rows from the pool
+	ms.rows, ms.scores, ms.hls = ms.rows[:0], ms.scores[:0], nil
+	matchesPool.Put(ms)
 }
 
 // filterMsg carries fuzzy results computed off the update loop.
 type filterMsg struct {
 	seq     int
-	matches []match
+	matches *matches
 }
 
 type searchSource []*row
@@ -237,27 +262,27 @@ const cheapRankAbove = 1000
 // matchRows ranks rows for a query: a byte-level subsequence prefilter
 // drops what cannot match, sahilm/fuzzy scores and highlights the rest. It
 // reads the rows and writes nothing, so it can run off the update loop.
-func matchRows(query string, rows []*row) []match {
+func matchRows(query string, rows []*row) *matches {
 	q := []byte(strings.ToLower(query))
-	cands := make([]*row, 0, len(rows))
-	scores := make([]int, 0, len(rows))
+	ms := matchesPool.Get().(*matches)
 	for _, r := range rows {
 		if sc, ok := subsequenceScore(r.lower, q); ok {
-			cands = append(cands, r)
-			scores = append(scores, sc)
+			ms.rows = append(ms.rows, r)
+			ms.scores = append(ms.scores, sc)
 		}
 	}
-	out := make([]match, 0, len(cands))
-	if len(cands) > cheapRankAbove {
-		for i, r := range cands {
-			out = append(out, match{r: r, score: scores[i]})
-		}
-		return out
+	if len(ms.rows) > cheapRankAbove {
+		return ms
 	}
-	for _, fm := range fuzzy.FindFromNoSort(query, searchSource(cands)) {
-		out = append(out, match{r: cands[fm.Index], score: fm.Score, hl: fm.MatchedIndexes})
+	found := fuzzy.FindFromNoSort(query, searchSource(ms.rows))
+	ranked := &matches{rows: make([]*row, 0, len(found)), scores: make([]int, 0, len(found)), hls: make([][]int, 0, len(found))}
+	for _, fm := range found {
+		ranked.rows = append(ranked.rows, ms.rows[fm.Index])
+		ranked.scores = append(ranked.scores, fm.Score)
+		ranked.hls = append(ranked.hls, fm.MatchedIndexes)
 	}
-	return out
+	ms.release()
+	return ranked
 }
 
 // subsequenceScore reports whether q occurs in s in order, with a score
@@ -327,10 +352,15 @@ func (m *listModel) refilter() tea.Cmd {
 	m.lastQuery = q
 	if len(rows) <= asyncFilterAbove {
 		m.setMatches(matchRows(q, rows))
+		putRows(rows)
 		return nil
 	}
 	seq := m.filterSeq
-	return func() tea.Msg { return filterMsg{seq: seq, matches: matchRows(q, rows)} }
+	return func() tea.Msg {
+		ms := matchRows(q, rows)
+		putRows(rows)
+		return filterMsg{seq: seq, matches: ms}
+	}
 }
 
 // sortedMatches: while filtering, only this many best matches are fully
@@ -368,13 +398,17 @@ func topFirst(rows []*row, k int) []*row {
 }
 
 // setMatches applies a new ranking and puts the cursor on the best match.
-func (m *listModel) setMatches(matches []match) {
+func (m *listModel) setMatches(ms *matches) {
 	for _, r := range m.rowSlice() {
 		r.hit = false
 	}
-	for _, mt := range matches {
-		mt.r.hit, mt.r.score, mt.r.hl = true, mt.score, mt.hl
+	for i, r := range ms.rows {
+		r.hit, r.score, r.hl = true, ms.scores[i], nil
+		if ms.hls != nil {
+			r.hl = ms.hls[i]
+		}
 	}
+	ms.release()
 	m.filtered = true
 	m.resort()
 	if len(m.order) > 0 {
