@@ -108,19 +108,17 @@ func (t *requestTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	}
 	resp, err := t.next.RoundTrip(req)
 	if err != nil {
-		if fn, ok := req.Context().Value(attemptObserverKey{}).(func(error)); ok && req.Context().Err() == nil {
-			fn(err)
-		}
-		cancel()
 		if expired.Load() {
 			err = timeoutError{t.timeout}
 		}
+		if expired.Load() || req.Context().Err() == nil { // not the caller giving up
+			observed(req, err)
+		}
+		cancel()
 		debugf("%s %s error after %s: %v", req.Method, req.URL.RequestURI(), time.Since(start).Round(time.Millisecond), err)
 		return nil, err
 	}
-	if fn, ok := req.Context().Value(attemptObserverKey{}).(func(error)); ok {
-		fn(nil)
-	}
+	observed(req, nil)
 	debugf("%s %s %d %s", req.Method, req.URL.RequestURI(), resp.StatusCode, time.Since(start).Round(time.Millisecond))
 	if !stream {
 		resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
@@ -149,11 +147,17 @@ func (c *cancelOnClose) Close() error {
 type attemptObserverKey struct{}
 
 // observeAttempts returns a ctx whose requests report each attempt to fn:
-// its transport error, or nil when the server answered. client-go retries a GET on a reset connection up to ten times
-// inside one call; the watcher must say it lost the server at the first
-// failure, not after the retries.
+// its transport error, or nil when the server answered. client-go retries
+// a GET on a reset connection up to ten times inside one call; the watcher
+// must say it lost the server at the first failure, not after the retries.
 func observeAttempts(ctx context.Context, fn func(error)) context.Context {
 	return context.WithValue(ctx, attemptObserverKey{}, fn)
+}
+
+func observed(req *http.Request, err error) {
+	if fn, ok := req.Context().Value(attemptObserverKey{}).(func(error)); ok {
+		fn(err)
+	}
 }
 
 // timeoutError is a request the server did not answer within the
