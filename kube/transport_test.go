@@ -131,3 +131,35 @@ func TestDebugLogHasRequestsButNoTokensOrContent(t *testing.T) {
 		t.Errorf("debug log mode %v, want 0600", fi.Mode().Perm())
 	}
 }
+
+// TestLogReadIsBoundedWhenTheServerIgnoresLimits: a server that ignores
+// limitBytes and streams 100 MB, with a 1 MB line, costs crashlens at most
+// LogLimitBytes of log, each line cut at MaxLogLineBytes, and returns
+// without reading the rest.
+func TestLogReadIsBoundedWhenTheServerIgnoresLimits(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		line := []byte(strings.Repeat("x", 1<<20) + "\n")
+		for sent := 0; sent < 100<<20 && r.Context().Err() == nil; sent += len(line) {
+			if _, err := w.Write(line); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	c, err := NewClientset(&rest.Config{Host: srv.URL}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := readLog(context.Background(), c, "ns", "p", &corev1.PodLogOptions{}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) > LogLimitBytes {
+		t.Errorf("read %d bytes, want at most %d", len(b), LogLimitBytes)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if len(l) > MaxLogLineBytes+len(" [line truncated]") {
+			t.Fatalf("a line of %d bytes came through", len(l))
+		}
+	}
+}

@@ -186,7 +186,7 @@ func (d *detailModel) build(st theme.Styles, w int, now time.Time) {
 		case inc.PreviousLogErr != nil:
 			d.panes[paneLogs].setError(sanitize.Line(inc.PreviousLogErr.Error()))
 		case strings.TrimSpace(inc.PreviousLog) == "":
-			d.panes[paneLogs].setLines([]string{st.Muted.Render("the previous instance wrote nothing: a crash before any output points at the command or image")})
+			d.panes[paneLogs].setLines([]string{st.Muted.Render("the previous instance's log is empty: it crashed before any output (look at the command or image), or the kubelet rotated a large log away")})
 		default:
 			lines := strings.Split(strings.TrimRight(sanitize.Text(inc.PreviousLog), "\n"), "\n")
 			first := -1
