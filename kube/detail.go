@@ -126,17 +126,54 @@ func PreviousLog(ctx context.Context, c kubernetes.Interface, namespace, pod, co
 	return string(b), nil
 }
 
+// logEndLines: when a log's tail window is longer than LogLimitBytes, its
+// last lines are fetched on their own, because limitBytes counts from the
+// start of the window and the crash is at its end.
+const logEndLines = 20
+
 // readLog reads the last tailLines lines of a log, bounded by LogLimitBytes
-// and MaxLogLineBytes per line, with the API's errors classified.
+// and MaxLogLineBytes per line, with the API's errors classified. When the
+// window holds more than LogLimitBytes (a huge line, a burst), the cut part
+// is followed by the last logEndLines lines, so the crash's own last words
+// are never what a long line pushed out.
 func readLog(ctx context.Context, c kubernetes.Interface, namespace, pod string, opts *corev1.PodLogOptions, tailLines int64) ([]byte, error) {
+	b, full, err := readLogWindow(ctx, c, namespace, pod, *opts, tailLines)
+	if err != nil || !full || tailLines <= logEndLines {
+		return b, err
+	}
+	// Fewer and fewer lines until a window is whole: 20, 10, 5, 2, 1.
+	for n := int64(logEndLines); n >= 1; n /= 2 {
+		end, full, err := readLogWindow(ctx, c, namespace, pod, *opts, n)
+		if err != nil {
+			return b, nil
+		}
+		if !full || n == 1 {
+			if len(b) > 0 && b[len(b)-1] != '\n' {
+				b = append(b, '\n')
+			}
+			what := fmt.Sprintf("the last %d lines", n)
+			if n == 1 {
+				what = "the last line"
+			}
+			b = append(b, fmt.Sprintf("[… cut at %d KiB; %s:]\n", LogLimitBytes>>10, what)...)
+			return append(b, end...), nil
+		}
+	}
+	return b, nil
+}
+
+// readLogWindow reads one window and says whether it filled LogLimitBytes.
+func readLogWindow(ctx context.Context, c kubernetes.Interface, namespace, pod string, opts corev1.PodLogOptions, tailLines int64) ([]byte, bool, error) {
 	limit := int64(LogLimitBytes)
 	opts.TailLines, opts.LimitBytes = &tailLines, &limit
-	rc, err := c.CoreV1().Pods(namespace).GetLogs(pod, opts).Stream(ctx)
+	rc, err := c.CoreV1().Pods(namespace).GetLogs(pod, &opts).Stream(ctx)
 	if err != nil {
-		return nil, classifyLogError(err, namespace)
+		return nil, false, classifyLogError(err, namespace)
 	}
 	defer rc.Close()
-	return readBoundedLines(rc, LogLimitBytes, MaxLogLineBytes)
+	lr := &io.LimitedReader{R: rc, N: LogLimitBytes}
+	b, err := readBoundedLines(lr, LogLimitBytes, MaxLogLineBytes)
+	return b, lr.N == 0, err
 }
 
 func classifyLogError(err error, namespace string) error {

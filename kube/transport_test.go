@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -161,5 +162,40 @@ func TestLogReadIsBoundedWhenTheServerIgnoresLimits(t *testing.T) {
 		if len(l) > MaxLogLineBytes+len(" [line truncated]") {
 			t.Fatalf("a line of %d bytes came through", len(l))
 		}
+	}
+}
+
+// TestLogEndSurvivesAHugeLine: a 1 MB line near the end of the tail window
+// fills limitBytes (which counts from the window's start, as the kubelet
+// does); the log's last lines are still read.
+func TestLogEndSurvivesAHugeLine(t *testing.T) {
+	var lines []string
+	for i := 0; i < 100; i++ {
+		lines = append(lines, fmt.Sprintf("early line %d", i))
+	}
+	lines = append(lines, strings.Repeat("x", 1<<20), "END-1", "END-2", "fatal: the crash's last words")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tail, _ := strconv.Atoi(r.URL.Query().Get("tailLines"))
+		limit, _ := strconv.Atoi(r.URL.Query().Get("limitBytes"))
+		body := strings.Join(lines[max(len(lines)-tail, 0):], "\n") + "\n"
+		fmt.Fprint(w, body[:min(len(body), limit)])
+	}))
+	defer srv.Close()
+	c, err := NewClientset(&rest.Config{Host: srv.URL}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := readLog(context.Background(), c, "ns", "p", &corev1.PodLogOptions{}, 500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := string(b)
+	for _, want := range []string{"early line 0", "[line truncated]", "[… cut at 256 KiB; the last 2 lines:]", "fatal: the crash's last words"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q", want)
+		}
+	}
+	if len(b) > 2*LogLimitBytes {
+		t.Errorf("read %d bytes", len(b))
 	}
 }
