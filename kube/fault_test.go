@@ -5,13 +5,11 @@ package kube
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -20,7 +18,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 )
 
 // Fault tests break the cluster under a running watcher; `make test` runs
@@ -44,14 +41,7 @@ func cpuTime() time.Duration {
 // server, does not spin while it is gone, and after it returns shows every
 // crash group that exists, none twice, none lost.
 func TestFaultAPIServerRestart(t *testing.T) {
-	kc := os.Getenv("CRASHLENS_KUBECONFIG")
-	if kc == "" {
-		t.Fatal("CRASHLENS_KUBECONFIG is not set: run through `make test`")
-	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := clusterConfig(t)
 	cfg.Timeout = 5 * time.Second
 	c, err := NewClientset(cfg, "fault-test")
 	if err != nil {
@@ -154,53 +144,11 @@ func crashStatus(now time.Time) corev1.PodStatus {
 	}}}
 }
 
-// parallel runs fn(i) for i in [0,n) on 16 workers and returns the first
-// error.
-func parallel(n int, fn func(i int) error) error {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var first atomic.Value
-	for w := 0; w < 16; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				if err := fn(i); err != nil {
-					first.CompareAndSwap(nil, err)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if err, _ := first.Load().(error); err != nil {
-		return err
-	}
-	return nil
-}
-
-func heapInUse() uint64 {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.HeapInuse
-}
-
 // TestFaultPodChurn: 1,000 crashing pods created and deleted in a loop for
 // a minute under a running watcher. Within 1 s of the last write the
 // watcher's groups equal the API's, and its memory returns to where it was.
 func TestFaultPodChurn(t *testing.T) {
-	kc := os.Getenv("CRASHLENS_KUBECONFIG")
-	if kc == "" {
-		t.Fatal("CRASHLENS_KUBECONFIG is not set: run through `make test`")
-	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := clusterConfig(t)
 	cfg.QPS, cfg.Burst = 2000, 4000
 	admin, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
@@ -285,19 +233,19 @@ func TestFaultPodChurn(t *testing.T) {
 	start, cycles := time.Now(), 0
 	var peak uint64
 	for time.Since(start) < time.Minute {
-		if err := parallel(pods, create); err != nil {
+		if err := parallel(16, pods, create); err != nil {
 			t.Fatalf("cycle %d: create: %v", cycles, err)
 		}
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		peak = max(peak, ms.HeapInuse)
-		if err := parallel(pods, del); err != nil {
+		peak = max(peak, ms.HeapAlloc)
+		if err := parallel(16, pods, del); err != nil {
 			t.Fatalf("cycle %d: delete: %v", cycles, err)
 		}
 		cycles++
 	}
 	// The churn stops with 1,000 crashing pods in place.
-	if err := parallel(pods, create); err != nil {
+	if err := parallel(16, pods, create); err != nil {
 		t.Fatal(err)
 	}
 	stopped := time.Now()
@@ -310,7 +258,7 @@ func TestFaultPodChurn(t *testing.T) {
 	if took > time.Second {
 		t.Errorf("the view shows %d of %d pods %s after the churn stopped, want all within 1 s", inNS(), pods, took)
 	}
-	if err := parallel(pods, del); err != nil {
+	if err := parallel(16, pods, del); err != nil {
 		t.Fatal(err)
 	}
 	stopped = time.Now()
@@ -322,7 +270,7 @@ func TestFaultPodChurn(t *testing.T) {
 	}
 	time.Sleep(time.Second)
 	after := heapInUse()
-	t.Logf("heap in use: %.1f MB steady, %.1f MB peak, %.1f MB after the churn", mb(steady), mb(peak), mb(after))
+	t.Logf("live heap: %.1f MB steady, %.1f MB peak, %.1f MB after the churn", mb(steady), mb(peak), mb(after))
 	if after > steady+max(steady/4, 4<<20) {
 		t.Errorf("heap %.1f MB after the churn, %.1f MB before: memory did not return", mb(after), mb(steady))
 	}

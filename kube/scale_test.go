@@ -10,8 +10,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,7 +20,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 )
 
 // The scale benchmark runs on a control-plane-only cluster (make bench
@@ -30,18 +27,6 @@ import (
 // statuses, no kubelet touches them.
 
 const scaleNS = "scale"
-
-func scaleConfig(b *testing.B) *rest.Config {
-	kc := os.Getenv("CRASHLENS_KUBECONFIG")
-	if kc == "" {
-		b.Fatal("CRASHLENS_KUBECONFIG is not set: run through `make bench`")
-	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return cfg
-}
 
 // realisticPod is about 6.5 KB as stored: labels, annotations, two
 // containers with env, probes, resources, mounts, and a running status.
@@ -98,50 +83,23 @@ func populate(b *testing.B, c kubernetes.Interface, n int) {
 	if _, err := c.CoreV1().Pods(scaleNS).Get(ctx, realisticPod(n-1).Name, metav1.GetOptions{}); err == nil {
 		return
 	}
-	have := 0
-	start := time.Now()
-	now := time.Now()
-	var next atomic.Int64
-	next.Store(int64(have))
-	var wg sync.WaitGroup
-	var failed atomic.Int64
-	for w := 0; w < 32; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				p, err := c.CoreV1().Pods(scaleNS).Create(ctx, realisticPod(i), metav1.CreateOptions{})
-				if apierrors.IsAlreadyExists(err) {
-					continue
-				}
-				if err != nil {
-					failed.Add(1)
-					continue
-				}
-				p.Status = statusFor(i, now)
-				if _, err := c.CoreV1().Pods(scaleNS).UpdateStatus(ctx, p, metav1.UpdateOptions{}); err != nil {
-					failed.Add(1)
-				}
-			}
-		}()
+	start, now := time.Now(), time.Now()
+	err := parallel(32, n, func(i int) error {
+		p, err := c.CoreV1().Pods(scaleNS).Create(ctx, realisticPod(i), metav1.CreateOptions{})
+		if apierrors.IsAlreadyExists(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		p.Status = statusFor(i, now)
+		_, err = c.CoreV1().Pods(scaleNS).UpdateStatus(ctx, p, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
+		b.Fatalf("writing pods: %v", err)
 	}
-	wg.Wait()
-	if failed.Load() > 0 {
-		b.Fatalf("%d writes failed", failed.Load())
-	}
-	b.Logf("wrote %d pods in %s", n-have, time.Since(start).Round(time.Second))
-}
-
-func heapInUse() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
+	b.Logf("wrote %d pods in %s", n, time.Since(start).Round(time.Second))
 }
 
 // BenchmarkScale reports, per pod count: a raw protobuf LIST of every pod
@@ -156,7 +114,7 @@ func BenchmarkScale(b *testing.B) {
 			sizes = append(sizes, n)
 		}
 	}
-	cfg := scaleConfig(b)
+	cfg := clusterConfig(b)
 	writer := rest.CopyConfig(cfg)
 	writer.QPS, writer.Burst = 2000, 4000
 	wc := kubernetes.NewForConfigOrDie(writer)
