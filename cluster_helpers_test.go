@@ -472,3 +472,26 @@ func waitCrashing(t *testing.T, cs kubernetes.Interface, prefix string) {
 	}
 	t.Fatalf("no crash group %s* within 60 s", prefix)
 }
+
+// newNamespace creates a namespace named prefix-<n>, deleted when the test
+// ends, and waits for its default ServiceAccount: until the controller has
+// made it, pods in the namespace are refused.
+func newNamespace(t *testing.T, cs kubernetes.Interface, prefix string) string {
+	t.Helper()
+	ctx := context.Background()
+	ns := fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano()%100000)
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cs.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}) })
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := cs.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{}); err == nil {
+			return ns
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("namespace %s has no default ServiceAccount after 30 s", ns)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

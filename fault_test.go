@@ -19,7 +19,6 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -279,11 +278,7 @@ func etcdCompact(t *testing.T) int64 {
 func TestFaultRelistAfterCompaction(t *testing.T) {
 	cs := demoScenarios(t)
 	ctx := context.Background()
-	ns := fmt.Sprintf("fault-410-%d", time.Now().UnixNano()%100000)
-	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	defer cs.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{})
+	ns := newNamespace(t, cs, "fault-410")
 	if _, err := cs.CoreV1().Pods(ns).Create(ctx, crashingPod(ns, "gone-while-away"), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -376,11 +371,7 @@ func TestFaultStalledAPI(t *testing.T) {
 	// crash shows up.
 	p.set("pass")
 	ctx := context.Background()
-	ns := fmt.Sprintf("fault-stall-%d", time.Now().UnixNano()%100000)
-	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	defer cs.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{})
+	ns := newNamespace(t, cs, "fault-stall")
 	if _, err := cs.CoreV1().Pods(ns).Create(ctx, crashingPod(ns, "after-the-stall"), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}

@@ -65,11 +65,7 @@ var hostileMarkers = []string{
 func TestHostileInputNeverReachesTheTerminal(t *testing.T) {
 	cs := demoScenarios(t)
 	ctx := context.Background()
-	ns := fmt.Sprintf("hostile-%d", time.Now().UnixNano()%100000)
-	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	defer cs.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{})
+	ns := newNamespace(t, cs, "hostile")
 	corpus := "\x1b]2;PWNED-TITLE\x07\x1b[2JCLEAR-MARKER \u202e \u009b31m \x1bP1;2|pwned-dcs\x1b\\"
 	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "hostile", Namespace: ns, Annotations: map[string]string{"note": corpus}},
 		Spec: corev1.PodSpec{TerminationGracePeriodSeconds: new(int64),

@@ -164,6 +164,16 @@ func TestFaultPodChurn(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer admin.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{})
+	// Pods are refused until the controller has made the namespace's
+	// default ServiceAccount.
+	for start := time.Now(); ; time.Sleep(100 * time.Millisecond) {
+		if _, err := admin.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{}); err == nil {
+			break
+		}
+		if time.Since(start) > 30*time.Second {
+			t.Fatal("no default ServiceAccount after 30 s")
+		}
+	}
 	if _, err := admin.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: churnNode}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}

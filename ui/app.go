@@ -39,16 +39,15 @@ type Options struct {
 	// DebugImage is the ephemeral container's image for `kubectl debug`.
 	DebugImage string
 	Template   *diagnose.Template
-	Timeout    time.Duration // per detail fetch; 0 uses the default
+	Timeout    time.Duration // --request-timeout: each request's bound (kube enforces it); 0 if unset
 	Version    string
 	Styles     theme.Styles
 }
 
+// timeout bounds one detail fetch, which makes several requests: wider
+// than one request's bound, so a hung request fails with its own message.
 func (o Options) timeout() time.Duration {
-	if o.Timeout > 0 {
-		return o.Timeout
-	}
-	return detailTimeout
+	return max(detailTimeout, 3*o.Timeout)
 }
 
 type batchMsg kube.Batch

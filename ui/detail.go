@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -22,8 +23,8 @@ import (
 	"github.com/crashlens/crashlens/ui/sanitize"
 )
 
-// detailTimeout bounds gathering one pod's detail when the user set no
-// --request-timeout.
+// detailTimeout bounds gathering one pod's detail (3× --request-timeout
+// when that is longer; see Options.timeout).
 const detailTimeout = 20 * time.Second
 
 // Panes of the detail screen, in tab order.
@@ -93,6 +94,9 @@ func (d *detailModel) fetch(src Source, timeout time.Duration) tea.Cmd {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		inc, err := src.Gather(ctx, ns, name, container)
+		if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			err = fmt.Errorf("pod %s/%s: the API server did not answer within %s", ns, name, timeout)
+		}
 		return incidentMsg{uid: uid, inc: inc, err: err}
 	}
 }
