@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"slices"
@@ -52,6 +53,7 @@ type listModel struct {
 	rows       map[string]*row
 	order      []string // keys in display order (after sort and filter)
 	all        []*row   // every row, rebuilt from rows when allDirty
+	corp       *corpus  // what the filter searches; nil when the rows changed
 	scratch    []*row   // resort's working slice, reused
 	allDirty   bool
 	filtered   bool   // a filter is set: only rows with hit are shown
@@ -63,8 +65,7 @@ type listModel struct {
 
 	filtering bool
 	input     textinput.Model
-	filterSeq int    // results of an older query are dropped
-	lastQuery string // the query the rows' hits answer
+	filterSeq int // results of an older query are dropped
 }
 
 func newListModel() listModel {
@@ -105,6 +106,7 @@ func (m *listModel) apply(b kube.Batch, now time.Time) {
 // instead of hashing group keys.
 func (m *listModel) rowSlice() []*row {
 	if m.allDirty || len(m.all) != len(m.rows) {
+		m.corp = nil
 		m.all = m.all[:0]
 		for _, r := range m.rows {
 			m.all = append(m.all, r)
@@ -127,27 +129,40 @@ func (m *listModel) expire(now time.Time) bool {
 	return dropped
 }
 
-// visibleRows is a snapshot of the rows the filter searches, in a pooled
-// slice the matcher owns until it calls putRows: it may read it off the
-// update loop while the next keystroke takes another.
-func (m *listModel) visibleRows() []*row {
-	all := m.rowSlice()
-	out := (*rowsPool.Get().(*[]*row))[:0]
+// corpus is what the filter searches: the visible rows and their
+// lowercased search strings end to end in one buffer. Scanning it is a
+// sequential read; following 150,000 row pointers was most of a keystroke.
+// It is immutable once built, so a matcher may read it off the update loop,
+// and it is rebuilt only when the rows change, not on every keystroke.
+type corpus struct {
+	rows []*row
+	text []byte
+	ends []int // row i's string is text[ends[i-1]:ends[i]]
+}
+
+// visibleCorpus returns the corpus of the rows the filter searches,
+// building it when the rows changed since the last one.
+func (m *listModel) visibleCorpus() *corpus {
+	all := m.rowSlice() // forgets the corpus when it rebuilds
+	if m.corp != nil {
+		return m.corp
+	}
+	c := &corpus{rows: make([]*row, 0, len(all)), ends: make([]int, 0, len(all))}
+	size := 0
+	for _, r := range all {
+		size += len(r.lower)
+	}
+	c.text = make([]byte, 0, size)
 	for _, r := range all {
 		if m.hideRecent && r.group.State == "Restarted" {
 			continue
 		}
-		out = append(out, r)
+		c.rows = append(c.rows, r)
+		c.text = append(c.text, r.lower...)
+		c.ends = append(c.ends, len(c.text))
 	}
-	return out
-}
-
-var rowsPool = sync.Pool{New: func() any { return new([]*row) }}
-
-func putRows(rows []*row) {
-	clear(rows)
-	rows = rows[:0]
-	rowsPool.Put(&rows)
+	m.corp = c
+	return c
 }
 
 // resort orders the rows (keeping only matches while a filter is set).
@@ -224,8 +239,8 @@ func (m *listModel) index(key string) int {
 
 // matches is a ranking: the rows that match, their scores and, when
 // sahilm/fuzzy ranked them, the matched characters (nil: computed when a
-// row is drawn). Its slices come from a pool: 150,000 names would
-// otherwise allocate megabytes a keystroke, and the GC pauses were the
+// row is drawn). Its slices come from a free list: 150,000 names would
+// otherwise allocate megabytes a keystroke, and the GC work was the
 // filter's p99.
 type matches struct {
 	rows   []*row
@@ -233,14 +248,41 @@ type matches struct {
 	hls    [][]int
 }
 
-var matchesPool = sync.Pool{New: func() any { return new(matches) }}
+// freeList keeps a few buffers between keystrokes. Unlike sync.Pool it is
+// not emptied by each garbage collection, which at 150,000 rows comes
+// every keystroke or two and made every buffer grow again from nothing.
+type freeList[T any] struct {
+	mu   sync.Mutex
+	free []*T
+}
 
-// release returns the buffers to the pool once the ranking is applied (or
-// dropped as stale).
+func (f *freeList[T]) get() *T {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n := len(f.free); n > 0 {
+		t := f.free[n-1]
+		f.free = f.free[:n-1]
+		return t
+	}
+	return new(T)
+}
+
+func (f *freeList[T]) put(t *T) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.free) < 4 { // one in use, one in flight, and slack
+		f.free = append(f.free, t)
+	}
+}
+
+var matchesFree freeList[matches]
+
+// release returns the buffers once the ranking is applied (or dropped as
+// stale).
 func (ms *matches) release() {
-	clear(ms.rows) // no pointers into the old rows from the pool
+	clear(ms.rows) // no pointers into old rows kept alive
 	ms.rows, ms.scores, ms.hls = ms.rows[:0], ms.scores[:0], nil
-	matchesPool.Put(ms)
+	matchesFree.put(ms)
 }
 
 // filterMsg carries fuzzy results computed off the update loop.
@@ -262,14 +304,19 @@ const cheapRankAbove = 1000
 // matchRows ranks rows for a query: a byte-level subsequence prefilter
 // drops what cannot match, sahilm/fuzzy scores and highlights the rest. It
 // reads the rows and writes nothing, so it can run off the update loop.
-func matchRows(query string, rows []*row) *matches {
+func matchRows(query string, c *corpus) *matches {
 	q := []byte(strings.ToLower(query))
-	ms := matchesPool.Get().(*matches)
-	for _, r := range rows {
-		if sc, ok := subsequenceScore(r.lower, q); ok {
-			ms.rows = append(ms.rows, r)
+	ms := matchesFree.get()
+	if cap(ms.rows) < len(c.rows) {
+		ms.rows, ms.scores = make([]*row, 0, len(c.rows)), make([]int, 0, len(c.rows))
+	}
+	start := 0
+	for i, end := range c.ends {
+		if sc, ok := subsequenceScore(c.text[start:end], q); ok {
+			ms.rows = append(ms.rows, c.rows[i])
 			ms.scores = append(ms.scores, sc)
 		}
+		start = end
 	}
 	if len(ms.rows) > cheapRankAbove {
 		return ms
@@ -292,10 +339,19 @@ func subsequenceScore(s, q []byte) (int, bool) {
 	if len(q) == 0 {
 		return 0, true
 	}
-	j, score, prev, first := 0, 0, -2, -1
-	for i := 0; i < len(s) && j < len(q); i++ {
-		if s[i] != q[j] {
-			continue
+	score, prev, first := 0, -2, -1
+	for i, j := 0, 0; j < len(q); i, j = i+1, j+1 {
+		// The next occurrence of the query's next byte (IndexByte is
+		// vectorised: most of a row is skipped, not compared byte by byte).
+		if i >= len(s) {
+			return 0, false
+		}
+		if s[i] != q[j] { // adjacent matches need no search
+			k := bytes.IndexByte(s[i:], q[j])
+			if k < 0 {
+				return 0, false
+			}
+			i += k
 		}
 		if first < 0 {
 			first = i
@@ -307,10 +363,6 @@ func subsequenceScore(s, q []byte) (int, bool) {
 			score += 3
 		}
 		prev = i
-		j++
-	}
-	if j < len(q) {
-		return 0, false
 	}
 	return score - first/8, true
 }
@@ -334,33 +386,17 @@ func (m *listModel) refilter() tea.Cmd {
 	q := m.input.Value()
 	m.filterSeq++
 	if q == "" {
-		m.filtered, m.lastQuery = false, ""
+		m.filtered = false
 		m.resort()
 		return nil
 	}
-	rows := m.visibleRows()
-	if m.filtered && m.lastQuery != "" && strings.HasPrefix(q, m.lastQuery) {
-		// Typing on: only rows that matched the shorter query can match.
-		narrowed := rows[:0]
-		for _, r := range rows {
-			if r.hit {
-				narrowed = append(narrowed, r)
-			}
-		}
-		rows = narrowed
-	}
-	m.lastQuery = q
-	if len(rows) <= asyncFilterAbove {
-		m.setMatches(matchRows(q, rows))
-		putRows(rows)
+	c := m.visibleCorpus()
+	if len(c.rows) <= asyncFilterAbove {
+		m.setMatches(matchRows(q, c))
 		return nil
 	}
 	seq := m.filterSeq
-	return func() tea.Msg {
-		ms := matchRows(q, rows)
-		putRows(rows)
-		return filterMsg{seq: seq, matches: ms}
-	}
+	return func() tea.Msg { return filterMsg{seq: seq, matches: matchRows(q, c)} }
 }
 
 // sortedMatches: while filtering, only this many best matches are fully
@@ -482,6 +518,7 @@ func (m *listModel) update(msg tea.KeyPressMsg, height int) (tea.Cmd, bool) {
 		m.expanded = !m.expanded
 	case key.Matches(msg, Keys.Recent):
 		m.hideRecent = !m.hideRecent
+		m.corp = nil
 		return m.refilter(), false
 	case msg.String() == "esc" && m.input.Value() != "":
 		m.input.SetValue("")
