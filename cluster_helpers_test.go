@@ -461,7 +461,7 @@ func crashingPod(ns, name string) *corev1.Pod {
 // with prefix.
 func waitCrashing(t *testing.T, cs kubernetes.Interface, prefix string) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
 		for k := range truth(t, cs) {
 			if strings.HasPrefix(k, prefix) {
@@ -470,7 +470,7 @@ func waitCrashing(t *testing.T, cs kubernetes.Interface, prefix string) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	t.Fatalf("no crash group %s* within 60 s", prefix)
+	t.Fatalf("no crash group %s* within 90 s (the kubelet may still back off after an apiserver restart)", prefix)
 }
 
 // newNamespace creates a namespace named prefix-<n>, deleted when the test
@@ -484,13 +484,13 @@ func newNamespace(t *testing.T, cs kubernetes.Interface, prefix string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cs.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}) })
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(90 * time.Second)
 	for {
 		if _, err := cs.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{}); err == nil {
 			return ns
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("namespace %s has no default ServiceAccount after 30 s", ns)
+			t.Fatalf("namespace %s has no default ServiceAccount after 90 s", ns)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

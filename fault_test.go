@@ -29,6 +29,12 @@ import (
 
 const apiServerAddr = "127.0.0.1:16443"
 
+// faultNamespace holds the fault tests' own pods. It exists from the
+// cluster's start: after the apiserver restarts, the controllers' watches
+// back off for up to 30 s, and a new namespace may wait that long for the
+// default ServiceAccount its pods need.
+const faultNamespace = "team-a"
+
 func clusterctl(t *testing.T, args ...string) {
 	t.Helper()
 	out, err := exec.Command(filepath.Join("hack", "cluster", "bin", "clusterctl"), args...).CombinedOutput()
@@ -278,7 +284,12 @@ func etcdCompact(t *testing.T) int64 {
 func TestFaultRelistAfterCompaction(t *testing.T) {
 	cs := demoScenarios(t)
 	ctx := context.Background()
-	ns := newNamespace(t, cs, "fault-410")
+	ns := faultNamespace
+	now := metav1.DeleteOptions{GracePeriodSeconds: new(int64)}
+	for _, name := range []string{"gone-while-away", "born-while-away"} { // from an earlier run
+		_ = cs.CoreV1().Pods(ns).Delete(ctx, name, now)
+	}
+	t.Cleanup(func() { _ = cs.CoreV1().Pods(ns).Delete(context.Background(), "born-while-away", now) })
 	if _, err := cs.CoreV1().Pods(ns).Create(ctx, crashingPod(ns, "gone-while-away"), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -292,7 +303,7 @@ func TestFaultRelistAfterCompaction(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	p.set("cut")
 	w.waitState(5*time.Second, "reconnecting", 1)
-	if err := cs.CoreV1().Pods(ns).Delete(ctx, "gone-while-away", metav1.DeleteOptions{GracePeriodSeconds: new(int64)}); err != nil {
+	if err := cs.CoreV1().Pods(ns).Delete(ctx, "gone-while-away", now); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := cs.CoreV1().Pods(ns).Create(ctx, crashingPod(ns, "born-while-away"), metav1.CreateOptions{}); err != nil {
@@ -371,7 +382,10 @@ func TestFaultStalledAPI(t *testing.T) {
 	// crash shows up.
 	p.set("pass")
 	ctx := context.Background()
-	ns := newNamespace(t, cs, "fault-stall")
+	ns := faultNamespace
+	t.Cleanup(func() {
+		_ = cs.CoreV1().Pods(ns).Delete(context.Background(), "after-the-stall", metav1.DeleteOptions{GracePeriodSeconds: new(int64)})
+	})
 	if _, err := cs.CoreV1().Pods(ns).Create(ctx, crashingPod(ns, "after-the-stall"), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
