@@ -106,9 +106,10 @@ func newListCmd(flags *kube.Flags, stdout, stderr io.Writer) *cobra.Command {
 				var a *alert.Alerter
 				if alerts.URL != "" {
 					alerts.Log = stderr
+					memo := kube.NewMemo()
 					alerts.Explain = func(ctx context.Context, g kube.Group) (diagnose.Finding, bool) {
 						p := g.Pods[0]
-						inc, err := kube.Gather(ctx, s.client, p.Namespace, p.Name, p.Container)
+						inc, err := kube.Gather(ctx, s.client, memo, p.Namespace, p.Name, p.Container)
 						if err != nil {
 							return diagnose.Finding{}, false
 						}
@@ -281,7 +282,7 @@ picks the Deployment's newest crashing pod.`,
 			if err != nil {
 				return err
 			}
-			inc, err := kube.Gather(ctx, c, ns, name, container)
+			inc, err := kube.Gather(ctx, c, nil, ns, name, container)
 			if err != nil {
 				return err
 			}

@@ -17,14 +17,15 @@ import (
 // kubeSource feeds the UI from a cluster: the watcher's batches and the
 // kube package's detail calls.
 type kubeSource struct {
-	w *kube.Watcher
-	c kubernetes.Interface
+	w    *kube.Watcher
+	c    kubernetes.Interface
+	memo *kube.Memo
 }
 
 func (s kubeSource) Batches() <-chan kube.Batch { return s.w.Batches() }
 
 func (s kubeSource) Gather(ctx context.Context, ns, pod, container string) (kube.Incident, error) {
-	return kube.Gather(ctx, s.c, ns, pod, container)
+	return kube.Gather(ctx, s.c, s.memo, ns, pod, container)
 }
 
 func (s kubeSource) Follow(ctx context.Context, ns, pod, container string, emit func(string)) error {
@@ -60,5 +61,5 @@ func runTUI(ctx context.Context, flags *kube.Flags, debugImage *string, stderr i
 		Readonly: flags.Readonly, Kubectl: kubectl, Args: args, DebugImage: *debugImage,
 		Timeout: timeoutOr(flags, 0), Version: version, Styles: theme.ForTerminal(true),
 	}
-	return ui.Run(ctx, kubeSource{w: w, c: s.client}, o, nil, nil)
+	return ui.Run(ctx, kubeSource{w: w, c: s.client, memo: kube.NewMemo()}, o, nil, nil)
 }

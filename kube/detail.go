@@ -310,12 +310,19 @@ func OwnerChain(ctx context.Context, c kubernetes.Interface, pod *corev1.Pod) (O
 // through nodes/proxy/configz; zero (the kubelet default) when it is not
 // set or the user may not read it.
 func BackoffCap(ctx context.Context, c kubernetes.Interface, node string) time.Duration {
+	d, _ := backoffCap(ctx, c, node)
+	return d
+}
+
+// backoffCap is BackoffCap with the request's error, so a Memo can tell a
+// lasting answer (forbidden) from a passing one (a timeout).
+func backoffCap(ctx context.Context, c kubernetes.Interface, node string) (time.Duration, error) {
 	if node == "" {
-		return 0
+		return 0, nil
 	}
 	raw, err := c.CoreV1().RESTClient().Get().AbsPath("/api/v1/nodes", node, "proxy", "configz").DoRaw(ctx)
 	if err != nil {
-		return 0
+		return 0, err
 	}
 	var cfg struct {
 		KubeletConfig struct {
@@ -325,11 +332,11 @@ func BackoffCap(ctx context.Context, c kubernetes.Interface, node string) time.D
 		} `json:"kubeletconfig"`
 	}
 	if json.Unmarshal(raw, &cfg) != nil {
-		return 0
+		return 0, nil
 	}
 	d, err := time.ParseDuration(cfg.KubeletConfig.CrashLoopBackOff.MaxContainerRestartPeriod)
 	if err != nil {
-		return 0
+		return 0, nil // the kubelet's default ceiling applies
 	}
-	return d
+	return d, nil
 }

@@ -3,12 +3,15 @@ package kube
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -46,9 +49,62 @@ func (inc Incident) Input(tmpl *diagnose.Template, now time.Time) diagnose.Input
 	return in
 }
 
+// Memo remembers, for one session, answers that do not change while it
+// runs: each node's back-off cap, and that metrics cannot be read (no
+// metrics API, or forbidden). A detail screen refetches every time its pod
+// restarts; without the memo a restricted user's session asked the same
+// forbidden questions each time. Transient failures are not remembered.
+type Memo struct {
+	mu        sync.Mutex
+	backoff   map[string]time.Duration // node -> cap, 0 when unknown
+	noMetrics error
+}
+
+// NewMemo returns an empty memo for one session.
+func NewMemo() *Memo { return &Memo{backoff: map[string]time.Duration{}} }
+
+func (m *Memo) backoffCap(ctx context.Context, c kubernetes.Interface, node string) time.Duration {
+	if m == nil {
+		return BackoffCap(ctx, c, node)
+	}
+	m.mu.Lock()
+	d, ok := m.backoff[node]
+	m.mu.Unlock()
+	if ok {
+		return d
+	}
+	d, err := backoffCap(ctx, c, node)
+	if err == nil || apierrors.IsForbidden(err) || apierrors.IsNotFound(err) {
+		m.mu.Lock()
+		m.backoff[node] = d
+		m.mu.Unlock()
+	}
+	return d
+}
+
+func (m *Memo) usage(ctx context.Context, c kubernetes.Interface, namespace, pod string) (map[string]string, error) {
+	if m != nil {
+		m.mu.Lock()
+		err := m.noMetrics
+		m.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+	}
+	u, err := Usage(ctx, c, namespace, pod)
+	var unavailable metricsUnavailable
+	if m != nil && errors.As(err, &unavailable) && unavailable.lasting {
+		m.mu.Lock()
+		m.noMetrics = err
+		m.mu.Unlock()
+	}
+	return u, err
+}
+
 // Gather reads the pod and everything about it. It fails only when the pod
 // itself cannot be read. container may be empty: the failing one is picked.
-func Gather(ctx context.Context, c kubernetes.Interface, namespace, name, container string) (Incident, error) {
+// memo may be nil (one-shot commands).
+func Gather(ctx context.Context, c kubernetes.Interface, memo *Memo, namespace, name, container string) (Incident, error) {
 	pod, err := c.CoreV1().Pods(namespace).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		return Incident{}, fmt.Errorf("pod %s/%s: %s", namespace, name, oneLine(err))
@@ -61,8 +117,8 @@ func Gather(ctx context.Context, c kubernetes.Interface, namespace, name, contai
 	inc.Events, inc.EventsErr = Events(ctx, c, namespace, name, inc.Owners.Chain)
 	inc.PreviousLog, inc.PreviousLogErr = PreviousLog(ctx, c, namespace, name, container)
 	inc.CurrentLog, inc.CurrentLogErr = CurrentLog(ctx, c, namespace, name, container)
-	inc.BackoffCap = BackoffCap(ctx, c, pod.Spec.NodeName)
-	inc.Usage, inc.UsageErr = Usage(ctx, c, namespace, name)
+	inc.BackoffCap = memo.backoffCap(ctx, c, pod.Spec.NodeName)
+	inc.Usage, inc.UsageErr = memo.usage(ctx, c, namespace, name)
 	return inc, nil
 }
 
@@ -89,7 +145,8 @@ func CurrentLog(ctx context.Context, c kubernetes.Interface, namespace, pod, con
 func Usage(ctx context.Context, c kubernetes.Interface, namespace, pod string) (map[string]string, error) {
 	raw, err := c.CoreV1().RESTClient().Get().AbsPath("/apis/metrics.k8s.io/v1beta1/namespaces", namespace, "pods", pod).DoRaw(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("metrics not available (no metrics-server answered)")
+		// No metrics API (404) or no right to it (403) lasts the session.
+		return nil, metricsUnavailable{lasting: apierrors.IsNotFound(err) || apierrors.IsForbidden(err)}
 	}
 	var m struct {
 		Containers []struct {
@@ -106,6 +163,11 @@ func Usage(ctx context.Context, c kubernetes.Interface, namespace, pod string) (
 	}
 	return out, nil
 }
+
+// metricsUnavailable: no metrics-server answered.
+type metricsUnavailable struct{ lasting bool }
+
+func (metricsUnavailable) Error() string { return "metrics not available (no metrics-server answered)" }
 
 // ResolvePod turns what the user typed into a pod: NS/POD, POD (in
 // namespace), or deploy/NAME (its newest crashing pod, else its newest pod).

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -197,5 +198,49 @@ func TestLogEndSurvivesAHugeLine(t *testing.T) {
 	}
 	if len(b) > 2*LogLimitBytes {
 		t.Errorf("read %d bytes", len(b))
+	}
+}
+
+// TestMemoAsksLastingQuestionsOnce: a forbidden configz and an absent
+// metrics API are asked once per session; a server error is asked again.
+func TestMemoAsksLastingQuestionsOnce(t *testing.T) {
+	var configz, metrics, flaky atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/api/v1/nodes/locked/"):
+			configz.Add(1)
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprint(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Forbidden","code":403}`)
+		case strings.HasPrefix(r.URL.Path, "/api/v1/nodes/flaky/"):
+			flaky.Add(1)
+			w.WriteHeader(http.StatusInternalServerError)
+		case strings.HasPrefix(r.URL.Path, "/apis/metrics.k8s.io/"):
+			metrics.Add(1)
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprint(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404}`)
+		}
+	}))
+	defer srv.Close()
+	c, err := NewClientset(&rest.Config{Host: srv.URL}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	memo := NewMemo()
+	for i := 0; i < 3; i++ {
+		if d := memo.backoffCap(ctx, c, "locked"); d != 0 {
+			t.Errorf("cap %s from a forbidden configz", d)
+		}
+		memo.backoffCap(ctx, c, "flaky")
+		if _, err := memo.usage(ctx, c, "ns", "p"); err == nil || !strings.Contains(err.Error(), "metrics not available") {
+			t.Errorf("usage without a metrics API: %v", err)
+		}
+	}
+	if configz.Load() != 1 || metrics.Load() != 1 {
+		t.Errorf("asked configz %d and metrics %d times, want once each", configz.Load(), metrics.Load())
+	}
+	if flaky.Load() < 3 {
+		t.Errorf("a server error was remembered: asked %d times in 3 fetches", flaky.Load())
 	}
 }
