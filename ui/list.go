@@ -154,7 +154,7 @@ func (m *listModel) visibleCorpus() *corpus {
 	}
 	c.text = make([]byte, 0, size)
 	for _, r := range all {
-		if m.hideRecent && r.group.State == "Restarted" {
+		if m.hidden(r) {
 			continue
 		}
 		c.rows = append(c.rows, r)
@@ -165,15 +165,15 @@ func (m *listModel) visibleCorpus() *corpus {
 	return c
 }
 
+// hidden: R hides pods that restarted recently but run now.
+func (m *listModel) hidden(r *row) bool { return m.hideRecent && r.group.State == "Restarted" }
+
 // resort orders the rows (keeping only matches while a filter is set).
 func (m *listModel) resort() {
 	all := m.rowSlice()
 	rows := m.scratch[:0]
 	for _, r := range all {
-		if m.hideRecent && r.group.State == "Restarted" {
-			continue
-		}
-		if m.filtered && !r.hit {
+		if m.hidden(r) || (m.filtered && !r.hit) {
 			continue
 		}
 		rows = append(rows, r)
@@ -321,15 +321,16 @@ func matchRows(query string, c *corpus) *matches {
 	if len(ms.rows) > cheapRankAbove {
 		return ms
 	}
+	// sahilm/fuzzy reports matches in input order, so fm.Index >= i and
+	// the candidates compact in place.
 	found := fuzzy.FindFromNoSort(query, searchSource(ms.rows))
-	ranked := &matches{rows: make([]*row, 0, len(found)), scores: make([]int, 0, len(found)), hls: make([][]int, 0, len(found))}
-	for _, fm := range found {
-		ranked.rows = append(ranked.rows, ms.rows[fm.Index])
-		ranked.scores = append(ranked.scores, fm.Score)
-		ranked.hls = append(ranked.hls, fm.MatchedIndexes)
+	ms.hls = make([][]int, len(found))
+	for i, fm := range found {
+		ms.rows[i], ms.scores[i], ms.hls[i] = ms.rows[fm.Index], fm.Score, fm.MatchedIndexes
 	}
-	ms.release()
-	return ranked
+	clear(ms.rows[len(found):])
+	ms.rows, ms.scores = ms.rows[:len(found)], ms.scores[:len(found)]
+	return ms
 }
 
 // subsequenceScore reports whether q occurs in s in order, with a score
