@@ -180,12 +180,9 @@ func (m *listModel) resort() {
 	}
 	m.scratch = rows
 	filtered := m.filtered
-	if filtered && len(rows) > sortedMatches {
-		rows = topFirst(rows, sortedMatches)
-	}
 	by := sortNames[m.sortBy]
 	sortRows := rows
-	if filtered && len(rows) > sortedMatches {
+	if filtered && len(rows) > sortedMatches && topFirst(rows, sortedMatches) {
 		sortRows = rows[:sortedMatches] // the tail keeps its order: nobody scrolls there
 	}
 	slices.SortFunc(sortRows, func(a, b *row) int {
@@ -405,14 +402,16 @@ func (m *listModel) refilter() tea.Cmd {
 const sortedMatches = 1000
 
 // topFirst moves the k best-scoring rows to the front in linear time, using
-// a histogram of the (small, integer) scores.
-func topFirst(rows []*row, k int) []*row {
+// a histogram of the (small, integer) scores. It reports false, moving
+// nothing, when the scores are too spread for a histogram: then the caller
+// sorts all the rows.
+func topFirst(rows []*row, k int) bool {
 	lo, hi := rows[0].score, rows[0].score
 	for _, r := range rows {
 		lo, hi = min(lo, r.score), max(hi, r.score)
 	}
 	if hi-lo > 1<<16 {
-		return rows // scores too spread for a histogram: the caller sorts all
+		return false
 	}
 	counts := make([]int, hi-lo+1)
 	for _, r := range rows {
@@ -423,15 +422,24 @@ func topFirst(rows []*row, k int) []*row {
 		seen += counts[threshold-lo]
 		threshold--
 	}
-	// Partition in place: rows at or above the threshold first.
+	// Partition in place: every row above the threshold first (fewer than
+	// k), then rows at the threshold until there are k. Taking all rows at
+	// the threshold could put more than k in front and leave a better one
+	// behind the k that get sorted.
 	i := 0
 	for j, r := range rows {
-		if r.score >= threshold {
+		if r.score > threshold {
 			rows[i], rows[j] = rows[j], rows[i]
 			i++
 		}
 	}
-	return rows
+	for j := i; j < len(rows) && i < k; j++ {
+		if rows[j].score == threshold {
+			rows[i], rows[j] = rows[j], rows[i]
+			i++
+		}
+	}
+	return true
 }
 
 // setMatches applies a new ranking and puts the cursor on the best match.

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"image/color"
 	"os"
 	"path/filepath"
@@ -358,6 +359,25 @@ func TestThemeFollowsTheBackground(t *testing.T) {
 		m.Update(tea.BackgroundColorMsg{Color: color.White})
 		if got, want := m.st.Error.GetForeground(), tc.want.Error.GetForeground(); got != want {
 			t.Errorf("after a light background the error colour is %v, want %v", got, want)
+		}
+	}
+}
+
+// TestBestMatchFirstWhateverTheScores: above sortedMatches rows, the best
+// match comes first both when a histogram finds the top rows and when the
+// scores are too spread for one (then every row is sorted).
+func TestBestMatchFirstWhateverTheScores(t *testing.T) {
+	for _, spread := range []int{10, 1 << 20} {
+		m := newListModel()
+		for i := 0; i < 3*sortedMatches; i++ {
+			g := kube.Group{Key: fmt.Sprintf("g%05d", i), Pods: []kube.CrashPod{{}}}
+			m.rows[g.Key] = &row{group: g, hit: true, score: i % 7}
+		}
+		m.rows["g02999"].score = spread // the best, last in key order
+		m.allDirty, m.filtered = true, true
+		m.resort()
+		if m.order[0] != "g02999" {
+			t.Errorf("spread %d: first is %s, want the best match g02999", spread, m.order[0])
 		}
 	}
 }
