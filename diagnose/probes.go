@@ -229,8 +229,10 @@ func undeclaredPort(c *corev1.Container, name string, p *corev1.Probe) (Finding,
 		rank:     30}, true
 }
 
-// probeView is the part of a container and pod spec the template covers.
-type probeView struct {
+// ProbeSet is the part of a container and pod spec the probe template
+// covers: what a container has, what the template recommends, and what the
+// patch proposes.
+type ProbeSet struct {
 	StartupProbe                  *corev1.Probe     `json:"startupProbe,omitempty"`
 	LivenessProbe                 *corev1.Probe     `json:"livenessProbe,omitempty"`
 	ReadinessProbe                *corev1.Probe     `json:"readinessProbe,omitempty"`
@@ -244,7 +246,7 @@ func compareProbes(spec *corev1.PodSpec, c *corev1.Container, tmpl *Template, ev
 	if tmpl == nil {
 		tmpl = DefaultTemplate()
 	}
-	cur := probeView{StartupProbe: c.StartupProbe, LivenessProbe: c.LivenessProbe, ReadinessProbe: c.ReadinessProbe,
+	cur := ProbeSet{StartupProbe: c.StartupProbe, LivenessProbe: c.LivenessProbe, ReadinessProbe: c.ReadinessProbe,
 		Lifecycle: c.Lifecycle, TerminationGracePeriodSeconds: spec.TerminationGracePeriodSeconds}
 	if c.LivenessProbe == nil && c.ReadinessProbe == nil && c.StartupProbe == nil && len(c.Ports) == 0 {
 		return ProbeReport{Note: "No probes and no ports: not a server the template applies to."}
@@ -421,7 +423,7 @@ func mustYAML(v any) string {
 
 // ownerPatch is a strategic merge patch setting the proposed fields on the
 // owner's pod template, and the kubectl command that applies it.
-func ownerPatch(container string, prop probeView, target, namespace string) (string, string) {
+func ownerPatch(container string, prop ProbeSet, target, namespace string) (string, string) {
 	c := map[string]any{"name": container}
 	if prop.StartupProbe != nil {
 		c["startupProbe"] = prop.StartupProbe

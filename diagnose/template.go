@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	yamlv3 "go.yaml.in/yaml/v3"
-	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -15,11 +14,7 @@ import (
 // against (design.md section 6). Teams keep their own in a YAML file of the
 // same shape (--probe-template FILE).
 type Template struct {
-	StartupProbe                  *corev1.Probe     `json:"startupProbe,omitempty"`
-	LivenessProbe                 *corev1.Probe     `json:"livenessProbe,omitempty"`
-	ReadinessProbe                *corev1.Probe     `json:"readinessProbe,omitempty"`
-	Lifecycle                     *corev1.Lifecycle `json:"lifecycle,omitempty"`
-	TerminationGracePeriodSeconds *int64            `json:"terminationGracePeriodSeconds,omitempty"`
+	ProbeSet
 	// StartupBudgetFactor: the startup probe's budget must cover this many
 	// times the observed start (1.5 unless the file says otherwise).
 	StartupBudgetFactor float64 `json:"startupBudgetFactor,omitempty"`
