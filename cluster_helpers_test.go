@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -83,43 +85,88 @@ func (x tmux) keys(keys ...string) { x.run(append([]string{"send-keys", "-t", x.
 
 func (x tmux) screen() string { return x.run("capture-pane", "-p", "-t", x.session) }
 
+// poll calls check every interval until it reports true or timeout has
+// passed, and says whether it did: the one wait loop of these tests.
+func poll(timeout, interval time.Duration, check func() bool) bool {
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(interval) {
+		if check() {
+			return true
+		}
+	}
+	return false
+}
+
+func containsAll(s string, want ...string) bool {
+	for _, w := range want {
+		if !strings.Contains(s, w) {
+			return false
+		}
+	}
+	return true
+}
+
 // waitFor polls the screen until it shows all of want.
 func (x tmux) waitFor(timeout time.Duration, want ...string) string {
 	x.t.Helper()
-	deadline := time.Now().Add(timeout)
 	var s string
-	for time.Now().Before(deadline) {
-		s = x.screen()
-		ok := true
-		for _, w := range want {
-			ok = ok && strings.Contains(s, w)
-		}
-		if ok {
-			return s
-		}
-		time.Sleep(200 * time.Millisecond)
+	if !poll(timeout, 200*time.Millisecond, func() bool { s = x.screen(); return containsAll(s, want...) }) {
+		x.t.Fatalf("screen never showed %q; last screen:\n%s", want, s)
 	}
-	x.t.Fatalf("screen never showed %q; last screen:\n%s", want, s)
-	return ""
+	return s
 }
 
 // waitForLine polls until a screen line starts with prefix (the filter
 // prompt, not a workload name that contains the same text).
 func (x tmux) waitForLine(timeout time.Duration, prefix string) string {
 	x.t.Helper()
-	deadline := time.Now().Add(timeout)
 	var s string
-	for time.Now().Before(deadline) {
+	starts := func() bool {
 		s = x.screen()
 		for _, l := range strings.Split(s, "\n") {
 			if strings.HasPrefix(l, prefix) {
-				return s
+				return true
 			}
 		}
-		time.Sleep(200 * time.Millisecond)
+		return false
 	}
-	x.t.Fatalf("no screen line starts with %q; last screen:\n%s", prefix, s)
-	return ""
+	if !poll(timeout, 200*time.Millisecond, starts) {
+		x.t.Fatalf("no screen line starts with %q; last screen:\n%s", prefix, s)
+	}
+	return s
+}
+
+// waitForText polls a child's output until it shows all of want.
+func waitForText(t *testing.T, b *lockedBuffer, timeout time.Duration, want ...string) {
+	t.Helper()
+	if !poll(timeout, 200*time.Millisecond, func() bool { return containsAll(b.String(), want...) }) {
+		t.Fatalf("output never showed %q:\n%s", want, b.String())
+	}
+}
+
+// pidOf finds the process whose argv[0] is bin and whose argv has none of
+// the words in not.
+func pidOf(t *testing.T, bin string, not ...string) int {
+	t.Helper()
+	pid := 0
+	find := func() bool {
+		ents, _ := os.ReadDir("/proc")
+		for _, e := range ents {
+			b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+			if err != nil {
+				continue
+			}
+			args := strings.Split(string(b), "\x00")
+			if args[0] == bin && !slices.ContainsFunc(args, func(a string) bool { return slices.Contains(not, a) }) {
+				pid, _ = strconv.Atoi(e.Name())
+				return pid > 0
+			}
+		}
+		return false
+	}
+	if !poll(10*time.Second, 100*time.Millisecond, find) {
+		t.Fatalf("no process runs %s", bin)
+	}
+	return pid
 }
 
 // buildCrashlens builds the real binary; version names it in the API
@@ -295,14 +342,9 @@ func startWatch(t *testing.T, bin, kubeconfig string, args ...string) *watchProc
 // (counting from 1) of that state.
 func (w *watchProc) waitState(timeout time.Duration, state string, n int) {
 	w.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if strings.Count(w.stderr.String(), "crashlens: watch "+state) >= n {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
+	if !poll(timeout, 100*time.Millisecond, func() bool { return strings.Count(w.stderr.String(), "crashlens: watch "+state) >= n }) {
+		w.t.Fatalf("list --watch never said %q (%d times); stderr:\n%s", state, n, w.stderr.String())
 	}
-	w.t.Fatalf("list --watch never said %q (%d times); stderr:\n%s", state, n, w.stderr.String())
 }
 
 // groups replays the JSON lines into the set of groups the stream says
@@ -426,17 +468,11 @@ func statusLine(screen string) string {
 // waitStatus polls until the status bar contains want.
 func (x tmux) waitStatus(timeout time.Duration, want string) string {
 	x.t.Helper()
-	deadline := time.Now().Add(timeout)
 	var s string
-	for time.Now().Before(deadline) {
-		s = x.screen()
-		if strings.Contains(statusLine(s), want) {
-			return s
-		}
-		time.Sleep(100 * time.Millisecond)
+	if !poll(timeout, 100*time.Millisecond, func() bool { s = x.screen(); return strings.Contains(statusLine(s), want) }) {
+		x.t.Fatalf("the status bar never showed %q; last screen:\n%s", want, s)
 	}
-	x.t.Fatalf("the status bar never showed %q; last screen:\n%s", want, s)
-	return ""
+	return s
 }
 
 // noLogNoise fails when client-go's logging or a panic reached the screen.
@@ -461,16 +497,17 @@ func crashingPod(ns, name string) *corev1.Pod {
 // with prefix.
 func waitCrashing(t *testing.T, cs kubernetes.Interface, prefix string) {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for time.Now().Before(deadline) {
+	crashing := func() bool {
 		for k := range truth(t, cs) {
 			if strings.HasPrefix(k, prefix) {
-				return
+				return true
 			}
 		}
-		time.Sleep(500 * time.Millisecond)
+		return false
 	}
-	t.Fatalf("no crash group %s* within 90 s (the kubelet may still back off after an apiserver restart)", prefix)
+	if !poll(90*time.Second, 500*time.Millisecond, crashing) {
+		t.Fatalf("no crash group %s* within 90 s (the kubelet may still back off after an apiserver restart)", prefix)
+	}
 }
 
 // newNamespace creates a namespace named prefix-<n>, deleted when the test
@@ -484,14 +521,12 @@ func newNamespace(t *testing.T, cs kubernetes.Interface, prefix string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cs.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}) })
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		if _, err := cs.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{}); err == nil {
-			return ns
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("namespace %s has no default ServiceAccount after 90 s", ns)
-		}
-		time.Sleep(100 * time.Millisecond)
+	hasSA := func() bool {
+		_, err := cs.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{})
+		return err == nil
 	}
+	if !poll(90*time.Second, 100*time.Millisecond, hasSA) {
+		t.Fatalf("namespace %s has no default ServiceAccount after 90 s", ns)
+	}
+	return ns
 }

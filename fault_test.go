@@ -56,42 +56,6 @@ func procCPU(t *testing.T, pid int) time.Duration {
 	return time.Duration(ut+st) * 10 * time.Millisecond // USER_HZ is 100 on Linux
 }
 
-// pidOf finds the process whose argv[0] is bin and whose argv has none of
-// the words in not.
-func pidOf(t *testing.T, bin string, not ...string) int {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		ents, _ := os.ReadDir("/proc")
-		for _, e := range ents {
-			pid, err := strconv.Atoi(e.Name())
-			if err != nil {
-				continue
-			}
-			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-			if err != nil {
-				continue
-			}
-			args := strings.Split(string(b), "\x00")
-			if args[0] != bin {
-				continue
-			}
-			ok := true
-			for _, a := range args {
-				for _, n := range not {
-					ok = ok && a != n
-				}
-			}
-			if ok {
-				return pid
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("no process runs %s", bin)
-	return 0
-}
-
 // TestFaultAPIServerRestartUnderTUIAndWatch: the kube-apiserver stops for
 // 10 s under a running TUI and `list --watch`. The TUI's status bar says so
 // within 2 s, neither process spins while the server is gone, both recover
@@ -296,7 +260,7 @@ func TestFaultRelistAfterCompaction(t *testing.T) {
 	p := startProxy(t)
 	w := startWatch(t, buildCrashlens(t, "fault"), p.kubeconfig(t))
 	w.waitState(30*time.Second, "synced", 1)
-	waitStream(t, w, `"workload":"Pod/gone-while-away"`)
+	waitForText(t, w.stdout, 60*time.Second, `"workload":"Pod/gone-while-away"`)
 
 	// A watch cut in its first second is relisted anyway ("very short
 	// watch"); an older one resumes from its resourceVersion.
@@ -334,19 +298,6 @@ func TestFaultRelistAfterCompaction(t *testing.T) {
 		}
 	}
 	t.Logf("stderr of list --watch:\n%s", w.stderr.String())
-}
-
-// waitStream waits until the watch stream's output contains want.
-func waitStream(t *testing.T, w *watchProc, want string) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if strings.Contains(w.stdout.String(), want) {
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("list --watch never printed %s; stdout:\n%s", want, w.stdout.String())
 }
 
 // TestFaultStalledAPI: the network to the server stalls (connections open,

@@ -122,7 +122,7 @@ func TestHostileInputNeverReachesTheTerminal(t *testing.T) {
 	if title := strings.TrimSpace(x.run("display-message", "-p", "-t", x.session, "#{pane_title}")); title != "crashlens" {
 		t.Errorf("the pane title is %q, want crashlens", title)
 	}
-	tui := pidOfTUI(t, bin)
+	tui := pidOf(t, bin)
 	peak := peakRSS(t, tui)
 	x.keys("C-c")
 	x.waitFor(10*time.Second, "CRASHLENS-EXITED-0")
@@ -208,21 +208,6 @@ func outsideFences(md string) []string {
 		}
 	}
 	return heads
-}
-
-func pidOfTUI(t *testing.T, bin string) int {
-	t.Helper()
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && strings.HasPrefix(string(b), bin+"\x00") {
-			var pid int
-			fmt.Sscan(e.Name(), &pid)
-			return pid
-		}
-	}
-	t.Fatalf("no process runs %s", bin)
-	return 0
 }
 
 // peakRSS is a process's peak resident set (VmHWM), in bytes.

@@ -181,22 +181,6 @@ func TestExplainPatchFixesSeed01(t *testing.T) {
 	}
 }
 
-func waitForText(t *testing.T, b *lockedBuffer, timeout time.Duration, want ...string) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		ok := true
-		for _, w := range want {
-			ok = ok && strings.Contains(b.String(), w)
-		}
-		if ok {
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("output never showed %q:\n%s", want, b.String())
-}
-
 // TestWatchAndWebhook: list --watch emits a line when a crashing
 // Deployment appears and when it goes; the webhook gets exactly one post
 // per group per mute window; a failing webhook does not stop the watch.
