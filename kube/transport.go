@@ -69,11 +69,9 @@ func (debugSink) Write(p []byte) (int, error) {
 // debugf writes one line to the debug log when it is on.
 func debugf(format string, args ...any) {
 	debugMu.Lock()
-	on := debugFile != nil
-	debugMu.Unlock()
-	if on {
-		line := time.Now().Format("2006/01/02 15:04:05.000000 ") + fmt.Sprintf(format, args...) + "\n"
-		_, _ = debugSink{}.Write([]byte(line))
+	defer debugMu.Unlock()
+	if debugFile != nil {
+		fmt.Fprintf(debugFile, "%s %s\n", time.Now().Format("2006/01/02 15:04:05.000000"), fmt.Sprintf(format, args...))
 	}
 }
 

@@ -201,13 +201,18 @@ func (w *Watcher) setState(s ConnState) {
 	debugf("watcher: %s", s)
 }
 
+// phase is the connection phase, and whether the first sync is still
+// under way (nothing listed yet).
+func (w *Watcher) phase() (string, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.state.Phase, len(w.pods) == 0 && w.state.Phase == PhaseSyncing
+}
+
 // listing: the reflector starts a (re)list. While the server is away it
 // stays "reconnecting" until an answer comes (see watching and Replace).
 func (w *Watcher) listing() {
-	w.mu.Lock()
-	phase := w.state.Phase
-	first := len(w.pods) == 0 && phase == PhaseSyncing
-	w.mu.Unlock()
+	phase, first := w.phase()
 	if first || phase == PhaseReconnecting || phase == PhaseForbidden {
 		return
 	}
@@ -217,9 +222,7 @@ func (w *Watcher) listing() {
 // watching: the server answered a watch. An initial stream (watch-list)
 // is a relist until Replace; a plain watch resumes where it was.
 func (w *Watcher) watching(initial bool) {
-	w.mu.Lock()
-	phase, first := w.state.Phase, len(w.pods) == 0 && w.state.Phase == PhaseSyncing
-	w.mu.Unlock()
+	phase, first := w.phase()
 	switch {
 	case initial && !first:
 		w.setState(ConnState{Phase: PhaseRelisting})
