@@ -122,6 +122,14 @@ func Gather(ctx context.Context, c kubernetes.Interface, memo *Memo, namespace, 
 	return inc, nil
 }
 
+// Containers lists a pod's init containers then its app containers, in a
+// new slice (appending to the spec's own would write into it).
+func Containers(p *corev1.Pod) []corev1.Container {
+	out := make([]corev1.Container, 0, len(p.Spec.InitContainers)+len(p.Spec.Containers))
+	out = append(out, p.Spec.InitContainers...)
+	return append(out, p.Spec.Containers...)
+}
+
 // FailingContainer names the container Classify blames, else the first.
 func FailingContainer(pod *corev1.Pod) string {
 	if cp, ok := Classify(pod, time.Now()); ok {

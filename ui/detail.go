@@ -245,7 +245,7 @@ func (d *detailModel) header(st theme.Styles, w int, now time.Time) []string {
 	image := ""
 	if d.inc != nil {
 		owners = sanitize.Line(strings.Join(d.inc.Owners.Chain, " ← "))
-		for _, c := range allContainers(d.inc.Pod) {
+		for _, c := range kube.Containers(d.inc.Pod) {
 			if c.Name == d.container {
 				image = sanitize.Line(c.Image)
 			}
@@ -580,7 +580,7 @@ func (d *detailModel) nextContainer(src Source, o Options) tea.Cmd {
 		return nil
 	}
 	var names []string
-	for _, c := range allContainers(d.inc.Pod) {
+	for _, c := range kube.Containers(d.inc.Pod) {
 		names = append(names, c.Name)
 	}
 	for i, n := range names {

@@ -15,11 +15,3 @@ func toStatus(list []corev1.ContainerStatus) []corev1Status {
 	}
 	return out
 }
-
-// allContainers lists a pod's init containers then its containers, in a
-// new slice (appending to the spec's own would write into it).
-func allContainers(p *corev1.Pod) []corev1.Container {
-	out := make([]corev1.Container, 0, len(p.Spec.InitContainers)+len(p.Spec.Containers))
-	out = append(out, p.Spec.InitContainers...)
-	return append(out, p.Spec.Containers...)
-}

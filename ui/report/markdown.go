@@ -108,7 +108,7 @@ func Markdown(w io.Writer, inc kube.Incident, r diagnose.Report, now time.Time, 
 		fmt.Fprintf(&b, "| %s | %s | %v | %d | %s | %s |\n", cell(cs.Name), cell(stateWord(cs.State)), cs.Ready, cs.RestartCount, last, reason)
 	}
 	b.WriteString("\n## Resources\n\n| container | requests | limits | usage |\n|---|---|---|---|\n")
-	for _, c := range allContainers(p) {
+	for _, c := range kube.Containers(p) {
 		usage := "-"
 		if inc.UsageErr != nil {
 			usage = cell(inc.UsageErr.Error())
@@ -281,7 +281,7 @@ func dur(sec float64) string {
 }
 
 func imageOf(p *corev1.Pod, container string) string {
-	for _, c := range append(append([]corev1.Container{}, p.Spec.InitContainers...), p.Spec.Containers...) {
+	for _, c := range kube.Containers(p) {
 		if c.Name == container {
 			return c.Image
 		}
@@ -320,7 +320,7 @@ func resList(l corev1.ResourceList) string {
 // get pasted into incident channels.
 func writeEnv(b *strings.Builder, p *corev1.Pod, container string) {
 	var c *corev1.Container
-	all := allContainers(p)
+	all := kube.Containers(p)
 	for i := range all {
 		if all[i].Name == container {
 			c = &all[i]
@@ -369,8 +369,4 @@ func envSource(e corev1.EnvVar) string {
 		return "(literal value hidden: the name looks secret)"
 	}
 	return "`" + cell(sanitize.Truncate(e.Value, 120)) + "`"
-}
-
-func allContainers(p *corev1.Pod) []corev1.Container {
-	return append(append([]corev1.Container{}, p.Spec.InitContainers...), p.Spec.Containers...)
 }
