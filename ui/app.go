@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -330,7 +331,7 @@ func (m *Model) statusBar(now time.Time) string {
 		ro = " · read-only"
 	}
 	s := fmt.Sprintf(" %s · %s · %s · %d crashing / %s watched · sort %s · updated %s%s ",
-		sanitize.Line(orDash(m.opts.Context)), m.opts.Scope, state, m.crashing, thousands(m.watched), sortNames[m.list.sortBy], age, ro)
+		sanitize.Line(cmp.Or(m.opts.Context, "-")), m.opts.Scope, state, m.crashing, thousands(m.watched), sortNames[m.list.sortBy], age, ro)
 	if m.ended {
 		s += m.st.Error.Render("· watch ended ")
 	}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -153,7 +154,7 @@ func (d *detailModel) build(st theme.Styles, w int, now time.Time) {
 	if e := r.Exit; e != nil {
 		exit = append(exit, st.Header.Render(fmt.Sprintf("exit %d  %s  killed by %s", e.Code, e.Meaning, e.Killer)))
 		exit = append(exit, wrap(e.Explanation, "")...)
-		exit = append(exit, "", fmt.Sprintf("reason %s · ran %s", orDash(e.Reason), report.Ago(e.StartedAt, e.FinishedAt)))
+		exit = append(exit, "", fmt.Sprintf("reason %s · ran %s", cmp.Or(e.Reason, "-"), report.Ago(e.StartedAt, e.FinishedAt)))
 		if e.Message != "" {
 			exit = append(exit, "termination message:")
 			exit = append(exit, indentAll(wrap(e.Message, "  "), "  ")...)
@@ -209,7 +210,7 @@ func (d *detailModel) build(st theme.Styles, w int, now time.Time) {
 
 	var probes []string
 	if len(r.Probes.Changes) == 0 {
-		probes = append(probes, sanitize.Line(orDash(r.Probes.Note)))
+		probes = append(probes, sanitize.Line(cmp.Or(r.Probes.Note, "-")))
 	} else {
 		for _, c := range r.Probes.Changes {
 			probes = append(probes, indentAll(wrap(fmt.Sprintf("%s %s: %s → %s (%s)", c.Probe, c.Field, c.From, c.To, c.Reason), "• "), "• ")...)
@@ -230,17 +231,10 @@ func (d *detailModel) build(st theme.Styles, w int, now time.Time) {
 	d.panes[paneProbes].setLines(probes)
 }
 
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
 // header is the pod, its owners and the back-off countdown.
 func (d *detailModel) header(st theme.Styles, w int, now time.Time) []string {
 	p := d.pod
-	l1 := st.Title.Render(sanitize.Line(p.Namespace+"/"+p.Name)) + "  on " + sanitize.Line(orDash(p.Node))
+	l1 := st.Title.Render(sanitize.Line(p.Namespace+"/"+p.Name)) + "  on " + sanitize.Line(cmp.Or(p.Node, "-"))
 	owners := sanitize.Line(p.Owner)
 	image := ""
 	if d.inc != nil {
@@ -251,7 +245,7 @@ func (d *detailModel) header(st theme.Styles, w int, now time.Time) []string {
 			}
 		}
 	}
-	l2 := "owner " + orDash(owners) + "  image " + orDash(image)
+	l2 := "owner " + cmp.Or(owners, "-") + "  image " + cmp.Or(image, "-")
 	l3 := fmt.Sprintf("container %s (c: next)  restarts %d  state %s", sanitize.Line(d.container), p.Restarts, sanitize.Line(p.State))
 	if d.rep != nil {
 		l3 = fmt.Sprintf("container %s (c: next)  restarts %d  state %s", sanitize.Line(d.container), d.rep.Restarts, sanitize.Line(d.rep.State))

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -85,7 +86,7 @@ func Table(w io.Writer, groups []kube.Group, wide bool, firstErrors map[string]s
 			for _, p := range g.Pods {
 				names = append(names, p.Name)
 			}
-			row = append(row, cell(g.Pods[0].Node), cell(strings.Join(names, ",")), orDash(cell(firstErrors[g.Key])))
+			row = append(row, cell(g.Pods[0].Node), cell(strings.Join(names, ",")), cmp.Or(cell(firstErrors[g.Key]), "-"))
 		}
 		rows = append(rows, row)
 	}

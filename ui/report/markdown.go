@@ -5,6 +5,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"regexp"
@@ -79,7 +80,7 @@ func Markdown(w io.Writer, inc kube.Incident, r diagnose.Report, now time.Time, 
 		b.WriteString("## Exit code\n\n")
 		fmt.Fprintf(&b, "%s\n\n", text(e.Explanation))
 		b.WriteString("| code | signal | reason | started | finished | ran | killer |\n|---|---|---|---|---|---|---|\n")
-		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %.0fs | %s |\n\n", e.Code, orDash(e.Signal), cell(e.Reason), stamp(e.StartedAt), stamp(e.FinishedAt), e.RanSeconds, e.Killer)
+		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %.0fs | %s |\n\n", e.Code, cmp.Or(e.Signal, "-"), cell(e.Reason), stamp(e.StartedAt), stamp(e.FinishedAt), e.RanSeconds, e.Killer)
 		if e.Message != "" {
 			b.WriteString("Termination message:\n\n" + fenced("", e.Message))
 		}
@@ -95,7 +96,7 @@ func Markdown(w io.Writer, inc kube.Incident, r diagnose.Report, now time.Time, 
 	}
 
 	b.WriteString("## Pod status\n\n")
-	fmt.Fprintf(&b, "Phase %s, pod IP %s, created %s.\n\n", cell(string(p.Status.Phase)), orDash(cell(p.Status.PodIP)), stamp(p.CreationTimestamp.Time))
+	fmt.Fprintf(&b, "Phase %s, pod IP %s, created %s.\n\n", cell(string(p.Status.Phase)), cmp.Or(cell(p.Status.PodIP), "-"), stamp(p.CreationTimestamp.Time))
 	b.WriteString("| container | state | ready | restarts | last exit | last reason |\n|---|---|---|---|---|---|\n")
 	for _, cs := range append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
 		last, reason := "-", "-"
@@ -139,11 +140,11 @@ func Markdown(w io.Writer, inc kube.Incident, r diagnose.Report, now time.Time, 
 
 	b.WriteString("## Probes\n\n")
 	if len(r.Probes.Changes) == 0 {
-		fmt.Fprintf(&b, "%s\n\n", text(orDash(r.Probes.Note)))
+		fmt.Fprintf(&b, "%s\n\n", text(cmp.Or(r.Probes.Note, "-")))
 	} else {
 		b.WriteString("| probe | field | from | to | why |\n|---|---|---|---|---|\n")
 		for _, c := range r.Probes.Changes {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", c.Probe, orDash(c.Field), cell(c.From), cell(c.To), cell(c.Reason))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", c.Probe, cmp.Or(c.Field, "-"), cell(c.From), cell(c.To), cell(c.Reason))
 		}
 		b.WriteString("\n" + fenced("diff", r.Probes.Diff))
 		fmt.Fprintf(&b, "Patch for %s:\n\n", cell(r.Probes.Target))
@@ -261,13 +262,6 @@ func text(s string) string {
 }
 
 func code(s string) string { return strings.ReplaceAll(sanitize.Line(s), "`", "'") }
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
 
 func stamp(t time.Time) string {
 	if t.IsZero() || t.Unix() <= 0 {
