@@ -26,7 +26,7 @@ import (
 
 	"github.com/crashlens/crashlens/demo"
 	"github.com/crashlens/crashlens/kube"
-	"github.com/crashlens/crashlens/ui/report"
+	"github.com/crashlens/crashlens/report"
 )
 
 // Helpers of the tests that run on the real cluster (integration and fault).

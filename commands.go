@@ -14,13 +14,13 @@ import (
 	"golang.org/x/term"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/crashlens/crashlens/alert"
 	"github.com/crashlens/crashlens/diagnose"
 	"github.com/crashlens/crashlens/kube"
+	"github.com/crashlens/crashlens/lint"
+	"github.com/crashlens/crashlens/report"
+	"github.com/crashlens/crashlens/sanitize"
 	"github.com/crashlens/crashlens/theme"
-	"github.com/crashlens/crashlens/ui/alert"
-	"github.com/crashlens/crashlens/ui/lint"
-	"github.com/crashlens/crashlens/ui/report"
-	"github.com/crashlens/crashlens/ui/sanitize"
 )
 
 // listSyncTimeout bounds how long `list` waits for the first full view

@@ -22,7 +22,7 @@ import (
 
 	"github.com/crashlens/crashlens/demo"
 	"github.com/crashlens/crashlens/diagnose"
-	"github.com/crashlens/crashlens/ui/report"
+	"github.com/crashlens/crashlens/report"
 )
 
 func TestRootConnectsToRealCluster(t *testing.T) {

@@ -14,8 +14,8 @@ import (
 
 	"github.com/crashlens/crashlens/diagnose"
 	"github.com/crashlens/crashlens/kube"
+	"github.com/crashlens/crashlens/sanitize"
 	"github.com/crashlens/crashlens/theme"
-	"github.com/crashlens/crashlens/ui/sanitize"
 )
 
 // tickInterval drives the countdowns and the "updated 3s ago" age.

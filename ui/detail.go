@@ -19,9 +19,9 @@ import (
 
 	"github.com/crashlens/crashlens/diagnose"
 	"github.com/crashlens/crashlens/kube"
+	"github.com/crashlens/crashlens/report"
+	"github.com/crashlens/crashlens/sanitize"
 	"github.com/crashlens/crashlens/theme"
-	"github.com/crashlens/crashlens/ui/report"
-	"github.com/crashlens/crashlens/ui/sanitize"
 )
 
 // detailTimeout bounds gathering one pod's detail (3× --request-timeout

@@ -18,9 +18,9 @@ import (
 	"github.com/sahilm/fuzzy"
 
 	"github.com/crashlens/crashlens/kube"
+	"github.com/crashlens/crashlens/report"
+	"github.com/crashlens/crashlens/sanitize"
 	"github.com/crashlens/crashlens/theme"
-	"github.com/crashlens/crashlens/ui/report"
-	"github.com/crashlens/crashlens/ui/sanitize"
 )
 
 var itoa = strconv.Itoa

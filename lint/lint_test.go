@@ -25,7 +25,7 @@ func ids(rs []Result, object string) []string {
 // verdict its incident calls for; seed 01's bad Deployment fails and its
 // fixed twin passes.
 func TestDemoManifests(t *testing.T) {
-	rs, err := Linter{}.Paths([]string{filepath.Join("..", "..", "demo", "scenarios")}, nil)
+	rs, err := Linter{}.Paths([]string{filepath.Join("..", "demo", "scenarios")}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func TestDemoManifests(t *testing.T) {
 			t.Errorf("result without a place: %+v", r)
 		}
 	}
-	bad, _ := Linter{}.Paths([]string{filepath.Join("..", "..", "demo", "scenarios", "01-probe-mixup.yaml")}, nil)
+	bad, _ := Linter{}.Paths([]string{filepath.Join("..", "demo", "scenarios", "01-probe-mixup.yaml")}, nil)
 	if !HasErrors(bad) {
 		t.Error("seed 01's manifest passes lint")
 	}
@@ -125,7 +125,7 @@ func TestTemplateDifferences(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := os.ReadFile(filepath.Join("..", "..", "demo", "scenarios", "14-healthy.yaml"))
+	b, _ := os.ReadFile(filepath.Join("..", "demo", "scenarios", "14-healthy.yaml"))
 	rs := Linter{Template: tmpl}.Source("14.yaml", b)
 	found := false
 	for _, r := range rs {
@@ -138,7 +138,7 @@ func TestTemplateDifferences(t *testing.T) {
 
 func FuzzLintSource(f *testing.F) {
 	for _, p := range []string{"01-probe-mixup.yaml", "05-backoff-never-resets.yaml", "14-healthy.yaml"} {
-		if b, err := os.ReadFile(filepath.Join("..", "..", "demo", "scenarios", p)); err == nil {
+		if b, err := os.ReadFile(filepath.Join("..", "demo", "scenarios", p)); err == nil {
 			f.Add(b)
 		}
 	}

@@ -25,7 +25,7 @@ var codeSpan = regexp.MustCompile("(`+) .*? (`+)")
 
 func recorded(t *testing.T, scenario string) (kube.Incident, diagnose.Report) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "diagnose", "testdata", scenario, "pod.json"))
+	b, err := os.ReadFile(filepath.Join("..", "diagnose", "testdata", scenario, "pod.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,9 +34,9 @@ func recorded(t *testing.T, scenario string) (kube.Incident, diagnose.Report) {
 		t.Fatal(err)
 	}
 	var events corev1.EventList
-	b, _ = os.ReadFile(filepath.Join("..", "..", "diagnose", "testdata", scenario, "events.json"))
+	b, _ = os.ReadFile(filepath.Join("..", "diagnose", "testdata", scenario, "events.json"))
 	_ = json.Unmarshal(b, &events)
-	prev, _ := os.ReadFile(filepath.Join("..", "..", "diagnose", "testdata", scenario, "previous.log"))
+	prev, _ := os.ReadFile(filepath.Join("..", "diagnose", "testdata", scenario, "previous.log"))
 	inc := kube.Incident{Pod: &pod, Container: pod.Spec.Containers[0].Name, Events: events.Items, PreviousLog: string(prev)}
 	r := diagnose.Diagnose(diagnose.Input{Pod: &pod, Events: events.Items, PreviousLog: string(prev), Now: time.Now()})
 	return inc, r

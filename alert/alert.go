@@ -18,8 +18,8 @@ import (
 
 	"github.com/crashlens/crashlens/diagnose"
 	"github.com/crashlens/crashlens/kube"
-	"github.com/crashlens/crashlens/ui/report"
-	"github.com/crashlens/crashlens/ui/sanitize"
+	"github.com/crashlens/crashlens/report"
+	"github.com/crashlens/crashlens/sanitize"
 )
 
 // Defaults of the alert flags and the sender.

@@ -17,7 +17,7 @@ import (
 
 	"github.com/crashlens/crashlens/diagnose"
 	"github.com/crashlens/crashlens/kube"
-	"github.com/crashlens/crashlens/ui/sanitize"
+	"github.com/crashlens/crashlens/sanitize"
 )
 
 // Bounds on each log block of the report.
