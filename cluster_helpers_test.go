@@ -25,6 +25,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/crashlens/crashlens/demo"
+	"github.com/crashlens/crashlens/diagnose"
 	"github.com/crashlens/crashlens/kube"
 	"github.com/crashlens/crashlens/report"
 )
@@ -402,7 +403,8 @@ func truth(t *testing.T, cs kubernetes.Interface) map[string]int {
 		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
 			continue
 		}
-		if cp, ok := kube.Classify(p, now); ok {
+		if v := diagnose.Classify(p, now); v.Failing {
+			cp := v.Pod
 			g := report.ToJSON(kube.Group{Namespace: cp.Namespace, Owner: cp.Owner, Container: cp.Container, Reason: cp.Reason, ExitCode: cp.ExitCode})
 			out[jsonKey(g)]++
 		}

@@ -53,7 +53,7 @@ func newSlowHook(t *testing.T, hang time.Duration, statuses ...int) *hook {
 
 func group(ns string, restarts int32) kube.Group {
 	return kube.Group{Key: ns + "/api", Namespace: ns, Owner: "Deployment/api", Container: "app", State: "CrashLoopBackOff",
-		ExitCode: 137, Meaning: "SIGKILL", Restarts: restarts, Pods: []kube.CrashPod{{Name: "api-1"}}}
+		ExitCode: 137, Meaning: "SIGKILL", Restarts: restarts, Pods: []diagnose.CrashPod{{Name: "api-1"}}}
 }
 
 func waitCalls(t *testing.T, h *hook, n int32) {

@@ -35,9 +35,9 @@ type Timeline struct {
 
 var backoffRE = regexp.MustCompile(`back-off (\S+) restarting failed container`)
 
-// ParseBackoffMessage reads the delay from the kubelet's waiting message
+// parseBackoffMessage reads the delay from the kubelet's waiting message
 // ("back-off 2m40s restarting failed container=app pod=ns/pod_uid").
-func ParseBackoffMessage(msg string) (time.Duration, bool) {
+func parseBackoffMessage(msg string) (time.Duration, bool) {
 	m := backoffRE.FindStringSubmatch(msg)
 	if m == nil {
 		return 0, false
@@ -65,7 +65,7 @@ func EstimateBackoff(restarts int32, cap time.Duration) time.Duration {
 // timeline builds the back-off timeline; nil when the container never
 // terminated (nothing to back off from).
 func timeline(cs corev1.ContainerStatus, cap time.Duration, now time.Time) *Timeline {
-	t := LastTermination(cs)
+	t := lastTermination(cs)
 	if t == nil {
 		return nil
 	}
@@ -75,7 +75,7 @@ func timeline(cs corev1.ContainerStatus, cap time.Duration, now time.Time) *Time
 	tl := &Timeline{Restarts: cs.RestartCount, CapSeconds: cap.Seconds(), ResetWindow: BackoffResetWindow.Seconds()}
 	delay, ok := time.Duration(0), false
 	if w := cs.State.Waiting; w != nil {
-		delay, ok = ParseBackoffMessage(w.Message)
+		delay, ok = parseBackoffMessage(w.Message)
 	}
 	if ok {
 		tl.DelaySource = "waiting-message"

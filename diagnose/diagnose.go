@@ -12,26 +12,10 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 )
 
-// RecentRestartWindow: a running container that restarted this recently
-// still counts as crashing.
-const RecentRestartWindow = 10 * time.Minute
-
-// waitingCrashReasons are waiting reasons that mean the container fails.
-// kube's classifier asks IsCrashWaitingReason, so both agree.
-var waitingCrashReasons = map[string]bool{
-	"CrashLoopBackOff": true, "ErrImagePull": true, "ImagePullBackOff": true, "CreateContainerConfigError": true,
-	"CreateContainerError": true, "RunContainerError": true, "InvalidImageName": true, "StartError": true,
-	"ErrImageNeverPull": true, "PreCreateHookError": true, "PostStartHookError": true,
-}
-
-// IsCrashWaitingReason tells whether a container waiting for this reason
-// is failing (CrashLoopBackOff, image pull and config errors, ...).
-func IsCrashWaitingReason(reason string) bool { return waitingCrashReasons[reason] }
-
 // Diagnose explains one container of a pod.
 func Diagnose(in Input) Report {
 	pod := in.Pod
-	c, cs, isInit := pickContainer(pod, in.Container)
+	c, cs, isInit, verdict := pickContainer(pod, in.Container, in.Now)
 	r := Report{Pod: PodRef{Namespace: pod.Namespace, Name: pod.Name, Container: c.Name, Init: isInit, Node: pod.Spec.NodeName,
 		OwnerChain: in.OwnerChain}}
 	if len(in.OwnerChain) > 0 {
@@ -41,8 +25,10 @@ func Diagnose(in Input) Report {
 	r.Exit = explainExit(pod, cs, in.Events)
 	r.Log = ClassifyLog(strings.NewReader(in.PreviousLog))
 	r.Events = FoldEvents(in.Events)
-	r.State = stateOf(cs, isInit, r.Exit)
-	r.Crashing = failing(pod, cs, in.Events, in.Now)
+	r.State = verdict.row.State
+	// The rulebook's verdict, refined by what only the detail reads: a
+	// FailedMount event says at once what the clock says after a minute.
+	r.Crashing = verdict.failing || (cs.State.Waiting != nil && cs.State.Waiting.Reason == "ContainerCreating" && hasEvent(in.Events, "FailedMount", ""))
 	if r.Exit != nil && cs.RestartCount > 0 {
 		r.Backoff = timeline(cs, in.BackoffCap, in.Now)
 	}
@@ -104,112 +90,27 @@ func dedupe(f []Finding) []Finding {
 	return out
 }
 
-// pickContainer returns the named container, or the one failing worst.
-// Native sidecars (init containers with restartPolicy Always) count as
-// containers, not init steps.
-func pickContainer(pod *corev1.Pod, name string) (*corev1.Container, corev1.ContainerStatus, bool) {
-	type cand struct {
-		c     *corev1.Container
-		cs    corev1.ContainerStatus
+// pickContainer returns the named container, or the one the rulebook
+// blames (the list's row), else the first app container, with the
+// rulebook's judgement of it.
+func pickContainer(pod *corev1.Pod, name string, now time.Time) (*corev1.Container, corev1.ContainerStatus, bool, judgement) {
+	if name == "" {
+		name = FailingContainer(pod, now)
+	}
+	for _, list := range []struct {
+		specs []corev1.Container
 		init  bool
-		score int
-	}
-	var cands []cand
-	status := func(list []corev1.ContainerStatus, n string) corev1.ContainerStatus {
-		for _, s := range list {
-			if s.Name == n {
-				return s
+	}{{pod.Spec.InitContainers, true}, {pod.Spec.Containers, false}} {
+		for i := range list.specs {
+			if c := &list.specs[i]; c.Name == name {
+				cs, j := containerJudgement(pod, name, list.init, now)
+				return c, cs, j.row.Init, j
 			}
 		}
-		return corev1.ContainerStatus{Name: n}
 	}
-	for i := range pod.Spec.InitContainers {
-		c := &pod.Spec.InitContainers[i]
-		sidecar := c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
-		cands = append(cands, cand{c: c, cs: status(pod.Status.InitContainerStatuses, c.Name), init: !sidecar})
-	}
-	for i := range pod.Spec.Containers {
-		c := &pod.Spec.Containers[i]
-		cands = append(cands, cand{c: c, cs: status(pod.Status.ContainerStatuses, c.Name)})
-	}
-	best := -1
-	for i := range cands {
-		if name != "" {
-			if cands[i].c.Name == name {
-				return cands[i].c, cands[i].cs, cands[i].init
-			}
-			continue
-		}
-		cands[i].score = badness(cands[i].cs)
-		if best < 0 || cands[i].score > cands[best].score {
-			best = i
-		}
-	}
-	if best < 0 {
-		if len(pod.Spec.Containers) == 0 {
-			return &corev1.Container{Name: name}, corev1.ContainerStatus{Name: name}, false
-		}
-		best = len(pod.Spec.InitContainers) // the first app container
-	}
-	return cands[best].c, cands[best].cs, cands[best].init
-}
-
-func badness(cs corev1.ContainerStatus) int {
-	s := int(min(cs.RestartCount, 1000))
-	if w := cs.State.Waiting; w != nil && waitingCrashReasons[w.Reason] {
-		s += 10000
-	}
-	if t := LastTermination(cs); t != nil && (t.ExitCode != 0 || t.Reason == "OOMKilled") {
-		s += 5000
-	}
-	if cs.State.Waiting != nil && cs.State.Waiting.Reason == "ContainerCreating" {
-		s += 100
-	}
-	return s
-}
-
-// stateOf is the state a user would name for the container.
-func stateOf(cs corev1.ContainerStatus, isInit bool, exit *ExitExplanation) string {
-	prefix := ""
-	if isInit {
-		prefix = "Init:"
-	}
-	switch {
-	case cs.State.Waiting != nil && cs.State.Waiting.Reason != "":
-		return prefix + cs.State.Waiting.Reason
-	case cs.State.Terminated != nil:
-		return prefix + orWord(cs.State.Terminated.Reason, "Error")
-	case cs.State.Running != nil && cs.RestartCount > 0 && exit != nil:
-		switch exit.Killer {
-		case KillerLiveness, KillerGracePeriod:
-			return "liveness-killed"
-		case KillerStartup:
-			return "startup-killed"
-		}
-		return prefix + "Running (last: " + orWord(exit.Reason, "Error") + ")"
-	case cs.State.Running != nil:
-		return prefix + "Running"
-	}
-	return ""
-}
-
-// failing reports whether the container is failing now.
-func failing(pod *corev1.Pod, cs corev1.ContainerStatus, events []corev1.Event, now time.Time) bool {
-	if w := cs.State.Waiting; w != nil {
-		if waitingCrashReasons[w.Reason] {
-			return true
-		}
-		if w.Reason == "ContainerCreating" && hasEvent(events, "FailedMount", "") {
-			return true
-		}
-	}
-	if t := cs.State.Terminated; t != nil && cs.RestartCount > 0 && (t.ExitCode != 0 || restartPolicy(pod) == corev1.RestartPolicyAlways) {
-		return true
-	}
-	if t := cs.LastTerminationState.Terminated; t != nil && cs.RestartCount > 0 && !now.IsZero() && now.Sub(t.FinishedAt.Time) < RecentRestartWindow {
-		return true
-	}
-	return false
+	c := &corev1.Container{Name: name}
+	cs := corev1.ContainerStatus{Name: name}
+	return c, cs, false, judge(pod, &cs, false, now)
 }
 
 func hasEvent(events []corev1.Event, reason, contains string) bool {

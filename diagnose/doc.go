@@ -1,7 +1,15 @@
-// Package diagnose is crashlens's triage engine: pure functions over
-// k8s.io/api values that explain why a container crashes. It makes no API
-// calls and reads no clock; the caller passes the pod, its events, the tail
-// of its previous log, what it knows of the owners and node, and "now".
+// Package diagnose is crashlens's one rulebook: pure functions over
+// k8s.io/api values that decide whether and why a container is failing. It
+// makes no API calls and reads no clock; the caller passes the pod, its
+// events, the tail of its previous log, what it knows of the owners and
+// node, and "now".
+//
+// Classify (classify.go) turns a pod into the list's row: the container it
+// blames, its state, its stable failure signature and its exit meaning, and
+// when the verdict flips by the clock alone. Diagnose turns a pod and what
+// the detail gathered into a Report; it picks the container, its state and
+// exit meaning through the same rules, so the row and the detail agree by
+// construction (TestRowAndDetailAgree runs every recording through both).
 // The same Report serves the TUI, `crashlens explain` and `crashlens lint`.
 //
 // # Report JSON schema
@@ -10,8 +18,9 @@
 //
 //	pod          {namespace, name, container, init, node, owner: "Deployment/api", ownerChain: ["ReplicaSet/api-5f..", "Deployment/api"]}
 //	crashing     bool: the container is failing now
-//	state        the state a user would name: CrashLoopBackOff, OOMKilled, Error, ImagePullBackOff,
-//	             CreateContainerConfigError, ContainerCreating, Init:CrashLoopBackOff, liveness-killed, ...
+//	state        the state the list row shows: CrashLoopBackOff, OOMKilled, ImagePullBackOff,
+//	             CreateContainerConfigError, ContainerCreating, Init:CrashLoopBackOff, Init:Error,
+//	             Restarted (running again after a crash in the last 10 minutes), Running, Completed, ...
 //	restarts     restart count of the container
 //	exit         the last termination explained in context:
 //	             {code, signal ("SIGKILL"), reason, message, startedAt, finishedAt, ranSeconds,

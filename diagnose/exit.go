@@ -47,8 +47,25 @@ var signalNames = map[int32]string{
 	9: "SIGKILL", 10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2", 13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM",
 }
 
-// ExitMeaning is the short meaning of an exit code, as the list shows it.
-func ExitMeaning(code int32, reason string) string {
+// exitMeaning is the short meaning of a termination, the same in the list's
+// row and the detail's exit pane.
+func exitMeaning(t *corev1.ContainerStateTerminated) string {
+	if t.Reason == "StartError" || (t.ExitCode == 128 && t.StartedAt.Unix() <= 0) {
+		return "never started"
+	}
+	return codeMeaning(t.ExitCode, t.Reason)
+}
+
+// signalOf names the signal an exit code carries (128+N), if any.
+func signalOf(code int32) string {
+	if code > 128 && code < 128+65 {
+		return signalNames[code-128]
+	}
+	return ""
+}
+
+// codeMeaning is the short meaning of an exit code and reason.
+func codeMeaning(code int32, reason string) string {
 	if reason == "OOMKilled" {
 		return "OOM killed"
 	}
@@ -63,8 +80,6 @@ func ExitMeaning(code int32, reason string) string {
 		return "command not executable"
 	case code == 127:
 		return "command not found"
-	case code == 128 && reason == "StartError":
-		return "never started"
 	case code > 128 && code < 128+65:
 		if name, ok := signalNames[code-128]; ok {
 			return name
@@ -74,10 +89,10 @@ func ExitMeaning(code int32, reason string) string {
 	return "application-specific error"
 }
 
-// LastTermination is the container's most recent termination: the current
+// lastTermination is the container's most recent termination: the current
 // state when it is terminated (the kubelet shows that most of the time for a
 // fast crasher), else the last state.
-func LastTermination(cs corev1.ContainerStatus) *corev1.ContainerStateTerminated {
+func lastTermination(cs corev1.ContainerStatus) *corev1.ContainerStateTerminated {
 	if cs.State.Terminated != nil {
 		return cs.State.Terminated
 	}
@@ -87,18 +102,16 @@ func LastTermination(cs corev1.ContainerStatus) *corev1.ContainerStateTerminated
 // explainExit explains the container's last termination in the context of
 // the pod's events; nil when it never terminated.
 func explainExit(pod *corev1.Pod, cs corev1.ContainerStatus, events []corev1.Event) *ExitExplanation {
-	t := LastTermination(cs)
+	t := lastTermination(cs)
 	if t == nil {
 		return nil
 	}
 	e := &ExitExplanation{
 		Code: t.ExitCode, Reason: t.Reason, Message: strings.TrimSpace(t.Message),
 		StartedAt: t.StartedAt.Time, FinishedAt: t.FinishedAt.Time,
-		Meaning:      ExitMeaning(t.ExitCode, t.Reason),
+		Meaning:      exitMeaning(t),
+		Signal:       signalOf(t.ExitCode),
 		GraceSeconds: gracePeriod(pod),
-	}
-	if t.ExitCode > 128 && t.ExitCode < 128+65 {
-		e.Signal = signalNames[t.ExitCode-128]
 	}
 	if !e.StartedAt.IsZero() && e.StartedAt.Unix() > 0 && e.FinishedAt.After(e.StartedAt) {
 		e.RanSeconds = e.FinishedAt.Sub(e.StartedAt).Seconds()
@@ -127,7 +140,6 @@ func explainExit(pod *corev1.Pod, cs corev1.ContainerStatus, events []corev1.Eve
 		e.Explanation = fmt.Sprintf("The kernel's OOM killer ended the container at its memory limit after %s (exit %d, SIGKILL).", ran, t.ExitCode)
 	case t.Reason == "StartError" || (t.ExitCode == 128 && t.StartedAt.Unix() <= 0):
 		e.Killer = KillerRuntime
-		e.Meaning = "never started"
 		e.Explanation = "The container never started: the runtime could not run its command. " + startErrorCause(t.Message)
 	case t.ExitCode == 137 && probe != "":
 		e.Killer = KillerGracePeriod

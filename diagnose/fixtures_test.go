@@ -116,7 +116,7 @@ func latest(pod *corev1.Pod, events []corev1.Event) time.Time {
 		if r := cs.State.Running; r != nil {
 			bump(r.StartedAt.Time)
 		}
-		if term := LastTermination(cs); term != nil {
+		if term := lastTermination(cs); term != nil {
 			bump(term.FinishedAt.Time)
 		}
 	}

@@ -21,7 +21,7 @@ func FuzzParseBackoffMessage(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, msg string) {
-		d, ok := ParseBackoffMessage(msg)
+		d, ok := parseBackoffMessage(msg)
 		if ok && (d < 0 || d > 24*time.Hour) {
 			t.Fatalf("%q parsed to %s", msg, d)
 		}

@@ -100,9 +100,9 @@ func TestParseBackoffMessage(t *testing.T) {
 		{"", 0, false},
 	}
 	for _, tc := range tests {
-		got, ok := ParseBackoffMessage(tc.msg)
+		got, ok := parseBackoffMessage(tc.msg)
 		if got != tc.want || ok != tc.ok {
-			t.Errorf("ParseBackoffMessage(%q) = %s %v, want %s %v", tc.msg, got, ok, tc.want, tc.ok)
+			t.Errorf("parseBackoffMessage(%q) = %s %v, want %s %v", tc.msg, got, ok, tc.want, tc.ok)
 		}
 	}
 }

@@ -18,6 +18,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/crashlens/crashlens/diagnose"
 )
 
 // Fault tests break the cluster under a running watcher; `make test` runs
@@ -104,8 +106,8 @@ func TestFaultAPIServerRestart(t *testing.T) {
 	truth := map[string]int{}
 	now := time.Now()
 	for i := range pods.Items {
-		if cp, ok := Classify(&pods.Items[i], now); ok {
-			truth[cp.GroupKey()]++
+		if v := diagnose.Classify(&pods.Items[i], now); v.Failing {
+			truth[v.Pod.GroupKey()]++
 		}
 	}
 	for key, n := range truth {

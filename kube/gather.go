@@ -110,7 +110,7 @@ func Gather(ctx context.Context, c kubernetes.Interface, memo *Memo, namespace, 
 		return Incident{}, fmt.Errorf("pod %s/%s: %s", namespace, name, oneLine(err))
 	}
 	if container == "" {
-		container = FailingContainer(pod)
+		container = diagnose.FailingContainer(pod, time.Now())
 	}
 	inc := Incident{Pod: pod, Container: container}
 	inc.Owners, inc.OwnersErr = OwnerChain(ctx, c, pod)
@@ -128,17 +128,6 @@ func Containers(p *corev1.Pod) []corev1.Container {
 	out := make([]corev1.Container, 0, len(p.Spec.InitContainers)+len(p.Spec.Containers))
 	out = append(out, p.Spec.InitContainers...)
 	return append(out, p.Spec.Containers...)
-}
-
-// FailingContainer names the container Classify blames, else the first.
-func FailingContainer(pod *corev1.Pod) string {
-	if cp, ok := Classify(pod, time.Now()); ok {
-		return cp.Container
-	}
-	if len(pod.Spec.Containers) > 0 {
-		return pod.Spec.Containers[0].Name
-	}
-	return ""
 }
 
 // CurrentLog reads the tail of the running (or last) instance's log, with
@@ -202,8 +191,8 @@ func ResolvePod(ctx context.Context, c kubernetes.Interface, arg, namespace stri
 		}
 		now := time.Now()
 		sort.Slice(pods.Items, func(i, j int) bool {
-			_, ci := Classify(&pods.Items[i], now)
-			_, cj := Classify(&pods.Items[j], now)
+			ci := diagnose.Classify(&pods.Items[i], now).Failing
+			cj := diagnose.Classify(&pods.Items[j], now).Failing
 			if ci != cj {
 				return ci
 			}

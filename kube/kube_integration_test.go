@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/crashlens/crashlens/demo"
+	"github.com/crashlens/crashlens/diagnose"
 )
 
 // clusterClient returns a client for the test cluster as user, with the
@@ -161,7 +162,7 @@ spec:
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		pods, err := c.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
 		if err == nil && len(pods.Items) > 0 {
-			if _, ok := Classify(&pods.Items[0], time.Now()); ok {
+			if diagnose.Classify(&pods.Items[0], time.Now()).Failing {
 				shownAt = time.Now()
 				break
 			}
@@ -193,7 +194,7 @@ func scenarioPod(t *testing.T, c kubernetes.Interface, name string) *corev1.Pod 
 			t.Fatal(err)
 		}
 		for i := range obs.Pods {
-			if _, ok := Classify(&obs.Pods[i], time.Now()); ok == s.Crashing() {
+			if diagnose.Classify(&obs.Pods[i], time.Now()).Failing == s.Crashing() {
 				return &obs.Pods[i]
 			}
 		}

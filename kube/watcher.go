@@ -16,6 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/crashlens/crashlens/diagnose"
 )
 
 // Timing of the change stream, in one place.
@@ -60,8 +62,8 @@ type Group struct {
 	State       string // the newest pod's state
 	ExitCode    int32
 	Meaning     string
-	Pods        []CrashPod // newest failure first
-	Restarts    int32      // the most restarts of any pod
+	Pods        []diagnose.CrashPod // newest failure first
+	Restarts    int32               // the most restarts of any pod
 	LastRestart time.Time
 	NextRestart time.Time // the earliest announced next restart
 }
@@ -79,7 +81,7 @@ type Batch struct {
 // entry is all the watcher keeps of a pod: nothing for a healthy pod, the
 // crash value for a failing one, valid from `from` until `until`.
 type entry struct {
-	crash       CrashPod
+	crash       diagnose.CrashPod
 	from, until time.Time
 }
 
@@ -308,26 +310,19 @@ func (w *Watcher) upsert(obj any) {
 	w.mu.Unlock()
 }
 
-// makeEntry classifies a pod now and, for a pod that will start or stop
-// counting as crashing with time alone, records when.
+// makeEntry asks the rulebook about a pod. A verdict the clock alone will
+// flip becomes a time-limited entry: a failing pod until its recent restart
+// ages out, a pod stuck creating from the moment it counts as failing.
 func makeEntry(pod *corev1.Pod, now time.Time) *entry {
-	if cp, ok := Classify(pod, now); ok {
-		e := &entry{crash: cp}
-		if cp.Running {
-			e.until = cp.LastFinish.Add(recentWindow)
-		}
-		return e
-	}
-	// A container stuck ContainerCreating becomes a crash when the minute
-	// is up: classify it as of then and hold it back until that time.
-	later := now.Add(StuckCreatingAfter + time.Second)
-	if cp, ok := Classify(pod, later); ok && cp.Reason == "ContainerCreating" {
-		return &entry{crash: cp, from: now.Add(StuckCreatingAfter - stuckSince(pod, now) + time.Second)}
+	v := diagnose.Classify(pod, now)
+	switch {
+	case v.Failing:
+		return &entry{crash: v.Pod, until: v.Recheck}
+	case !v.Recheck.IsZero():
+		return &entry{crash: v.Pod, from: v.Recheck}
 	}
 	return nil
 }
-
-var recentWindow = 10 * time.Minute
 
 func (e *entry) active(now time.Time) bool {
 	return e != nil && (e.from.IsZero() || !now.Before(e.from)) && (e.until.IsZero() || now.Before(e.until))

@@ -8,6 +8,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/crashlens/crashlens/diagnose"
 	"github.com/crashlens/crashlens/kube"
 	"github.com/crashlens/crashlens/theme"
 )
@@ -19,11 +20,11 @@ func syntheticBatch(n int) kube.Batch {
 	for i := 0; i < n; i++ {
 		ns := fmt.Sprintf("team-%03d", i%300)
 		owner := fmt.Sprintf("Deployment/service-%05d-api", i)
-		p := kube.CrashPod{Namespace: ns, Name: fmt.Sprintf("service-%05d-api-7d9f8c6b5-x%04d", i, i%9999), Owner: owner, Container: "app",
+		p := diagnose.CrashPod{Namespace: ns, Name: fmt.Sprintf("service-%05d-api-7d9f8c6b5-x%04d", i, i%9999), Owner: owner, Container: "app",
 			Reason: reasons[i%len(reasons)], State: "CrashLoopBackOff", ExitCode: int32(i % 140), Restarts: int32(i % 50),
 			LastFinish: testNow.Add(-time.Duration(i) * time.Second)}
 		b.Upserted = append(b.Upserted, kube.Group{Key: p.GroupKey(), Namespace: ns, Owner: owner, Container: "app", Reason: p.Reason,
-			State: p.State, ExitCode: p.ExitCode, Pods: []kube.CrashPod{p}, Restarts: p.Restarts, LastRestart: p.LastFinish})
+			State: p.State, ExitCode: p.ExitCode, Pods: []diagnose.CrashPod{p}, Restarts: p.Restarts, LastRestart: p.LastFinish})
 	}
 	return b
 }

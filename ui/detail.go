@@ -57,7 +57,7 @@ type followMsg struct {
 
 type detailModel struct {
 	group     kube.Group
-	pod       kube.CrashPod
+	pod       diagnose.CrashPod
 	container string
 	restarts  int32 // restart count the data was gathered at
 	inc       *kube.Incident

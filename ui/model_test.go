@@ -16,6 +16,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/crashlens/crashlens/diagnose"
 	"github.com/crashlens/crashlens/kube"
 	"github.com/crashlens/crashlens/theme"
 )
@@ -50,7 +51,7 @@ func recordedIncident(t *testing.T, scenario string) kube.Incident {
 		}
 	}
 	prev, _ := os.ReadFile(filepath.Join(dir, "previous.log"))
-	inc := kube.Incident{Pod: &pod, Container: kube.FailingContainer(&pod), Events: events.Items, PreviousLog: string(prev)}
+	inc := kube.Incident{Pod: &pod, Container: diagnose.FailingContainer(&pod, testNow), Events: events.Items, PreviousLog: string(prev)}
 	for _, ref := range pod.OwnerReferences {
 		inc.Owners.Chain = append(inc.Owners.Chain, ref.Kind+"/"+ref.Name)
 	}
@@ -62,12 +63,13 @@ func batchOf(t *testing.T, incs ...kube.Incident) kube.Batch {
 	t.Helper()
 	b := kube.Batch{State: kube.ConnState{Phase: kube.PhaseSynced}, Watched: 120, At: testNow}
 	for _, inc := range incs {
-		cp, ok := kube.Classify(inc.Pod, testNow)
+		v := diagnose.Classify(inc.Pod, testNow)
+		cp, ok := v.Pod, v.Failing
 		if !ok {
 			continue
 		}
 		g := kube.Group{Key: cp.GroupKey(), Namespace: cp.Namespace, Owner: cp.Owner, Container: cp.Container, Reason: cp.Reason,
-			State: cp.State, ExitCode: cp.ExitCode, Meaning: cp.Meaning, Pods: []kube.CrashPod{cp}, Restarts: cp.Restarts, LastRestart: cp.LastFinish}
+			State: cp.State, ExitCode: cp.ExitCode, Meaning: cp.Meaning, Pods: []diagnose.CrashPod{cp}, Restarts: cp.Restarts, LastRestart: cp.LastFinish}
 		b.Upserted = append(b.Upserted, g)
 		b.Crashing++
 	}
@@ -370,7 +372,7 @@ func TestBestMatchFirstWhateverTheScores(t *testing.T) {
 	for _, spread := range []int{10, 1 << 20} {
 		m := newListModel()
 		for i := 0; i < 3*sortedMatches; i++ {
-			g := kube.Group{Key: fmt.Sprintf("g%05d", i), Pods: []kube.CrashPod{{}}}
+			g := kube.Group{Key: fmt.Sprintf("g%05d", i), Pods: []diagnose.CrashPod{{}}}
 			m.rows[g.Key] = &row{group: g, hit: true, score: i % 7}
 		}
 		m.rows["g02999"].score = spread // the best, last in key order

@@ -1,4 +1,4 @@
-package kube
+package diagnose
 
 import (
 	"encoding/json"
@@ -14,7 +14,7 @@ import (
 // recordedPod loads a pod recorded from the real cluster by demo/record.
 func recordedPod(t *testing.T, scenario string) *corev1.Pod {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "diagnose", "testdata", scenario, "pod.json"))
+	b, err := os.ReadFile(filepath.Join("testdata", scenario, "pod.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,8 @@ func TestClassifyRecordedPods(t *testing.T) {
 			if tc.reason == "ContainerCreating" {
 				now = pod.CreationTimestamp.Add(2 * time.Minute)
 			}
-			cp, ok := Classify(pod, now)
+			v := Classify(pod, now)
+			cp, ok := v.Pod, v.Failing
 			if ok != tc.crashing {
 				t.Fatalf("crashing=%v, want %v (%+v)", ok, tc.crashing, cp)
 			}
@@ -133,7 +134,8 @@ func TestClassifyEdgeCases(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.pod.Name, tc.pod.Namespace = "p", "ns"
-			cp, ok := Classify(&tc.pod, now)
+			v := Classify(&tc.pod, now)
+			cp, ok := v.Pod, v.Failing
 			if ok != tc.crash || (ok && cp.Reason != tc.reason) {
 				t.Errorf("crash=%v reason=%q, want %v %q", ok, cp.Reason, tc.crash, tc.reason)
 			}
@@ -167,5 +169,49 @@ func TestResolveOwner(t *testing.T) {
 		if got := ResolveOwner(&corev1.Pod{ObjectMeta: tc.meta}); got != tc.want {
 			t.Errorf("ResolveOwner(%s) = %s, want %s", tc.meta.Name, got, tc.want)
 		}
+	}
+}
+
+// TestClassifyRecheck: the verdict says when the clock alone flips it, so a
+// watcher re-checks once instead of classifying again and again.
+func TestClassifyRecheck(t *testing.T) {
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	finished := now.Add(-2 * time.Minute)
+	restarted := corev1.Pod{Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{{
+		Name: "a", RestartCount: 4, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}},
+		LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error", FinishedAt: metav1.NewTime(finished)}}}}}}
+	creating := corev1.Pod{ObjectMeta: metav1.ObjectMeta{CreationTimestamp: metav1.NewTime(now.Add(-20 * time.Second))},
+		Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{{
+			Name: "a", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}}}}}
+	crashing := corev1.Pod{Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{{
+		Name: "a", RestartCount: 2, State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}}}}}}
+	tests := []struct {
+		name    string
+		pod     corev1.Pod
+		failing bool
+		recheck time.Time
+		state   string
+	}{
+		{"a recent restart ages out", restarted, true, finished.Add(recentRestartWindow), "Restarted"},
+		{"a pod stuck creating becomes failing", creating, false, now.Add(40 * time.Second), "ContainerCreating"},
+		{"a crash loop needs a change to the pod", crashing, true, time.Time{}, "CrashLoopBackOff"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v := Classify(&tc.pod, now)
+			if v.Failing != tc.failing || !v.Recheck.Equal(tc.recheck) || v.Pod.State != tc.state {
+				t.Fatalf("failing=%v recheck=%s state=%q, want %v %s %q", v.Failing, v.Recheck, v.Pod.State, tc.failing, tc.recheck, tc.state)
+			}
+			if tc.recheck.IsZero() {
+				return
+			}
+			// At the re-check the verdict has flipped, as promised.
+			if after := Classify(&tc.pod, tc.recheck); after.Failing == tc.failing {
+				t.Errorf("at the re-check still failing=%v", after.Failing)
+			}
+			if before := Classify(&tc.pod, tc.recheck.Add(-time.Millisecond)); before.Failing != tc.failing {
+				t.Errorf("just before the re-check failing=%v", before.Failing)
+			}
+		})
 	}
 }

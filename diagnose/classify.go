@@ -1,0 +1,322 @@
+package diagnose
+
+import (
+	"cmp"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// This file is the rulebook: whether a container is failing, which
+// container of a pod is the one to look at, what state to call it and what
+// its last exit means. The list's rows (Classify) and the detail screen
+// (Diagnose) both ask it, so they cannot disagree on any of these.
+
+const (
+	// recentRestartWindow: a running container that restarted this
+	// recently still counts as failing.
+	recentRestartWindow = 10 * time.Minute
+	// stuckCreatingAfter: a container still ContainerCreating this long
+	// after the pod was scheduled counts as failing (a missing ConfigMap
+	// volume leaves it there forever, the reason only in a FailedMount
+	// event, which the list never reads).
+	stuckCreatingAfter = time.Minute
+)
+
+// waitingCrashReasons are waiting reasons that mean the container fails.
+var waitingCrashReasons = map[string]bool{
+	"CrashLoopBackOff": true, "ErrImagePull": true, "ImagePullBackOff": true, "CreateContainerConfigError": true,
+	"CreateContainerError": true, "RunContainerError": true, "InvalidImageName": true, "StartError": true,
+	"ErrImageNeverPull": true, "PreCreateHookError": true, "PostStartHookError": true,
+}
+
+// CrashPod is one failing pod as the list shows it: the container the
+// rulebook blames, as a small value copied out of the API object (never a
+// pointer into a cache).
+type CrashPod struct {
+	Namespace string
+	Name      string
+	UID       string
+	Node      string
+	// Owner is the workload, resolved through ReplicaSet and Job names:
+	// "Deployment/api", "StatefulSet/db", "CronJob/report", "Pod/name".
+	Owner     string
+	Container string
+	Init      bool   // an init container (not a native sidecar) fails
+	State     string // what to show: CrashLoopBackOff, OOMKilled, ImagePullBackOff, Init:CrashLoopBackOff, Restarted (running again after a recent crash), ...
+	// Reason is the failure's stable signature: it does not flap between the
+	// kubelet's waiting and terminated states (CrashLoopBackOff <-> Error),
+	// so crash groups stay put. OOMKilled, Error, Completed, StartError,
+	// ImagePullBackOff, CreateContainerConfigError, ContainerCreating, ...
+	Reason         string
+	ExitCode       int32  // -1 when the container never terminated
+	Signal         string // SIGKILL, SIGSEGV, ... when the exit code carries one
+	Meaning        string // short meaning of the exit code
+	Restarts       int32
+	LastStart      time.Time
+	LastFinish     time.Time
+	BackoffMessage string
+	NextRestart    time.Time // zero when unknown or running
+	Running        bool      // running again after a recent restart
+	Message        string    // waiting or termination message, first line
+	Created        time.Time
+}
+
+// GroupKey is what pods of one crash group share.
+func (p CrashPod) GroupKey() string {
+	code := "-"
+	if p.ExitCode >= 0 {
+		code = strconv.Itoa(int(p.ExitCode))
+	}
+	return p.Namespace + "\x00" + p.Owner + "\x00" + p.Container + "\x00" + p.Reason + "\x00" + code
+}
+
+// Verdict is the rulebook's answer for one pod at one moment.
+type Verdict struct {
+	// Pod is the row for the failing container; when the pod is not
+	// failing yet but will be by the clock alone (stuck creating), the row
+	// it will have then.
+	Pod     CrashPod
+	Failing bool
+	// Recheck is when Failing flips by the clock alone, with no change to
+	// the pod: a recent restart ages out, a container stuck creating
+	// becomes failing. Zero when only a change to the pod can change the
+	// verdict. A watcher schedules one re-check for it instead of
+	// classifying the pod again and again.
+	Recheck time.Time
+}
+
+// Classify judges every container of the pod (init containers first) and
+// returns the one failing worst as the list's row.
+func Classify(pod *corev1.Pod, now time.Time) Verdict {
+	var best, pending judgement
+	bestScore, found := -1, false
+	var until time.Time // the last moment a time-limited failure lasts
+	forever := false    // some failing container is not time-limited
+	eachContainer(pod, func(cs *corev1.ContainerStatus, init bool) {
+		j := judge(pod, cs, init, now)
+		switch {
+		case j.failing:
+			if j.until.IsZero() {
+				forever = true
+			} else if j.until.After(until) {
+				until = j.until
+			}
+			if j.score > bestScore {
+				best, bestScore, found = j, j.score, true
+			}
+		case !j.from.IsZero() && (pending.from.IsZero() || j.from.Before(pending.from)):
+			pending = j
+		}
+	})
+	var v Verdict
+	switch {
+	case found:
+		v = Verdict{Pod: best.row, Failing: true}
+		if !forever {
+			v.Recheck = until
+		}
+	case !pending.from.IsZero():
+		v = Verdict{Pod: pending.row, Recheck: pending.from}
+	default:
+		return Verdict{}
+	}
+	v.Pod.Namespace, v.Pod.Name, v.Pod.UID, v.Pod.Node = pod.Namespace, pod.Name, string(pod.UID), pod.Spec.NodeName
+	v.Pod.Owner = ResolveOwner(pod)
+	v.Pod.Created = pod.CreationTimestamp.Time
+	return v
+}
+
+// FailingContainer names the container the rulebook blames at now, else
+// the first app container.
+func FailingContainer(pod *corev1.Pod, now time.Time) string {
+	if v := Classify(pod, now); v.Failing {
+		return v.Pod.Container
+	}
+	if len(pod.Spec.Containers) > 0 {
+		return pod.Spec.Containers[0].Name
+	}
+	return ""
+}
+
+// eachContainer visits the statuses of the pod's init containers, then its
+// app containers, saying which are init steps. The one sidecar rule: an init
+// container with restartPolicy Always (a native sidecar) runs beside the app
+// and counts as a container, not an init step.
+func eachContainer(pod *corev1.Pod, visit func(cs *corev1.ContainerStatus, init bool)) {
+	for i := range pod.Status.InitContainerStatuses {
+		cs := &pod.Status.InitContainerStatuses[i]
+		visit(cs, !isSidecar(pod.Spec.InitContainers, cs.Name))
+	}
+	for i := range pod.Status.ContainerStatuses {
+		visit(&pod.Status.ContainerStatuses[i], false)
+	}
+}
+
+func isSidecar(specs []corev1.Container, name string) bool {
+	for i := range specs {
+		if specs[i].Name == name {
+			return specs[i].RestartPolicy != nil && *specs[i].RestartPolicy == corev1.ContainerRestartPolicyAlways
+		}
+	}
+	return false
+}
+
+// judgement is the rulebook's view of one container.
+type judgement struct {
+	row     CrashPod // container fields only
+	failing bool
+	// score orders failing containers: the worst is the pod's row.
+	score int
+	// until: a failing container stops failing then by the clock alone;
+	// from: a container that is not failing starts then.
+	until, from time.Time
+}
+
+// Scores of the failing kinds, worst first; restarts (up to 1000) break ties.
+const (
+	scoreCrashing      = 3000 // waiting for a crash reason, or terminated and about to restart
+	scoreInitFailed    = 2000 // an init step that exited non-zero
+	scoreRestarted     = 1000 // running again after a recent crash
+	scoreStuckCreating = 500  // ContainerCreating for longer than stuckCreatingAfter
+)
+
+// judge is the one "is it failing" rule, the one state rule and the one init
+// rule (the Init: prefix), for one container.
+func judge(pod *corev1.Pod, cs *corev1.ContainerStatus, init bool, now time.Time) judgement {
+	prefix := ""
+	if init {
+		prefix = "Init:"
+	}
+	j := judgement{row: CrashPod{Container: cs.Name, Init: init, Restarts: cs.RestartCount, ExitCode: -1}}
+	row := &j.row
+	last := lastTermination(*cs)
+	if last != nil {
+		row.ExitCode, row.LastStart, row.LastFinish = last.ExitCode, last.StartedAt.Time, last.FinishedAt.Time
+		row.Meaning, row.Signal = exitMeaning(last), signalOf(last.ExitCode)
+		row.Reason = prefix + cmp.Or(last.Reason, "Error")
+		row.Message = firstLine(last.Message)
+	}
+	score := int(min(cs.RestartCount, 1000))
+	w, t := cs.State.Waiting, cs.State.Terminated
+	switch {
+	case w != nil && waitingCrashReasons[w.Reason]:
+		row.State = prefix + w.Reason
+		if w.Message != "" {
+			row.Message = firstLine(w.Message)
+		}
+		switch w.Reason {
+		case "CrashLoopBackOff":
+			row.BackoffMessage = w.Message
+			if d, ok := parseBackoffMessage(w.Message); ok && !row.LastFinish.IsZero() {
+				row.NextRestart = row.LastFinish.Add(d)
+			}
+			if row.Reason == "" {
+				row.Reason = prefix + "Error"
+			}
+		case "ErrImagePull", "ImagePullBackOff":
+			row.Reason = prefix + "ImagePullBackOff" // the two alternate; one group
+		default:
+			row.Reason = prefix + w.Reason
+		}
+		j.failing, j.score = true, score+scoreCrashing
+	case t != nil && cs.RestartCount > 0 && (t.ExitCode != 0 || restartPolicy(pod) == corev1.RestartPolicyAlways):
+		// The kubelet shows this most of the time for a fast crasher: it is
+		// backing off, whatever the terminated reason says.
+		row.State = prefix + "CrashLoopBackOff"
+		if row.Reason == prefix+"OOMKilled" {
+			row.State = prefix + "OOMKilled"
+		}
+		j.failing, j.score = true, score+scoreCrashing
+	case t != nil && init && t.ExitCode != 0:
+		row.State = prefix + "Error"
+		j.failing, j.score = true, score+scoreInitFailed
+	case cs.State.Running != nil && cs.RestartCount > 0 && cs.LastTerminationState.Terminated != nil && !now.IsZero() &&
+		now.Before(cs.LastTerminationState.Terminated.FinishedAt.Add(recentRestartWindow)):
+		row.State, row.Running = "Restarted", true
+		j.failing, j.score = true, score+scoreRestarted
+		j.until = cs.LastTerminationState.Terminated.FinishedAt.Add(recentRestartWindow)
+	case w != nil && w.Reason == "ContainerCreating":
+		row.State, row.Reason = prefix+"ContainerCreating", prefix+"ContainerCreating"
+		if stuckAt := scheduledAt(pod).Add(stuckCreatingAfter); now.Before(stuckAt) {
+			j.from = stuckAt
+		} else {
+			j.failing, j.score = true, score+scoreStuckCreating
+		}
+	default:
+		row.State = quietState(cs, prefix)
+	}
+	return j
+}
+
+// quietState names the state of a container that is not failing.
+func quietState(cs *corev1.ContainerStatus, prefix string) string {
+	switch {
+	case cs.State.Waiting != nil && cs.State.Waiting.Reason != "":
+		return prefix + cs.State.Waiting.Reason
+	case cs.State.Terminated != nil:
+		return prefix + cmp.Or(cs.State.Terminated.Reason, "Error")
+	case cs.State.Running != nil:
+		return prefix + "Running"
+	}
+	return ""
+}
+
+func scheduledAt(pod *corev1.Pod) time.Time {
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionTrue {
+			return c.LastTransitionTime.Time
+		}
+	}
+	return pod.CreationTimestamp.Time
+}
+
+// containerJudgement is the rulebook's view of one named container, for
+// Diagnose: of the init containers' statuses or the app containers'; a
+// container without a status yet is judged on an empty one.
+func containerJudgement(pod *corev1.Pod, name string, initList bool, now time.Time) (corev1.ContainerStatus, judgement) {
+	list, init := pod.Status.ContainerStatuses, false
+	if initList {
+		list, init = pod.Status.InitContainerStatuses, !isSidecar(pod.Spec.InitContainers, name)
+	}
+	cs := corev1.ContainerStatus{Name: name}
+	for i := range list {
+		if list[i].Name == name {
+			cs = list[i]
+			break
+		}
+	}
+	return cs, judge(pod, &cs, init, now)
+}
+
+var jobFromCronJob = regexp.MustCompile(`^(.+)-\d{8,}$`)
+
+// ResolveOwner names the pod's workload without extra API calls: a
+// ReplicaSet named <deployment>-<pod-template-hash> belongs to that
+// Deployment, a Job named <cronjob>-<scheduled-minute> to that CronJob. The
+// detail view resolves owners exactly through the API.
+func ResolveOwner(pod *corev1.Pod) string {
+	for _, ref := range pod.OwnerReferences {
+		if ref.Controller == nil || !*ref.Controller {
+			continue
+		}
+		switch ref.Kind {
+		case "ReplicaSet":
+			if h := pod.Labels["pod-template-hash"]; h != "" && strings.HasSuffix(ref.Name, "-"+h) {
+				return "Deployment/" + strings.TrimSuffix(ref.Name, "-"+h)
+			}
+			return "ReplicaSet/" + ref.Name
+		case "Job":
+			if m := jobFromCronJob.FindStringSubmatch(ref.Name); m != nil {
+				return "CronJob/" + m[1]
+			}
+			return "Job/" + ref.Name
+		default:
+			return ref.Kind + "/" + ref.Name
+		}
+	}
+	return "Pod/" + pod.Name
+}
