@@ -6,6 +6,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/duration"
 )
 
 // Killers of a container: who ended the last run.
@@ -305,26 +306,6 @@ func firstLine(s string) string {
 	return s
 }
 
-// humanDuration prints a duration the way kubectl does: 3s, 2m40s, 1h5m.
-func humanDuration(d time.Duration) string {
-	if d < 0 {
-		d = 0
-	}
-	switch {
-	case d < time.Second:
-		return fmt.Sprintf("%dms", d.Milliseconds())
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		m, s := int(d.Minutes()), int(d.Seconds())%60
-		if s == 0 {
-			return fmt.Sprintf("%dm", m)
-		}
-		return fmt.Sprintf("%dm%ds", m, s)
-	}
-	h, m := int(d.Hours()), int(d.Minutes())%60
-	if m == 0 {
-		return fmt.Sprintf("%dh", h)
-	}
-	return fmt.Sprintf("%dh%dm", h, m)
-}
+// humanDuration prints a duration the way kubectl does (45s, 3m12s, 15m,
+// 5h3m): apimachinery's format, the same as the list's and the report's.
+func humanDuration(d time.Duration) string { return duration.HumanDuration(max(d, 0)) }

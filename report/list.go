@@ -3,9 +3,7 @@ package report
 import (
 	"cmp"
 	"encoding/json"
-	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"time"
 
@@ -15,72 +13,20 @@ import (
 	"github.com/crashlens/crashlens/theme"
 )
 
-// SortByUrgency orders groups most recent failure first, then by restarts.
-func SortByUrgency(groups []kube.Group) {
-	sort.SliceStable(groups, func(i, j int) bool {
-		a, b := groups[i], groups[j]
-		if !a.LastRestart.Equal(b.LastRestart) {
-			return a.LastRestart.After(b.LastRestart)
-		}
-		if a.Restarts != b.Restarts {
-			return a.Restarts > b.Restarts
-		}
-		return a.Key < b.Key
-	})
-}
-
-// Ago renders how long ago t was, kubectl style ("3m12s"); "-" for zero.
-func Ago(t, now time.Time) string {
-	if t.IsZero() || t.Unix() <= 0 {
-		return "-"
-	}
-	return short(now.Sub(t))
-}
-
-// In renders how long until t ("in 40s"); "-" for zero, "now" when past.
-func In(t, now time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	if !t.After(now) {
-		return "now"
-	}
-	return "in " + short(t.Sub(now))
-}
-
-func short(d time.Duration) string {
-	d = d.Round(time.Second)
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-	}
-	return fmt.Sprintf("%dd", int(d.Hours()/24))
-}
-
-// ExitText is the exit column: "137 SIGKILL", "-" when it never ran.
-func ExitText(code int32, meaning string) string {
-	if code < 0 {
-		return "-"
-	}
-	return fmt.Sprintf("%d %s", code, meaning)
-}
-
 // Table writes the groups as an aligned table; wide adds pods, node, next
 // restart and the first log error (firstErrors by group key). Cells are
 // padded by their display width, so colours never break the alignment.
 func Table(w io.Writer, groups []kube.Group, wide bool, firstErrors map[string]string, st theme.Styles, now time.Time) error {
-	head := []string{"NAMESPACE", "WORKLOAD", "CONTAINER", "STATE", "EXIT", "RESTARTS", "LAST", "NEXT", "PODS"}
+	head := make([]string, 0, len(Columns)+3)
+	for _, c := range Columns {
+		head = append(head, c.Title)
+	}
 	if wide {
 		head = append(head, "NODE", "POD NAMES", "FIRST LOG ERROR")
 	}
 	rows := [][]string{head}
 	for _, g := range groups {
-		row := []string{cell(g.Namespace), cell(g.Owner), cell(g.Container), cell(g.State),
-			ExitText(g.ExitCode, g.Meaning), fmt.Sprint(g.Restarts), Ago(g.LastRestart, now), In(g.NextRestart, now), fmt.Sprint(len(g.Pods))}
+		row := Cells(g, now)
 		if wide {
 			var names []string
 			for _, p := range g.Pods {
@@ -103,7 +49,7 @@ func Table(w io.Writer, groups []kube.Group, wide bool, firstErrors map[string]s
 			switch {
 			case n == 0:
 				style = st.Header
-			case i == 3:
+			case i == ColState:
 				style = st.State(c)
 			}
 			b.WriteString(style.Render(c))

@@ -270,9 +270,7 @@ func stamp(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05Z")
 }
 
-func dur(sec float64) string {
-	return (time.Duration(sec) * time.Second).String()
-}
+func dur(sec float64) string { return Age(time.Duration(sec * float64(time.Second))) }
 
 func imageOf(p *corev1.Pod, container string) string {
 	for _, c := range kube.Containers(p) {

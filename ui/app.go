@@ -14,6 +14,7 @@ import (
 
 	"github.com/crashlens/crashlens/diagnose"
 	"github.com/crashlens/crashlens/kube"
+	"github.com/crashlens/crashlens/report"
 	"github.com/crashlens/crashlens/sanitize"
 	"github.com/crashlens/crashlens/theme"
 )
@@ -324,7 +325,7 @@ func (m *Model) statusBar(now time.Time) string {
 	}
 	age := "-"
 	if !m.updated.IsZero() {
-		age = shortAge(now.Sub(m.updated)) + " ago"
+		age = report.Ago(m.updated, now) + " ago"
 	}
 	ro := ""
 	if m.opts.Readonly {
@@ -336,13 +337,6 @@ func (m *Model) statusBar(now time.Time) string {
 		s += m.st.Error.Render("· watch ended ")
 	}
 	return ansi.Truncate(m.st.Selected.Render(ansi.Strip(s)), m.w, "…")
-}
-
-func shortAge(d time.Duration) string {
-	if d < time.Minute {
-		return itoa(int(d.Seconds())) + "s"
-	}
-	return itoa(int(d.Minutes())) + "m"
 }
 
 func thousands(n int) string {

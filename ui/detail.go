@@ -258,7 +258,8 @@ func (d *detailModel) header(st theme.Styles, w int, now time.Time) []string {
 			if t.WillReset {
 				reset = "will reset"
 			}
-			l3 += fmt.Sprintf("  back-off: next restart %s (delay %s, cap %s, %s)", next, time.Duration(t.DelaySeconds)*time.Second, time.Duration(t.CapSeconds)*time.Second, reset)
+			l3 += fmt.Sprintf("  back-off: next restart %s (delay %s, cap %s, %s)", next,
+				report.Age(time.Duration(t.DelaySeconds*float64(time.Second))), report.Age(time.Duration(t.CapSeconds*float64(time.Second))), reset)
 		}
 	}
 	out := []string{l1, l2, l3}

@@ -206,10 +206,7 @@ func (m *listModel) resort() {
 				return c
 			}
 		}
-		if c := b.group.LastRestart.Compare(a.group.LastRestart); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.group.Key, b.group.Key)
+		return report.Urgency(a.group, b.group)
 	})
 	m.order = m.order[:0]
 	found := false
@@ -545,11 +542,6 @@ func (m *listModel) selected() (kube.Group, bool) {
 	return r.group, true
 }
 
-var listColumns = []struct {
-	title string
-	width int // minimum; WORKLOAD takes what is left
-}{{"NAMESPACE", 10}, {"WORKLOAD", 20}, {"CONTAINER", 11}, {"STATE", 21}, {"EXIT", 19}, {"RESTARTS", 8}, {"LAST", 6}, {"NEXT", 7}, {"PODS", 4}}
-
 // view renders the rows that fit in w x h.
 func (m *listModel) view(st theme.Styles, w, h int, now time.Time) string {
 	if h < 1 || w < 10 {
@@ -558,9 +550,9 @@ func (m *listModel) view(st theme.Styles, w, h int, now time.Time) string {
 	widths := columnWidths(w)
 	var b strings.Builder
 	var head []string
-	for i, c := range listColumns {
+	for i, c := range report.Columns {
 		if widths[i] > 0 {
-			head = append(head, pad(c.title, widths[i]))
+			head = append(head, pad(c.Title, widths[i]))
 		}
 	}
 	b.WriteString(st.Header.Render(ansi.Truncate(strings.Join(head, " "), w, "")) + "\n")
@@ -596,12 +588,10 @@ func (m *listModel) view(st theme.Styles, w, h int, now time.Time) string {
 
 func (m *listModel) renderRow(st theme.Styles, r *row, widths []int, now time.Time, k string) string {
 	g := r.group
-	state := sanitize.Line(g.State)
+	cells := report.Cells(g, now)
 	if !r.resolved.IsZero() {
-		state = "resolved"
+		cells[report.ColState] = "resolved"
 	}
-	cells := []string{sanitize.Line(g.Namespace), sanitize.Line(shortOwner(g.Owner)), sanitize.Line(g.Container), state,
-		report.ExitText(g.ExitCode, g.Meaning), itoa(int(g.Restarts)), report.Ago(g.LastRestart, now), report.In(g.NextRestart, now), itoa(len(g.Pods))}
 	var matched []int
 	if m.filtered {
 		matched = r.hl
@@ -609,7 +599,7 @@ func (m *listModel) renderRow(st theme.Styles, r *row, widths []int, now time.Ti
 			matched = subsequenceIndexes(r.lower, []byte(strings.ToLower(m.input.Value())))
 		}
 	}
-	kindCut := len(g.Owner) - len(shortOwner(g.Owner)) // the search string has the full kind
+	kindCut := len(g.Owner) - len(report.ShortOwner(g.Owner)) // the search string has the full kind
 	offsets := []int{0, len(g.Namespace) + 1 + kindCut, len(g.Namespace) + 1 + len(g.Owner) + 1}
 	var out []string
 	for i, c := range cells {
@@ -618,29 +608,16 @@ func (m *listModel) renderRow(st theme.Styles, r *row, widths []int, now time.Ti
 		}
 		text := pad(ansi.Truncate(c, widths[i], "…"), widths[i])
 		switch {
-		case i < 3 && len(matched) > 0:
+		case i <= report.ColContainer && len(matched) > 0:
 			text = highlight(st, text, matched, offsets[i])
-		case i == 3 && !r.resolved.IsZero():
+		case i == report.ColState && !r.resolved.IsZero():
 			text = st.OK.Render(text)
-		case i == 3:
+		case i == report.ColState:
 			text = st.State(c).Render(text)
 		}
 		out = append(out, text)
 	}
 	return strings.Join(out, " ")
-}
-
-// shortKinds are kubectl's short names, to keep the workload column for
-// the name.
-var shortKinds = map[string]string{"Deployment": "deploy", "StatefulSet": "sts", "DaemonSet": "ds", "ReplicaSet": "rs",
-	"CronJob": "cronjob", "Job": "job", "Pod": "pod", "ReplicationController": "rc"}
-
-func shortOwner(owner string) string {
-	kind, name, ok := strings.Cut(owner, "/")
-	if s, known := shortKinds[kind]; ok && known {
-		return s + "/" + name
-	}
-	return owner
 }
 
 // highlight underlines the characters of cell that the fuzzy match hit;
@@ -664,11 +641,15 @@ func highlight(st theme.Styles, cell string, matched []int, base int) string {
 // columnWidths fits the columns into w: narrow terminals drop the least
 // important columns first.
 func columnWidths(w int) []int {
-	widths := make([]int, len(listColumns))
-	drop := []int{8, 7, 5, 2, 6, 0} // PODS, NEXT, RESTARTS, CONTAINER, LAST, NAMESPACE
-	for i, c := range listColumns {
-		widths[i] = c.width
+	widths := make([]int, len(report.Columns))
+	var drop []int // column indexes, first to go first
+	for i, c := range report.Columns {
+		widths[i] = c.Width
+		if c.Drop > 0 {
+			drop = append(drop, i)
+		}
 	}
+	slices.SortFunc(drop, func(a, b int) int { return cmp.Compare(report.Columns[a].Drop, report.Columns[b].Drop) })
 	total := func() int {
 		n := 0
 		for _, x := range widths {
@@ -685,8 +666,8 @@ func columnWidths(w int) []int {
 		widths[d] = 0
 	}
 	extra := max(w-total(), 0)
-	widths[1] += extra * 2 / 3
-	widths[0] += extra - extra*2/3
+	widths[report.ColWorkload] += extra * 2 / 3
+	widths[report.ColNamespace] += extra - extra*2/3
 	return widths
 }
 

@@ -1,0 +1,122 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/duration"
+
+	"github.com/crashlens/crashlens/kube"
+	"github.com/crashlens/crashlens/sanitize"
+)
+
+// Column is one column of the crash list. The TUI's list screen and
+// `crashlens list` show the same columns, with the same cells, in this order.
+type Column struct {
+	Title string
+	// Width is the least the TUI gives the column.
+	Width int
+	// Drop orders what a narrow terminal gives up: 1 goes first, 0 never.
+	Drop int
+	// Cell is the group's cell, sanitized, without styles.
+	Cell func(g kube.Group, now time.Time) string
+}
+
+// Indexes into Columns, for code that styles or highlights one of them.
+const (
+	ColNamespace = iota
+	ColWorkload
+	ColContainer
+	ColState
+	ColExit
+	ColRestarts
+	ColLast
+	ColNext
+	ColPods
+)
+
+// Columns of the crash list.
+var Columns = []Column{
+	ColNamespace: {"NAMESPACE", 10, 6, func(g kube.Group, _ time.Time) string { return sanitize.Line(g.Namespace) }},
+	ColWorkload:  {"WORKLOAD", 20, 0, func(g kube.Group, _ time.Time) string { return sanitize.Line(ShortOwner(g.Owner)) }},
+	ColContainer: {"CONTAINER", 11, 4, func(g kube.Group, _ time.Time) string { return sanitize.Line(g.Container) }},
+	ColState:     {"STATE", 21, 0, func(g kube.Group, _ time.Time) string { return sanitize.Line(g.State) }},
+	ColExit:      {"EXIT", 19, 0, func(g kube.Group, _ time.Time) string { return ExitText(g.ExitCode, sanitize.Line(g.Meaning)) }},
+	ColRestarts:  {"RESTARTS", 8, 3, func(g kube.Group, _ time.Time) string { return strconv.Itoa(int(g.Restarts)) }},
+	ColLast:      {"LAST", 6, 5, func(g kube.Group, now time.Time) string { return Ago(g.LastRestart, now) }},
+	ColNext:      {"NEXT", 7, 2, func(g kube.Group, now time.Time) string { return In(g.NextRestart, now) }},
+	ColPods:      {"PODS", 4, 1, func(g kube.Group, _ time.Time) string { return strconv.Itoa(len(g.Pods)) }},
+}
+
+// Cells is a group's row: one cell per column.
+func Cells(g kube.Group, now time.Time) []string {
+	out := make([]string, len(Columns))
+	for i, c := range Columns {
+		out[i] = c.Cell(g, now)
+	}
+	return out
+}
+
+// Urgency is the list's default order: the most recent failure first, then
+// the most restarts, then the key (so equal groups never swap places).
+func Urgency(a, b kube.Group) int {
+	if c := b.LastRestart.Compare(a.LastRestart); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(b.Restarts, a.Restarts); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Key, b.Key)
+}
+
+// SortByUrgency sorts groups in the list's default order.
+func SortByUrgency(groups []kube.Group) { slices.SortStableFunc(groups, Urgency) }
+
+// shortKinds are kubectl's short names, to keep the workload column for
+// the name.
+var shortKinds = map[string]string{"Deployment": "deploy", "StatefulSet": "sts", "DaemonSet": "ds", "ReplicaSet": "rs",
+	"CronJob": "cronjob", "Job": "job", "Pod": "pod", "ReplicationController": "rc"}
+
+// ShortOwner is "deploy/api" for "Deployment/api".
+func ShortOwner(owner string) string {
+	kind, name, ok := strings.Cut(owner, "/")
+	if s, known := shortKinds[kind]; ok && known {
+		return s + "/" + name
+	}
+	return owner
+}
+
+// Age renders a duration as kubectl does ("45s", "3m12s", "15m", "5h3m",
+// "12d"): the one duration format of crashlens's screens and reports.
+func Age(d time.Duration) string { return duration.HumanDuration(d) }
+
+// Ago renders how long ago t was; "-" for zero.
+func Ago(t, now time.Time) string {
+	if t.IsZero() || t.Unix() <= 0 {
+		return "-"
+	}
+	return Age(now.Sub(t))
+}
+
+// In renders how long until t ("in 40s"); "-" for zero, "now" when past.
+func In(t, now time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	if !t.After(now) {
+		return "now"
+	}
+	return "in " + Age(t.Sub(now))
+}
+
+// ExitText is the exit column: "137 SIGKILL", "-" when it never ran.
+func ExitText(code int32, meaning string) string {
+	if code < 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%d %s", code, meaning)
+}
