@@ -9,6 +9,7 @@ CLUSTERCTL  := $(CLUSTER)/bin/clusterctl
 KUBECONFIG_PATH := /var/lib/crashlens-cluster/kubeconfig
 # Pinned linter, run through the module proxy (no global install).
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+comma := ,
 # Integration tests run with a short kubelet back-off so crash loops turn fast.
 TEST_BACKOFF_CAP := 10s
 
@@ -42,15 +43,21 @@ cluster-down: ## Stop the test cluster and undo every host change it made
 fmt-check: ## Fail when gofmt would change a file
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+# Every build tag the tests use: vet and lint compile each of them, so a
+# test file behind a tag cannot rot unseen.
+TEST_TAGS := integration fault scale
+
 .PHONY: vet
-vet: ## go vet both modules, with and without the integration tag
-	go vet ./... && go vet -tags integration ./...
+vet: ## go vet both modules, without tags and with each test tag
+	go vet ./...
+	@set -e; for tag in $(TEST_TAGS); do echo "go vet -tags $$tag ./..."; go vet -tags $$tag ./...; done
 	cd $(CLUSTER) && go vet . ./pause && go vet -tags integration .
 
 .PHONY: lint
-lint: ## Run the pinned staticcheck on both modules
+lint: ## Run the pinned staticcheck on both modules, without tags and with every test tag
 	go run $(STATICCHECK) ./...
-	cd $(CLUSTER) && go run $(STATICCHECK) . ./pause
+	go run $(STATICCHECK) -tags $(subst $(eval) ,$(comma),$(TEST_TAGS)) ./...
+	cd $(CLUSTER) && go run $(STATICCHECK) . ./pause && go run $(STATICCHECK) -tags integration .
 
 .PHONY: unit
 unit: ## Unit tests (no cluster), with the race detector

@@ -44,7 +44,7 @@ func benchModel(n int) *Model {
 // filter's corpus is rebuilt each time (the worst case in a busy cluster).
 func keystrokeToFrame(b *testing.B, n int, churn bool) {
 	m := benchModel(n)
-	press(m, "/")
+	press(b, m, "/")
 	one := syntheticBatch(1)
 	queries := []string{"s", "se", "ser", "serv", "servi", "service-0", "service-00", "service-001"}
 	var samples []time.Duration

@@ -86,6 +86,7 @@ func newDetail(g kube.Group) *detailModel {
 	}
 	d.search = textinput.New()
 	d.search.Prompt = "search log: "
+	steadyCursor(&d.search)
 	return d
 }
 

@@ -30,7 +30,7 @@ func TestDetailOpenCloseDoesNotLeak(t *testing.T) {
 	src := &followSource{fakeSource: *base}
 	m.src = src
 	for i := 0; i < 100; i++ {
-		press(m, "enter")
+		press(t, m, "enter")
 		if m.detail == nil {
 			t.Fatal("detail did not open")
 		}
@@ -43,7 +43,7 @@ func TestDetailOpenCloseDoesNotLeak(t *testing.T) {
 		} else {
 			m.Update(msg)
 		}
-		press(m, "esc")
+		press(t, m, "esc")
 		if m.detail != nil {
 			t.Fatal("detail did not close")
 		}

@@ -73,7 +73,17 @@ func newListModel() listModel {
 	in.Prompt = "/"
 	in.Placeholder = "filter: namespace, workload, pod, container, reason, exit code"
 	in.CharLimit = 200
+	steadyCursor(&in)
 	return listModel{rows: map[string]*row{}, input: in}
+}
+
+// steadyCursor stops a text input's cursor from blinking: a blink is a
+// timer that wakes the program twice a second for as long as the filter is
+// open, for nothing a user at 3 a.m. needs.
+func steadyCursor(in *textinput.Model) {
+	st := in.Styles()
+	st.Cursor.Blink = false
+	in.SetStyles(st)
 }
 
 func searchString(g kube.Group) string {

@@ -92,10 +92,11 @@ func newTestModel(t *testing.T, scenarios ...string) (*Model, *fakeSource) {
 	return m, src
 }
 
-func press(m *Model, keys ...string) {
+func press(t testing.TB, m *Model, keys ...string) {
+	t.Helper()
 	for _, k := range keys {
 		_, cmd := m.Update(keyMsg(k))
-		runCmd(m, cmd)
+		runCmd(t, m, cmd)
 	}
 }
 
@@ -118,9 +119,16 @@ func keyMsg(k string) tea.KeyPressMsg {
 	}
 }
 
-// runCmd runs the commands a key produced that finish at once (fetches of
-// the fake source, filter results); ticks and batch waits are skipped.
-func runCmd(m *Model, cmd tea.Cmd) {
+// cmdBound is how long a key's command may take in a test: the fake
+// source answers at once, so only a hung command gets near it.
+const cmdBound = 5 * time.Second
+
+// runCmd runs the commands a key produced (fetches of the fake source,
+// filter results) and feeds their messages back, and fails the test when
+// one does not finish within cmdBound: a slow command is a bug here, never
+// something to skip.
+func runCmd(t testing.TB, m *Model, cmd tea.Cmd) {
+	t.Helper()
 	if cmd == nil {
 		return
 	}
@@ -130,13 +138,14 @@ func runCmd(m *Model, cmd tea.Cmd) {
 	case msg := <-done:
 		if batch, ok := msg.(tea.BatchMsg); ok {
 			for _, c := range batch {
-				runCmd(m, c)
+				runCmd(t, m, c)
 			}
 			return
 		}
 		_, next := m.Update(msg)
-		runCmd(m, next)
-	case <-time.After(50 * time.Millisecond):
+		runCmd(t, m, next)
+	case <-time.After(cmdBound):
+		t.Fatalf("a command did not finish within %s", cmdBound)
 	}
 }
 
@@ -163,13 +172,13 @@ func TestListGolden(t *testing.T) {
 
 func TestFilterGolden(t *testing.T) {
 	m, _ := newTestModel(t, allScenarios...)
-	press(m, "/", "m", "i", "x", "u", "p")
+	press(t, m, "/", "m", "i", "x", "u", "p")
 	out := screen(m)
 	if !strings.Contains(out, "deploy/probe-mixup-bad") || strings.Contains(out, "analytics") {
 		t.Errorf("filter did not narrow to mixup:\n%s", out)
 	}
 	goldenScreen(t, "filter", out)
-	press(m, "esc")
+	press(t, m, "esc")
 	if !strings.Contains(screen(m), "analytics") {
 		t.Error("esc did not clear the filter")
 	}
@@ -177,7 +186,7 @@ func TestFilterGolden(t *testing.T) {
 
 func TestDetailGolden(t *testing.T) {
 	m, _ := newTestModel(t, allScenarios...)
-	press(m, "/", "m", "i", "x", "u", "p", "enter")
+	press(t, m, "/", "m", "i", "x", "u", "p", "enter")
 	if m.detail == nil || m.detail.rep == nil {
 		t.Fatal("detail not open or not loaded")
 	}
@@ -194,11 +203,11 @@ func TestDetailGolden(t *testing.T) {
 		goldenScreen(t, "pane-"+name, screen(m))
 	}
 	m.detail.focus, m.detail.zoom = 0, false
-	press(m, "tab", "tab", "tab", "z")
+	press(t, m, "tab", "tab", "tab", "z")
 	if out := screen(m); !strings.Contains(out, " Previous logs ") || strings.Contains(out, "Diagnosis [") {
 		t.Errorf("zoom does not show the log pane alone:\n%s", out)
 	}
-	press(m, "esc", "esc")
+	press(t, m, "esc", "esc")
 	if m.detail != nil {
 		t.Error("esc esc did not return to the list")
 	}
@@ -209,7 +218,7 @@ func TestDetailGolden(t *testing.T) {
 // as resolved.
 func TestCursorStaysOnSelectedGroup(t *testing.T) {
 	m, _ := newTestModel(t, allScenarios...)
-	press(m, "down", "down")
+	press(t, m, "down", "down")
 	sel, _ := m.list.selected()
 	newer := sel
 	newer.LastRestart = testNow.Add(time.Hour) // now it sorts first
@@ -250,7 +259,7 @@ func TestEmptyStates(t *testing.T) {
 // and resizing reflows.
 func TestTinyTerminals(t *testing.T) {
 	m, _ := newTestModel(t, allScenarios...)
-	press(m, "enter")
+	press(t, m, "enter")
 	for _, size := range [][2]int{{20, 5}, {80, 24}, {1, 1}, {0, 0}, {33, 7}, {200, 60}} {
 		m.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
 		out := screen(m)
@@ -277,7 +286,7 @@ func TestHostileNamesNeverReachTheTerminal(t *testing.T) {
 		inc.Events[i].Message = evil
 	}
 	src.inc[evil] = inc
-	press(m, "e")
+	press(t, m, "e")
 	check := func(where string) {
 		out := m.View().Content
 		for _, bad := range []string{"\x1b]", "\x1bP", "\x1b[2J", "\x07", "\u009b", "\u202e", "\xff"} {
@@ -287,9 +296,9 @@ func TestHostileNamesNeverReachTheTerminal(t *testing.T) {
 		}
 	}
 	check("list")
-	press(m, "enter")
+	press(t, m, "enter")
 	check("detail")
-	press(m, "tab", "tab", "tab", "z")
+	press(t, m, "tab", "tab", "tab", "z")
 	check("zoomed log")
 }
 
@@ -298,10 +307,10 @@ func TestHostileNamesNeverReachTheTerminal(t *testing.T) {
 // report keep working.
 func TestJumpsWithoutKubectl(t *testing.T) {
 	m, _ := newTestModel(t, "missing-script")
-	press(m, "enter")
+	press(t, m, "enter")
 	before := m.View().Content
 	for _, k := range []string{"s", "d"} {
-		press(m, k)
+		press(t, m, k)
 		out := m.View().Content
 		if !strings.Contains(out, "kubectl not found on PATH") {
 			t.Errorf("%s without kubectl does not say so:\n%s", k, out)
@@ -313,7 +322,7 @@ func TestJumpsWithoutKubectl(t *testing.T) {
 	if strings.Contains(before, "kubectl not found") {
 		t.Error("the missing kubectl is reported before a jump key is pressed")
 	}
-	press(m, "l")
+	press(t, m, "l")
 	if out := m.View().Content; !strings.Contains(out, "Live log: following") {
 		t.Errorf("the log tail needs no kubectl, but it did not start:\n%s", out)
 	}
@@ -330,7 +339,7 @@ func TestReadonlyHidesExecAndDebug(t *testing.T) {
 		m.now = func() time.Time { return testNow }
 		m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
 		m.Update(batchMsg(batchOf(t, inc)))
-		press(m, "enter")
+		press(t, m, "enter")
 		help := m.helpBar()
 		if got := strings.Contains(help, "shell/debug"); got == readonly {
 			t.Errorf("readonly=%v: help bar %q", readonly, help)
