@@ -356,7 +356,7 @@ func (w *watchProc) groups() map[string]report.GroupJSON {
 	sc := bufio.NewScanner(strings.NewReader(w.stdout.String()))
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	for sc.Scan() {
-		var l watchLine
+		var l report.WatchLine
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
 			w.t.Fatalf("not a JSON line: %q: %v", sc.Text(), err)
 		}

@@ -2,17 +2,14 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/crashlens/crashlens/alert"
 	"github.com/crashlens/crashlens/diagnose"
@@ -27,57 +24,20 @@ import (
 // when no --request-timeout is set.
 const listSyncTimeout = 60 * time.Second
 
-// session is a connected, scoped client.
-type session struct {
-	client kubernetes.Interface
-	target kube.Target
-	scope  kube.Scope
-}
-
 // open connects, checks the server answers, and resolves what the user may
 // watch (saying so on stderr when it falls back to one namespace).
-func open(ctx context.Context, f *kube.Flags, stderr io.Writer) (session, error) {
-	c, t, err := connect(ctx, f)
+func open(ctx context.Context, f *kube.Flags, stderr io.Writer) (*kube.Session, error) {
+	s, err := kube.Connect(ctx, f, version)
 	if err != nil {
-		return session{}, err
+		return nil, err
 	}
-	scope, err := kube.ResolveScope(ctx, c, t)
-	if err != nil {
-		return session{}, fmt.Errorf("%s: %v", t.Describe(), err)
+	if err := s.ResolveScope(ctx); err != nil {
+		return nil, err
 	}
-	if scope.Note != "" {
-		fmt.Fprintf(stderr, "crashlens: %s\n", scope.Note)
+	if s.Scope.Note != "" {
+		fmt.Fprintf(stderr, "crashlens: %s\n", s.Scope.Note)
 	}
-	return session{client: c, target: t, scope: scope}, nil
-}
-
-// snapshot runs the watcher until its first full view and returns it.
-func snapshot(ctx context.Context, s session, selector string, timeout time.Duration) ([]kube.Group, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	w := kube.NewWatcher(s.client, s.scope.Namespace, selector)
-	go w.Run(ctx)
-	view := map[string]kube.Group{}
-	for b := range w.Batches() {
-		for _, k := range b.Removed {
-			delete(view, k)
-		}
-		for _, g := range b.Upserted {
-			view[g.Key] = g
-		}
-		switch b.State.Phase {
-		case kube.PhaseSynced:
-			groups := make([]kube.Group, 0, len(view))
-			for _, g := range view {
-				groups = append(groups, g)
-			}
-			report.SortByUrgency(groups)
-			return groups, nil
-		case kube.PhaseForbidden:
-			return nil, fmt.Errorf("%s: %s", s.target.Describe(), b.State)
-		}
-	}
-	return nil, fmt.Errorf("%s: no full pod list within %s", s.target.Describe(), timeout)
+	return s, nil
 }
 
 func newListCmd(flags *kube.Flags, stdout, stderr io.Writer) *cobra.Command {
@@ -109,7 +69,7 @@ func newListCmd(flags *kube.Flags, stdout, stderr io.Writer) *cobra.Command {
 					memo := kube.NewMemo()
 					alerts.Explain = func(ctx context.Context, g kube.Group) (diagnose.Finding, bool) {
 						p := g.Pods[0]
-						inc, err := kube.Gather(ctx, s.client, memo, p.Namespace, p.Name, p.Container)
+						inc, err := kube.Gather(ctx, s.Client, memo, p.Namespace, p.Name, p.Container)
 						if err != nil {
 							return diagnose.Finding{}, false
 						}
@@ -124,19 +84,20 @@ func newListCmd(flags *kube.Flags, stdout, stderr io.Writer) *cobra.Command {
 				}
 				return watchJSON(cmd.Context(), s, flags.Selector, stdout, stderr, a)
 			}
-			groups, err := snapshot(cmd.Context(), s, flags.Selector, timeoutOr(flags, listSyncTimeout))
+			groups, err := kube.Snapshot(cmd.Context(), s, flags.Selector, timeoutOr(flags, listSyncTimeout))
 			if err != nil {
 				return err
 			}
+			report.SortByUrgency(groups)
 			now := time.Now()
 			switch output {
 			case "json":
 				err = report.ListJSON(stdout, groups)
 			case "wide":
-				err = report.Table(stdout, groups, true, firstLogErrors(cmd.Context(), s, groups), theme.ForTerminal(isTerminal(stdout)), now)
+				err = report.Table(stdout, groups, true, kube.FirstLogErrors(cmd.Context(), s.Client, groups), theme.ForTerminal(isTerminal(stdout)), now)
 			default:
 				if len(groups) == 0 {
-					fmt.Fprintf(stderr, "no crashing pods in %s\n", scopeText(kube.Target{Namespace: s.scope.Namespace}))
+					fmt.Fprintf(stderr, "no crashing pods in %s\n", scopeText(s.Scope.Namespace))
 					break
 				}
 				err = report.Table(stdout, groups, false, nil, theme.ForTerminal(isTerminal(stdout)), now)
@@ -174,79 +135,29 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// firstLogErrors reads the newest pod's previous log of each group and
-// returns its first error line; groups whose log cannot be read are left out.
-func firstLogErrors(ctx context.Context, s session, groups []kube.Group) map[string]string {
-	out := map[string]string{}
-	for _, g := range groups {
-		p := g.Pods[0]
-		log, err := kube.PreviousLog(ctx, s.client, p.Namespace, p.Name, p.Container)
-		if err != nil {
-			continue
-		}
-		if sum := diagnose.ClassifyLog(strings.NewReader(log)); sum.FirstError != nil {
-			out[g.Key] = sum.FirstError.Text
-		}
-	}
-	return out
-}
-
-// watchLine is one line of `list --watch -o json`.
-type watchLine struct {
-	Time  time.Time        `json:"time"`
-	Event string           `json:"event"` // added, changed, resolved
-	Group report.GroupJSON `json:"group"`
-}
-
 // watchJSON prints a line per group change until ctx ends, and hands each
 // changed group to the alerter when there is one. Changes of the connection
 // (reconnecting, relisting, synced again) go to stderr, one line each, so a
 // script's reader knows when the stream is stale.
-func watchJSON(ctx context.Context, s session, selector string, stdout, stderr io.Writer, a *alert.Alerter) error {
-	w := kube.NewWatcher(s.client, s.scope.Namespace, selector)
+func watchJSON(ctx context.Context, s *kube.Session, selector string, stdout, stderr io.Writer, a *alert.Alerter) error {
+	w := kube.NewWatcher(s.Client, s.Scope.Namespace, selector)
 	go w.Run(ctx)
-	enc := json.NewEncoder(stdout)
-	seen := map[string]report.GroupJSON{}
-	var state kube.ConnState
+	view, out := kube.NewView(), report.NewWatchJSON(stdout)
 	for b := range w.Batches() {
-		if b.State.Phase != state.Phase {
+		if b.State.Phase != view.State.Phase {
 			fmt.Fprintf(stderr, "crashlens: watch %s\n", sanitize.Line(b.State.String()))
-			state = b.State
 		}
-		for _, k := range b.Removed {
-			if g, ok := seen[k]; ok {
-				delete(seen, k)
-				if err := enc.Encode(watchLine{Time: b.At, Event: "resolved", Group: g}); err != nil {
-					return err
-				}
+		ch := view.Apply(b)
+		if a != nil {
+			for _, u := range ch.Upserted {
+				a.Observe(u.Group)
 			}
 		}
-		for _, g := range b.Upserted {
-			if a != nil {
-				a.Observe(g)
-			}
-			j := report.ToJSON(g)
-			old, ok := seen[g.Key]
-			seen[g.Key] = j
-			event := "added"
-			if ok {
-				if !changed(old, j) {
-					continue
-				}
-				event = "changed"
-			}
-			if err := enc.Encode(watchLine{Time: b.At, Event: event, Group: j}); err != nil {
-				return err
-			}
+		if err := out.Write(b.At, ch); err != nil {
+			return err
 		}
 	}
 	return nil
-}
-
-// changed ignores churn that is not news (the kubelet flipping a container
-// between waiting and terminated): restarts, pods or state must move.
-func changed(a, b report.GroupJSON) bool {
-	return a.Restarts != b.Restarts || len(a.Pods) != len(b.Pods) || a.State != b.State
 }
 
 func newExplainCmd(flags *kube.Flags, stdout io.Writer) *cobra.Command {
@@ -263,35 +174,27 @@ picks the Deployment's newest crashing pod.`,
 			if output != "markdown" && output != "json" {
 				return usageError{fmt.Errorf("-o %q: want markdown or json", output)}
 			}
-			var tmpl *diagnose.Template
-			if templateFile != "" {
-				b, err := os.ReadFile(templateFile)
-				if err != nil {
-					return err
-				}
-				if tmpl, err = diagnose.LoadTemplate(b); err != nil {
-					return fmt.Errorf("%s: %v", templateFile, err)
-				}
+			tmpl, err := lint.LoadTemplate(templateFile)
+			if err != nil {
+				return err
 			}
 			ctx := cmd.Context()
-			c, t, err := connect(ctx, flags)
+			s, err := kube.Connect(ctx, flags, version)
 			if err != nil {
 				return err
 			}
-			ns, name, err := kube.ResolvePod(ctx, c, args[0], t.ContextNamespace)
+			ns, name, err := kube.ResolvePod(ctx, s.Client, args[0], s.Target.ContextNamespace)
 			if err != nil {
 				return err
 			}
-			inc, err := kube.Gather(ctx, c, nil, ns, name, container)
+			inc, err := kube.Gather(ctx, s.Client, nil, ns, name, container)
 			if err != nil {
 				return err
 			}
 			now := time.Now()
 			r := diagnose.Diagnose(inc.Input(tmpl, now))
 			if output == "json" {
-				enc := json.NewEncoder(stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(explainJSON(inc, r))
+				return report.ExplainJSON(stdout, inc, r)
 			}
 			return report.Markdown(stdout, inc, r, now, version)
 		},
@@ -300,25 +203,6 @@ picks the Deployment's newest crashing pod.`,
 	cmd.Flags().StringVarP(&container, "container", "c", "", "container to explain (default: the failing one)")
 	cmd.Flags().StringVar(&templateFile, "probe-template", "", "YAML file with your team's recommended probes")
 	return cmd
-}
-
-func errText(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
-}
-
-// explainJSON is `explain -o json`: the pod's identity, the diagnose.Report,
-// and why any part is missing.
-func explainJSON(inc kube.Incident, r diagnose.Report) map[string]any {
-	return map[string]any{
-		"apiVersion": "crashlens/v1", "kind": "Explanation",
-		"pod":    map[string]any{"namespace": inc.Pod.Namespace, "name": inc.Pod.Name, "uid": inc.Pod.UID, "container": inc.Container, "node": inc.Pod.Spec.NodeName},
-		"report": r,
-		"errors": map[string]string{"owners": errText(inc.OwnersErr), "events": errText(inc.EventsErr),
-			"previousLog": errText(inc.PreviousLogErr), "currentLog": errText(inc.CurrentLogErr), "usage": errText(inc.UsageErr)},
-	}
 }
 
 func newLintCmd(stdout io.Writer) *cobra.Command {
@@ -338,28 +222,16 @@ cluster, with file and line. It exits 1 when a finding is at error severity.`,
 			if output != "text" && output != "json" {
 				return usageError{fmt.Errorf("-o %q: want text or json", output)}
 			}
-			var l lint.Linter
-			if templateFile != "" {
-				b, err := os.ReadFile(templateFile)
-				if err != nil {
-					return err
-				}
-				if l.Template, err = diagnose.LoadTemplate(b); err != nil {
-					return fmt.Errorf("%s: %v", templateFile, err)
-				}
+			tmpl, err := lint.LoadTemplate(templateFile)
+			if err != nil {
+				return err
 			}
-			rs, err := l.Paths(files, cmd.InOrStdin())
+			rs, err := lint.Linter{Template: tmpl}.Paths(files, cmd.InOrStdin())
 			if err != nil {
 				return err
 			}
 			if output == "json" {
-				enc := json.NewEncoder(stdout)
-				enc.SetIndent("", "  ")
-				enc.SetEscapeHTML(false)
-				if rs == nil {
-					rs = []lint.Result{}
-				}
-				err = enc.Encode(rs)
+				err = report.LintJSON(stdout, rs)
 			} else {
 				err = lint.Text(stdout, rs)
 			}

@@ -188,24 +188,10 @@ The cluster stays up afterwards; crashlens demo --down removes it.`,
 	return cmd
 }
 
-// connect resolves the cluster flags, checks the server answers, and
-// returns a client for it.
-func connect(ctx context.Context, f *kube.Flags) (kubernetes.Interface, kube.Target, error) {
-	rc, t, err := f.Resolve()
-	if err != nil {
-		return nil, t, err
-	}
-	rc.UserAgent = kube.UserAgent(version)
-	if _, err := kube.Probe(ctx, rc, t); err != nil {
-		return nil, t, err
-	}
-	c, err := kube.NewClientset(rc, version)
-	return c, t, err
-}
-
-func scopeText(t kube.Target) string {
-	if t.Namespace == "" {
+// scopeText names what is watched, for messages and the status bar.
+func scopeText(namespace string) string {
+	if namespace == "" {
 		return "all namespaces"
 	}
-	return "namespace " + t.Namespace
+	return "namespace " + namespace
 }

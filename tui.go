@@ -39,11 +39,11 @@ func runTUI(ctx context.Context, flags *kube.Flags, debugImage *string, stderr i
 		return err
 	}
 	if !term.IsTerminal(int(os.Stdin.Fd())) || !term.IsTerminal(int(os.Stdout.Fd())) {
-		return fmt.Errorf("connected to %s, but the live view needs a terminal: in scripts use `crashlens list` or `crashlens explain`", s.target.Describe())
+		return fmt.Errorf("connected to %s, but the live view needs a terminal: in scripts use `crashlens list` or `crashlens explain`", s.Target.Describe())
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	w := kube.NewWatcher(s.client, s.scope.Namespace, flags.Selector)
+	w := kube.NewWatcher(s.Client, s.Scope.Namespace, flags.Selector)
 	go w.Run(ctx)
 	kubectl, _ := kube.FindKubectl()
 	args := kube.KubectlArgs{}
@@ -57,9 +57,9 @@ func runTUI(ctx context.Context, flags *kube.Flags, debugImage *string, stderr i
 		args.As = *flags.Config.Impersonate
 	}
 	o := ui.Options{
-		Context: s.target.Context, Scope: scopeText(kube.Target{Namespace: s.scope.Namespace}), Note: s.scope.Note,
+		Context: s.Target.Context, Scope: scopeText(s.Scope.Namespace), Note: s.Scope.Note,
 		Readonly: flags.Readonly, Kubectl: kubectl, Args: args, DebugImage: *debugImage,
 		Timeout: timeoutOr(flags, 0), Version: version, Styles: theme.ForTerminal(true),
 	}
-	return ui.Run(ctx, kubeSource{w: w, c: s.client, memo: kube.NewMemo()}, o, nil, nil)
+	return ui.Run(ctx, kubeSource{w: w, c: s.Client, memo: kube.NewMemo()}, o, nil, nil)
 }

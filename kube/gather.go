@@ -206,3 +206,21 @@ func ResolvePod(ctx context.Context, c kubernetes.Interface, arg, namespace stri
 		return kind, name, nil
 	}
 }
+
+// FirstLogErrors reads the newest pod's previous log of each group and
+// returns its first error line by group key (`list -o wide`); groups whose
+// log cannot be read are left out.
+func FirstLogErrors(ctx context.Context, c kubernetes.Interface, groups []Group) map[string]string {
+	out := map[string]string{}
+	for _, g := range groups {
+		p := g.Pods[0]
+		log, err := PreviousLog(ctx, c, p.Namespace, p.Name, p.Container)
+		if err != nil {
+			continue
+		}
+		if sum := diagnose.ClassifyLog(strings.NewReader(log)); sum.FirstError != nil {
+			out[g.Key] = sum.FirstError.Text
+		}
+	}
+	return out
+}

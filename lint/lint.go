@@ -265,3 +265,20 @@ func Text(w io.Writer, rs []Result) error {
 	}
 	return nil
 }
+
+// LoadTemplate reads a team's probe template file (the --probe-template of
+// `lint` and `explain`); an empty path means the built-in template (nil).
+func LoadTemplate(path string) (*diagnose.Template, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	t, err := diagnose.LoadTemplate(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return t, nil
+}

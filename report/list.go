@@ -2,7 +2,6 @@ package report
 
 import (
 	"cmp"
-	"encoding/json"
 	"io"
 	"strings"
 	"time"
@@ -61,63 +60,4 @@ func Table(w io.Writer, groups []kube.Group, wide bool, firstErrors map[string]s
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-// GroupJSON is the stable JSON schema of a crash group (crashlens list -o
-// json, and the "group" of each `list --watch` line):
-//
-//	{namespace, workload, container, init, reason, state, exitCode, meaning,
-//	 restarts, lastRestart, nextRestart, pods: [{name, node, restarts, state,
-//	 exitCode, lastStart, lastFinish, nextRestart, message}]}
-//
-// Times are RFC 3339; absent times are omitted; exitCode is -1 when the
-// container never terminated.
-type GroupJSON struct {
-	Namespace   string    `json:"namespace"`
-	Workload    string    `json:"workload"`
-	Container   string    `json:"container"`
-	Init        bool      `json:"init,omitempty"`
-	Reason      string    `json:"reason"`
-	State       string    `json:"state"`
-	ExitCode    int32     `json:"exitCode"`
-	Meaning     string    `json:"meaning,omitempty"`
-	Restarts    int32     `json:"restarts"`
-	LastRestart time.Time `json:"lastRestart,omitzero"`
-	NextRestart time.Time `json:"nextRestart,omitzero"`
-	Pods        []PodJSON `json:"pods"`
-}
-
-// PodJSON is one pod of a group.
-type PodJSON struct {
-	Name        string    `json:"name"`
-	Node        string    `json:"node,omitempty"`
-	Restarts    int32     `json:"restarts"`
-	State       string    `json:"state"`
-	ExitCode    int32     `json:"exitCode"`
-	LastStart   time.Time `json:"lastStart,omitzero"`
-	LastFinish  time.Time `json:"lastFinish,omitzero"`
-	NextRestart time.Time `json:"nextRestart,omitzero"`
-	Message     string    `json:"message,omitempty"`
-}
-
-// ToJSON converts a group to its JSON form.
-func ToJSON(g kube.Group) GroupJSON {
-	j := GroupJSON{Namespace: g.Namespace, Workload: g.Owner, Container: g.Container, Init: g.Init, Reason: g.Reason, State: g.State,
-		ExitCode: g.ExitCode, Meaning: g.Meaning, Restarts: g.Restarts, LastRestart: g.LastRestart, NextRestart: g.NextRestart}
-	for _, p := range g.Pods {
-		j.Pods = append(j.Pods, PodJSON{Name: p.Name, Node: p.Node, Restarts: p.Restarts, State: p.State, ExitCode: p.ExitCode,
-			LastStart: p.LastStart, LastFinish: p.LastFinish, NextRestart: p.NextRestart, Message: p.Message})
-	}
-	return j
-}
-
-// ListJSON writes {"apiVersion": "crashlens/v1", "kind": "CrashGroupList", "items": [...]}.
-func ListJSON(w io.Writer, groups []kube.Group) error {
-	items := make([]GroupJSON, 0, len(groups))
-	for _, g := range groups {
-		items = append(items, ToJSON(g))
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(map[string]any{"apiVersion": "crashlens/v1", "kind": "CrashGroupList", "items": items})
 }

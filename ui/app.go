@@ -59,25 +59,20 @@ type tickMsg time.Time
 // Model is the root model: it owns layout, the screen stack and terminal
 // size, and routes each message to the screen that owns it.
 type Model struct {
-	src      Source
-	opts     Options
-	st       theme.Styles
-	w, h     int
-	list     listModel
-	detail   *detailModel // nil on the list screen
-	help     bool
-	state    kube.ConnState
-	watched  int
-	crashing int
-	updated  time.Time
-	now      func() time.Time
-	ended    bool
+	src    Source
+	opts   Options
+	st     theme.Styles
+	w, h   int
+	list   listModel
+	detail *detailModel // nil on the list screen
+	help   bool
+	now    func() time.Time
+	ended  bool
 }
 
 // New builds the root model.
 func New(src Source, o Options) *Model {
-	return &Model{src: src, opts: o, st: o.Styles, list: newListModel(), now: time.Now, w: 100, h: 30,
-		state: kube.ConnState{Phase: kube.PhaseSyncing}}
+	return &Model{src: src, opts: o, st: o.Styles, list: newListModel(), now: time.Now, w: 100, h: 30}
 }
 
 // waitBatch blocks in a tea.Cmd (never in Update) for the next batch.
@@ -138,40 +133,18 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, tick()
 	case filterMsg:
-		if msg.seq == m.list.filterSeq {
-			m.list.setMatches(msg.matches)
-		} else {
-			msg.matches.release() // stale: a newer keystroke is on its way
-		}
+		m.list.onFilter(msg)
 		return m, nil
 	case incidentMsg:
-		if m.detail == nil || msg.uid != m.detail.pod.UID {
-			return m, nil // a late answer for a pod no longer shown
+		if m.detail != nil {
+			m.detail.onIncident(msg, m.opts.Template, m.now())
 		}
-		if msg.err == nil && msg.inc.Pod == nil {
-			msg.err = fmt.Errorf("no pod data came back")
-		}
-		if msg.err != nil {
-			for _, p := range m.detail.panes {
-				p.setError(sanitize.Line(msg.err.Error()))
-			}
-			return m, nil
-		}
-		m.detail.setIncident(msg.inc, m.opts.Template, m.now())
-		return m, nil
+		return m, nil // else a late answer for a pod no longer shown
 	case followMsg:
-		if m.detail == nil || !m.detail.following || (msg.uid != "" && msg.uid != m.detail.pod.UID) {
-			return m, nil
+		if m.detail != nil {
+			return m, m.detail.onFollow(msg, m.st)
 		}
-		m.detail.tail = append(m.detail.tail, msg.lines...)
-		if len(m.detail.tail) > maxTail {
-			m.detail.tail = m.detail.tail[len(m.detail.tail)-maxTail:]
-		}
-		m.detail.showTail(m.st)
-		if msg.done {
-			return m, nil
-		}
-		return m, waitFollow(m.detail.followCh)
+		return m, nil
 	case noticeMsg:
 		if m.detail != nil {
 			m.detail.notice = string(msg)
@@ -183,27 +156,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-// applyBatch merges the watcher's changes; when the open pod restarted
-// again, its detail is gathered anew.
+// applyBatch hands the watcher's batch to the list and, when one is open,
+// to the detail screen.
 func (m *Model) applyBatch(b kube.Batch) tea.Cmd {
-	now := m.now()
-	m.list.apply(b, now)
-	m.state, m.watched, m.crashing, m.updated = b.State, b.Watched, b.Crashing, now
-	var cmd tea.Cmd
-	if m.list.input.Value() != "" {
-		cmd = m.list.refilter()
-	} else {
-		m.list.resort()
-	}
-	if d := m.detail; d != nil {
-		for _, g := range b.Upserted {
-			for _, p := range g.Pods {
-				if p.UID == d.pod.UID && p.Restarts > d.restarts {
-					d.pod, d.restarts = p, p.Restarts
-					return tea.Batch(cmd, d.fetch(m.src, m.opts.timeout()))
-				}
-			}
-		}
+	cmd := m.list.onBatch(b, m.now())
+	if m.detail != nil {
+		return tea.Batch(cmd, m.detail.onBatch(b, m.src, m.opts.timeout()))
 	}
 	return cmd
 }
@@ -275,7 +233,7 @@ func (m *Model) render() string {
 	case m.detail != nil:
 		body = m.detail.view(m.st, m.w, m.bodyHeight(), now)
 	default:
-		body = m.listView(now)
+		body = m.list.screen(m.st, m.opts, m.w, m.bodyHeight(), now)
 	}
 	lines := strings.Split(body, "\n")
 	for len(lines) < m.bodyHeight() {
@@ -285,37 +243,10 @@ func (m *Model) render() string {
 	return strings.Join(lines, "\n") + "\n" + m.statusBar(now) + "\n" + m.helpBar()
 }
 
-func (m *Model) listView(now time.Time) string {
-	h := m.bodyHeight()
-	var top []string
-	if m.opts.Note != "" {
-		top = append(top, m.st.Warning.Render(ansi.Truncate(m.opts.Note, m.w, "…")))
-	}
-	if m.list.filtering || m.list.input.Value() != "" {
-		top = append(top, ansi.Truncate(m.list.input.View(), m.w, ""))
-	}
-	if len(m.list.order) == 0 {
-		return strings.Join(append(top, m.emptyText()), "\n")
-	}
-	return strings.Join(append(top, m.list.view(m.st, m.w, h-len(top), now)), "\n")
-}
-
-// emptyText says what is true when there is nothing to list.
-func (m *Model) emptyText() string {
-	switch {
-	case m.state.Phase == kube.PhaseSyncing:
-		return m.st.Muted.Render("syncing… listing pods")
-	case m.state.Phase == kube.PhaseForbidden:
-		return m.st.Error.Render(m.state.String())
-	case m.list.input.Value() != "":
-		return m.st.Muted.Render("no crash group matches the filter (esc clears it)")
-	}
-	return m.st.OK.Render(fmt.Sprintf("no crashing pods in %s (%s pods watched)", m.opts.Scope, thousands(m.watched)))
-}
-
 func (m *Model) statusBar(now time.Time) string {
-	state := m.state.String()
-	switch m.state.Phase {
+	v := m.list.view
+	state := v.State.String()
+	switch v.State.Phase {
 	case kube.PhaseSynced:
 		state = m.st.OK.Render(state)
 	case kube.PhaseForbidden, kube.PhaseReconnecting:
@@ -324,15 +255,15 @@ func (m *Model) statusBar(now time.Time) string {
 		state = m.st.Warning.Render(state)
 	}
 	age := "-"
-	if !m.updated.IsZero() {
-		age = report.Ago(m.updated, now) + " ago"
+	if !m.list.updated.IsZero() {
+		age = report.Ago(m.list.updated, now) + " ago"
 	}
 	ro := ""
 	if m.opts.Readonly {
 		ro = " · read-only"
 	}
 	s := fmt.Sprintf(" %s · %s · %s · %d crashing / %s watched · sort %s · updated %s%s ",
-		sanitize.Line(cmp.Or(m.opts.Context, "-")), m.opts.Scope, state, m.crashing, thousands(m.watched), sortNames[m.list.sortBy], age, ro)
+		sanitize.Line(cmp.Or(m.opts.Context, "-")), m.opts.Scope, state, v.Crashing, thousands(v.Watched), sortNames[m.list.sortBy], age, ro)
 	if m.ended {
 		s += m.st.Error.Render("· watch ended ")
 	}

@@ -104,6 +104,53 @@ func (d *detailModel) fetch(src Source, timeout time.Duration) tea.Cmd {
 }
 
 // setIncident diagnoses the gathered data and fills the panes.
+// onIncident shows what a fetch gathered, unless it is a late answer for
+// another pod.
+func (d *detailModel) onIncident(msg incidentMsg, tmpl *diagnose.Template, now time.Time) {
+	if msg.uid != d.pod.UID {
+		return
+	}
+	if msg.err == nil && msg.inc.Pod == nil {
+		msg.err = fmt.Errorf("no pod data came back")
+	}
+	if msg.err != nil {
+		for _, p := range d.panes {
+			p.setError(sanitize.Line(msg.err.Error()))
+		}
+		return
+	}
+	d.setIncident(msg.inc, tmpl, now)
+}
+
+// onFollow appends a live tail's lines and waits for the next ones.
+func (d *detailModel) onFollow(msg followMsg, st theme.Styles) tea.Cmd {
+	if !d.following || (msg.uid != "" && msg.uid != d.pod.UID) {
+		return nil
+	}
+	d.tail = append(d.tail, msg.lines...)
+	if len(d.tail) > maxTail {
+		d.tail = d.tail[len(d.tail)-maxTail:]
+	}
+	d.showTail(st)
+	if msg.done {
+		return nil
+	}
+	return waitFollow(d.followCh)
+}
+
+// onBatch gathers the pod anew when the batch says it restarted again.
+func (d *detailModel) onBatch(b kube.Batch, src Source, timeout time.Duration) tea.Cmd {
+	for _, g := range b.Upserted {
+		for _, p := range g.Pods {
+			if p.UID == d.pod.UID && p.Restarts > d.restarts {
+				d.pod, d.restarts = p, p.Restarts
+				return d.fetch(src, timeout)
+			}
+		}
+	}
+	return nil
+}
+
 func (d *detailModel) setIncident(inc kube.Incident, tmpl *diagnose.Template, now time.Time) {
 	r := diagnose.Diagnose(inc.Input(tmpl, now))
 	d.inc, d.rep, d.builtW = &inc, &r, 0

@@ -1,13 +1,11 @@
 package ui
 
 import (
-	"bytes"
 	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -15,7 +13,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/sahilm/fuzzy"
 
 	"github.com/crashlens/crashlens/kube"
 	"github.com/crashlens/crashlens/report"
@@ -50,6 +47,8 @@ type row struct {
 
 // listModel is the list screen.
 type listModel struct {
+	view       *kube.View // the groups as the watcher's batches left them
+	updated    time.Time  // when the last batch came
 	rows       map[string]*row
 	order      []string // keys in display order (after sort and filter)
 	all        []*row   // every row, rebuilt from rows when allDirty
@@ -74,7 +73,9 @@ func newListModel() listModel {
 	in.Placeholder = "filter: namespace, workload, pod, container, reason, exit code"
 	in.CharLimit = 200
 	steadyCursor(&in)
-	return listModel{rows: map[string]*row{}, input: in}
+	v := kube.NewView()
+	v.State = kube.ConnState{Phase: kube.PhaseSyncing}
+	return listModel{view: v, rows: map[string]*row{}, input: in}
 }
 
 // steadyCursor stops a text input's cursor from blinking: a blink is a
@@ -95,21 +96,40 @@ func searchString(g kube.Group) string {
 	return sanitize.Line(b.String())
 }
 
-// apply merges a batch; the selected group keeps the cursor wherever it
-// moves, and a removed group lingers as resolved.
-func (m *listModel) apply(b kube.Batch, now time.Time) {
-	for _, k := range b.Removed {
-		if r, ok := m.rows[k]; ok && r.resolved.IsZero() {
+// onBatch folds the watcher's batch into the view and the rows; the
+// selected group keeps the cursor wherever it moves, a removed group
+// lingers as resolved, and the order follows (re-ranked as a command when a
+// filter is set and the list is large).
+func (m *listModel) onBatch(b kube.Batch, now time.Time) tea.Cmd {
+	ch := m.view.Apply(b)
+	m.updated = now
+	for _, g := range ch.Removed {
+		if r, ok := m.rows[g.Key]; ok && r.resolved.IsZero() {
 			r.resolved = now
 		}
 	}
-	for _, g := range b.Upserted {
-		search := searchString(g)
-		m.rows[g.Key] = &row{group: g, search: search, lower: []byte(strings.ToLower(search))}
+	for _, u := range ch.Upserted {
+		search := searchString(u.Group)
+		m.rows[u.Key] = &row{group: u.Group, search: search, lower: []byte(strings.ToLower(search))}
 	}
-	if len(b.Upserted) > 0 {
+	if len(ch.Upserted) > 0 {
 		m.allDirty = true
 	}
+	if m.input.Value() != "" {
+		return m.refilter()
+	}
+	m.resort()
+	return nil
+}
+
+// onFilter applies a ranking the filter computed off the update loop,
+// unless a newer keystroke made it stale.
+func (m *listModel) onFilter(msg filterMsg) {
+	if msg.seq != m.filterSeq {
+		msg.matches.release() // stale: a newer keystroke is on its way
+		return
+	}
+	m.setMatches(msg.matches)
 }
 
 // rowSlice is every row as a slice: the filter and the sort walk it
@@ -139,43 +159,6 @@ func (m *listModel) expire(now time.Time) bool {
 	return dropped
 }
 
-// corpus is what the filter searches: the visible rows and their
-// lowercased search strings end to end in one buffer. Scanning it is a
-// sequential read; following 150,000 row pointers was most of a keystroke.
-// It is immutable once built, so a matcher may read it off the update loop,
-// and it is rebuilt only when the rows change, not on every keystroke.
-type corpus struct {
-	rows []*row
-	text []byte
-	ends []int // row i's string is text[ends[i-1]:ends[i]]
-}
-
-// visibleCorpus returns the corpus of the rows the filter searches,
-// building it when the rows changed since the last one.
-func (m *listModel) visibleCorpus() *corpus {
-	all := m.rowSlice() // forgets the corpus when it rebuilds
-	if m.corp != nil {
-		return m.corp
-	}
-	c := &corpus{rows: make([]*row, 0, len(all)), ends: make([]int, 0, len(all))}
-	size := 0
-	for _, r := range all {
-		size += len(r.lower)
-	}
-	c.text = make([]byte, 0, size)
-	for _, r := range all {
-		if m.hidden(r) {
-			continue
-		}
-		c.rows = append(c.rows, r)
-		c.text = append(c.text, r.lower...)
-		c.ends = append(c.ends, len(c.text))
-	}
-	m.corp = c
-	return c
-}
-
-// hidden: R hides pods that restarted recently but run now.
 func (m *listModel) hidden(r *row) bool { return m.hideRecent && r.group.State == "Restarted" }
 
 // resort orders the rows (keeping only matches while a filter is set).
@@ -239,233 +222,6 @@ func (m *listModel) index(key string) int {
 		}
 	}
 	return -1
-}
-
-// matches is a ranking: the rows that match, their scores and, when
-// sahilm/fuzzy ranked them, the matched characters (nil: computed when a
-// row is drawn). Its slices come from a free list: 150,000 names would
-// otherwise allocate megabytes a keystroke, and the GC work was the
-// filter's p99.
-type matches struct {
-	rows   []*row
-	scores []int
-	hls    [][]int
-}
-
-// freeList keeps a few buffers between keystrokes. Unlike sync.Pool it is
-// not emptied by each garbage collection, which at 150,000 rows comes
-// every keystroke or two and made every buffer grow again from nothing.
-type freeList[T any] struct {
-	mu   sync.Mutex
-	free []*T
-}
-
-func (f *freeList[T]) get() *T {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if n := len(f.free); n > 0 {
-		t := f.free[n-1]
-		f.free = f.free[:n-1]
-		return t
-	}
-	return new(T)
-}
-
-func (f *freeList[T]) put(t *T) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.free) < 4 { // one in use, one in flight, and slack
-		f.free = append(f.free, t)
-	}
-}
-
-var matchesFree freeList[matches]
-
-// release returns the buffers once the ranking is applied (or dropped as
-// stale).
-func (ms *matches) release() {
-	clear(ms.rows) // no pointers into old rows kept alive
-	ms.rows, ms.scores, ms.hls = ms.rows[:0], ms.scores[:0], nil
-	matchesFree.put(ms)
-}
-
-// filterMsg carries fuzzy results computed off the update loop.
-type filterMsg struct {
-	seq     int
-	matches *matches
-}
-
-type searchSource []*row
-
-func (s searchSource) String(i int) string { return s[i].search }
-func (s searchSource) Len() int            { return len(s) }
-
-// cheapRankAbove: with more candidates than this after the prefilter, rows
-// are ranked by the prefilter's own score instead of sahilm/fuzzy's (which
-// costs about 10 µs a row).
-const cheapRankAbove = 1000
-
-// matchRows ranks rows for a query: a byte-level subsequence prefilter
-// drops what cannot match, sahilm/fuzzy scores and highlights the rest. It
-// reads the rows and writes nothing, so it can run off the update loop.
-func matchRows(query string, c *corpus) *matches {
-	q := []byte(strings.ToLower(query))
-	ms := matchesFree.get()
-	if cap(ms.rows) < len(c.rows) {
-		ms.rows, ms.scores = make([]*row, 0, len(c.rows)), make([]int, 0, len(c.rows))
-	}
-	start := 0
-	for i, end := range c.ends {
-		if sc, ok := subsequenceScore(c.text[start:end], q); ok {
-			ms.rows = append(ms.rows, c.rows[i])
-			ms.scores = append(ms.scores, sc)
-		}
-		start = end
-	}
-	if len(ms.rows) > cheapRankAbove {
-		return ms
-	}
-	// sahilm/fuzzy reports matches in input order, so fm.Index >= i and
-	// the candidates compact in place.
-	found := fuzzy.FindFromNoSort(query, searchSource(ms.rows))
-	ms.hls = make([][]int, len(found))
-	for i, fm := range found {
-		ms.rows[i], ms.scores[i], ms.hls[i] = ms.rows[fm.Index], fm.Score, fm.MatchedIndexes
-	}
-	clear(ms.rows[len(found):])
-	ms.rows, ms.scores = ms.rows[:len(found)], ms.scores[:len(found)]
-	return ms
-}
-
-// subsequenceScore reports whether q occurs in s in order, with a score
-// that favours adjacent matches, word starts and an early start. It
-// allocates nothing: it runs on every row for every keystroke.
-func subsequenceScore(s, q []byte) (int, bool) {
-	if len(q) == 0 {
-		return 0, true
-	}
-	score, prev, first := 0, -2, -1
-	for i, j := 0, 0; j < len(q); i, j = i+1, j+1 {
-		// The next occurrence of the query's next byte (IndexByte is
-		// vectorised: most of a row is skipped, not compared byte by byte).
-		if i >= len(s) {
-			return 0, false
-		}
-		if s[i] != q[j] { // adjacent matches need no search
-			k := bytes.IndexByte(s[i:], q[j])
-			if k < 0 {
-				return 0, false
-			}
-			i += k
-		}
-		if first < 0 {
-			first = i
-		}
-		if i == prev+1 {
-			score += 5
-		}
-		if i == 0 || s[i-1] == ' ' || s[i-1] == '/' || s[i-1] == '-' {
-			score += 3
-		}
-		prev = i
-	}
-	return score - first/8, true
-}
-
-// subsequenceIndexes are the positions subsequenceScore matched, for
-// highlighting the rows on screen.
-func subsequenceIndexes(s, q []byte) []int {
-	var idx []int
-	for i, j := 0, 0; i < len(s) && j < len(q); i++ {
-		if s[i] == q[j] {
-			idx = append(idx, i)
-			j++
-		}
-	}
-	return idx
-}
-
-// refilter re-ranks for the current query: in place for small sets, as a
-// tea.Cmd for large ones.
-func (m *listModel) refilter() tea.Cmd {
-	q := m.input.Value()
-	m.filterSeq++
-	if q == "" {
-		m.filtered = false
-		m.resort()
-		return nil
-	}
-	c := m.visibleCorpus()
-	if len(c.rows) <= asyncFilterAbove {
-		m.setMatches(matchRows(q, c))
-		return nil
-	}
-	seq := m.filterSeq
-	return func() tea.Msg { return filterMsg{seq: seq, matches: matchRows(q, c)} }
-}
-
-// sortedMatches: while filtering, only this many best matches are fully
-// sorted; with 150,000 matching names a full sort is most of a keystroke.
-const sortedMatches = 1000
-
-// topFirst moves the k best-scoring rows to the front in linear time, using
-// a histogram of the (small, integer) scores. It reports false, moving
-// nothing, when the scores are too spread for a histogram: then the caller
-// sorts all the rows.
-func topFirst(rows []*row, k int) bool {
-	lo, hi := rows[0].score, rows[0].score
-	for _, r := range rows {
-		lo, hi = min(lo, r.score), max(hi, r.score)
-	}
-	if hi-lo > 1<<16 {
-		return false
-	}
-	counts := make([]int, hi-lo+1)
-	for _, r := range rows {
-		counts[r.score-lo]++
-	}
-	threshold, seen := hi, 0
-	for threshold >= lo && seen+counts[threshold-lo] < k {
-		seen += counts[threshold-lo]
-		threshold--
-	}
-	// Partition in place: every row above the threshold first (fewer than
-	// k), then rows at the threshold until there are k. Taking all rows at
-	// the threshold could put more than k in front and leave a better one
-	// behind the k that get sorted.
-	i := 0
-	for j, r := range rows {
-		if r.score > threshold {
-			rows[i], rows[j] = rows[j], rows[i]
-			i++
-		}
-	}
-	for j := i; j < len(rows) && i < k; j++ {
-		if rows[j].score == threshold {
-			rows[i], rows[j] = rows[j], rows[i]
-			i++
-		}
-	}
-	return true
-}
-
-// setMatches applies a new ranking and puts the cursor on the best match.
-func (m *listModel) setMatches(ms *matches) {
-	for _, r := range m.rowSlice() {
-		r.hit = false
-	}
-	for i, r := range ms.rows {
-		r.hit, r.score, r.hl = true, ms.scores[i], nil
-		if ms.hls != nil {
-			r.hl = ms.hls[i]
-		}
-	}
-	ms.release()
-	m.filtered = true
-	m.resort()
-	if len(m.order) > 0 {
-		m.cursor, m.top = m.order[0], 0
-	}
 }
 
 func (m *listModel) move(delta, height int) {
@@ -552,8 +308,37 @@ func (m *listModel) selected() (kube.Group, bool) {
 	return r.group, true
 }
 
-// view renders the rows that fit in w x h.
-func (m *listModel) view(st theme.Styles, w, h int, now time.Time) string {
+// screen renders the list screen in w x h: the scope note, the filter
+// line, then the rows, or what is true when there are none.
+func (m *listModel) screen(st theme.Styles, o Options, w, h int, now time.Time) string {
+	var top []string
+	if o.Note != "" {
+		top = append(top, st.Warning.Render(ansi.Truncate(o.Note, w, "…")))
+	}
+	if m.filtering || m.input.Value() != "" {
+		top = append(top, ansi.Truncate(m.input.View(), w, ""))
+	}
+	if len(m.order) == 0 {
+		return strings.Join(append(top, m.emptyText(st, o)), "\n")
+	}
+	return strings.Join(append(top, m.rowsView(st, w, h-len(top), now)), "\n")
+}
+
+// emptyText says what is true when there is nothing to list.
+func (m *listModel) emptyText(st theme.Styles, o Options) string {
+	switch state := m.view.State; {
+	case state.Phase == kube.PhaseSyncing:
+		return st.Muted.Render("syncing… listing pods")
+	case state.Phase == kube.PhaseForbidden:
+		return st.Error.Render(state.String())
+	case m.input.Value() != "":
+		return st.Muted.Render("no crash group matches the filter (esc clears it)")
+	}
+	return st.OK.Render(fmt.Sprintf("no crashing pods in %s (%s pods watched)", o.Scope, thousands(m.view.Watched)))
+}
+
+// rowsView renders the rows that fit in w x h.
+func (m *listModel) rowsView(st theme.Styles, w, h int, now time.Time) string {
 	if h < 1 || w < 10 {
 		return ""
 	}
@@ -628,24 +413,6 @@ func (m *listModel) renderRow(st theme.Styles, r *row, widths []int, now time.Ti
 		out = append(out, text)
 	}
 	return strings.Join(out, " ")
-}
-
-// highlight underlines the characters of cell that the fuzzy match hit;
-// base is the cell's offset in the search string.
-func highlight(st theme.Styles, cell string, matched []int, base int) string {
-	hit := map[int]bool{}
-	for _, i := range matched {
-		hit[i-base] = true
-	}
-	var b strings.Builder
-	for i, r := range []rune(cell) {
-		if hit[i] {
-			b.WriteString(st.Match.Render(string(r)))
-		} else {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }
 
 // columnWidths fits the columns into w: narrow terminals drop the least
