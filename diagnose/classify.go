@@ -320,3 +320,26 @@ func ResolveOwner(pod *corev1.Pod) string {
 	}
 	return "Pod/" + pod.Name
 }
+
+// pickContainer returns the named container, or the one the rulebook
+// blames (the list's row), else the first app container, with the
+// rulebook's judgement of it.
+func pickContainer(pod *corev1.Pod, name string, now time.Time) (*corev1.Container, corev1.ContainerStatus, bool, judgement) {
+	if name == "" {
+		name = FailingContainer(pod, now)
+	}
+	for _, list := range []struct {
+		specs []corev1.Container
+		init  bool
+	}{{pod.Spec.InitContainers, true}, {pod.Spec.Containers, false}} {
+		for i := range list.specs {
+			if c := &list.specs[i]; c.Name == name {
+				cs, j := containerJudgement(pod, name, list.init, now)
+				return c, cs, j.row.Init, j
+			}
+		}
+	}
+	c := &corev1.Container{Name: name}
+	cs := corev1.ContainerStatus{Name: name}
+	return c, cs, false, judge(pod, &cs, false, now)
+}

@@ -1,0 +1,171 @@
+package kube
+
+// The watcher as the reflector's store: each pod is classified by the
+// rulebook as it arrives and only the crash value is kept; groups are kept
+// up to date as pods join and leave them.
+
+import (
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/crashlens/crashlens/diagnose"
+)
+
+// entry is all the watcher keeps of a pod: nothing for a healthy pod, the
+// crash value for a failing one, valid from `from` until `until`.
+type entry struct {
+	crash       diagnose.CrashPod
+	from, until time.Time
+}
+
+// store is the Watcher seen as the reflector's store: it classifies each pod
+// as it arrives and keeps only the crash value.
+type store Watcher
+
+func (s *store) Add(obj any) error { (*Watcher)(s).upsert(obj); return nil }
+
+func (s *store) Update(obj any) error { (*Watcher)(s).upsert(obj); return nil }
+
+func (s *store) Resync() error { return nil }
+
+func (s *store) Delete(obj any) error {
+	w := (*Watcher)(s)
+	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = d.Obj
+	}
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		return nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.remove(pod.Namespace + "/" + pod.Name)
+	return nil
+}
+
+func (s *store) Replace(list []any, _ string) error {
+	w := (*Watcher)(s)
+	now := w.now()
+	fresh := make(map[string]*entry, len(list))
+	for _, obj := range list {
+		if pod, ok := obj.(*corev1.Pod); ok {
+			fresh[pod.Namespace+"/"+pod.Name] = makeEntry(pod, now)
+		}
+	}
+	w.mu.Lock()
+	for key := range w.pods {
+		if _, ok := fresh[key]; !ok {
+			w.remove(key)
+		}
+	}
+	for key, e := range fresh {
+		w.put(key, e, now)
+	}
+	w.counts = true
+	if w.state.Phase != PhaseSynced {
+		w.state, w.stateNew = ConnState{Phase: PhaseSynced, Since: now}, true
+	}
+	w.mu.Unlock()
+	return nil
+}
+
+func (w *Watcher) upsert(obj any) {
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		return
+	}
+	now := w.now()
+	e := makeEntry(pod, now)
+	w.mu.Lock()
+	w.put(pod.Namespace+"/"+pod.Name, e, now)
+	w.mu.Unlock()
+}
+
+// makeEntry asks the rulebook about a pod. A verdict the clock alone will
+// flip becomes a time-limited entry: a failing pod until its recent restart
+// ages out, a pod stuck creating from the moment it counts as failing.
+func makeEntry(pod *corev1.Pod, now time.Time) *entry {
+	v := diagnose.Classify(pod, now)
+	switch {
+	case v.Failing:
+		return &entry{crash: v.Pod, until: v.Recheck}
+	case !v.Recheck.IsZero():
+		return &entry{crash: v.Pod, from: v.Recheck}
+	}
+	return nil
+}
+
+func (e *entry) active(now time.Time) bool {
+	return e != nil && (e.from.IsZero() || !now.Before(e.from)) && (e.until.IsZero() || now.Before(e.until))
+}
+
+// put stores a pod's entry and marks the groups it leaves and joins. The
+// caller holds w.mu.
+func (w *Watcher) put(key string, e *entry, now time.Time) {
+	old, existed := w.pods[key]
+	if !existed {
+		w.counts = true
+	}
+	if (old != nil) != (e != nil) {
+		w.counts = true
+	}
+	w.pods[key] = e
+	if e != nil && (!e.from.IsZero() || !e.until.IsZero()) {
+		w.timed[key] = true
+	} else {
+		delete(w.timed, key)
+	}
+	w.regroup(key, e, now)
+}
+
+func (w *Watcher) remove(key string) {
+	if _, ok := w.pods[key]; !ok {
+		return
+	}
+	delete(w.pods, key)
+	delete(w.timed, key)
+	w.counts = true
+	w.regroup(key, nil, w.now())
+}
+
+// regroup moves a pod between groups according to its entry.
+func (w *Watcher) regroup(key string, e *entry, now time.Time) {
+	newKey := ""
+	if e.active(now) {
+		newKey = e.crash.GroupKey()
+	}
+	if old, ok := w.groupOf[key]; ok {
+		w.dirty[old] = true // its content may have changed even if the key did not
+		if old != newKey {
+			delete(w.members[old], key)
+			if len(w.members[old]) == 0 {
+				delete(w.members, old)
+			}
+			delete(w.groupOf, key)
+		}
+	}
+	if newKey != "" {
+		if w.members[newKey] == nil {
+			w.members[newKey] = map[string]bool{}
+		}
+		w.members[newKey][key] = true
+		w.groupOf[key] = newKey
+		w.dirty[newKey] = true
+	}
+}
+
+func (w *Watcher) expireTimers() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	now := w.now()
+	for key := range w.timed {
+		e := w.pods[key]
+		_, grouped := w.groupOf[key]
+		if e.active(now) != grouped {
+			w.counts = true
+			w.regroup(key, e, now)
+		}
+	}
+}

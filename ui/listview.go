@@ -1,0 +1,164 @@
+package ui
+
+// Rendering of the list screen: the rows that fit, their columns (the
+// report package defines them for the TUI and `crashlens list` alike) and
+// what to say when there are none.
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/crashlens/crashlens/kube"
+	"github.com/crashlens/crashlens/report"
+	"github.com/crashlens/crashlens/sanitize"
+	"github.com/crashlens/crashlens/theme"
+)
+
+// screen renders the list screen in w x h: the scope note, the filter
+// line, then the rows, or what is true when there are none.
+func (m *listModel) screen(st theme.Styles, o Options, w, h int, now time.Time) string {
+	var top []string
+	if o.Note != "" {
+		top = append(top, st.Warning.Render(ansi.Truncate(o.Note, w, "…")))
+	}
+	if m.filtering || m.input.Value() != "" {
+		top = append(top, ansi.Truncate(m.input.View(), w, ""))
+	}
+	if len(m.order) == 0 {
+		return strings.Join(append(top, m.emptyText(st, o)), "\n")
+	}
+	return strings.Join(append(top, m.rowsView(st, w, h-len(top), now)), "\n")
+}
+
+// emptyText says what is true when there is nothing to list.
+func (m *listModel) emptyText(st theme.Styles, o Options) string {
+	switch state := m.view.State; {
+	case state.Phase == kube.PhaseSyncing:
+		return st.Muted.Render("syncing… listing pods")
+	case state.Phase == kube.PhaseForbidden:
+		return st.Error.Render(state.String())
+	case m.input.Value() != "":
+		return st.Muted.Render("no crash group matches the filter (esc clears it)")
+	}
+	return st.OK.Render(fmt.Sprintf("no crashing pods in %s (%s pods watched)", o.Scope, thousands(m.view.Watched)))
+}
+
+// rowsView renders the rows that fit in w x h.
+func (m *listModel) rowsView(st theme.Styles, w, h int, now time.Time) string {
+	if h < 1 || w < 10 {
+		return ""
+	}
+	widths := columnWidths(w)
+	var b strings.Builder
+	var head []string
+	for i, c := range report.Columns {
+		if widths[i] > 0 {
+			head = append(head, pad(c.Title, widths[i]))
+		}
+	}
+	b.WriteString(st.Header.Render(ansi.Truncate(strings.Join(head, " "), w, "")) + "\n")
+	body := h - 1
+	lines := 0
+	m.top = min(m.top, max(len(m.order)-1, 0))
+	if i := m.index(m.cursor); i >= 0 {
+		m.scrollTo(i, body)
+	}
+	for i := m.top; i < len(m.order) && lines < body; i++ {
+		k := m.order[i]
+		r := m.rows[k]
+		line := m.renderRow(st, r, widths, now, k)
+		if k == m.cursor {
+			line = st.Selected.Render(ansi.Strip(line) + strings.Repeat(" ", max(w-lipgloss.Width(line), 0)))
+		}
+		b.WriteString(ansi.Truncate(line, w, "") + "\n")
+		lines++
+		if m.expanded {
+			for _, p := range r.group.Pods {
+				if lines >= body {
+					break
+				}
+				pl := fmt.Sprintf("    %s  %s  restarts %d  last %s  %s", sanitize.Line(p.Name), sanitize.Line(p.State), p.Restarts,
+					report.Ago(p.LastFinish, now), sanitize.Line(p.Message))
+				b.WriteString(st.Muted.Render(ansi.Truncate(pl, w, "…")) + "\n")
+				lines++
+			}
+		}
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func (m *listModel) renderRow(st theme.Styles, r *row, widths []int, now time.Time, k string) string {
+	g := r.group
+	cells := report.Cells(g, now)
+	if !r.resolved.IsZero() {
+		cells[report.ColState] = "resolved"
+	}
+	var matched []int
+	if m.filtered {
+		matched = r.hl
+		if matched == nil {
+			matched = subsequenceIndexes(r.lower, []byte(strings.ToLower(m.input.Value())))
+		}
+	}
+	kindCut := len(g.Owner) - len(report.ShortOwner(g.Owner)) // the search string has the full kind
+	offsets := []int{0, len(g.Namespace) + 1 + kindCut, len(g.Namespace) + 1 + len(g.Owner) + 1}
+	var out []string
+	for i, c := range cells {
+		if widths[i] == 0 {
+			continue
+		}
+		text := pad(ansi.Truncate(c, widths[i], "…"), widths[i])
+		switch {
+		case i <= report.ColContainer && len(matched) > 0:
+			text = highlight(st, text, matched, offsets[i])
+		case i == report.ColState && !r.resolved.IsZero():
+			text = st.OK.Render(text)
+		case i == report.ColState:
+			text = st.State(c).Render(text)
+		}
+		out = append(out, text)
+	}
+	return strings.Join(out, " ")
+}
+
+// columnWidths fits the columns into w: narrow terminals drop the least
+// important columns first.
+func columnWidths(w int) []int {
+	widths := make([]int, len(report.Columns))
+	var drop []int // column indexes, first to go first
+	for i, c := range report.Columns {
+		widths[i] = c.Width
+		if c.Drop > 0 {
+			drop = append(drop, i)
+		}
+	}
+	slices.SortFunc(drop, func(a, b int) int { return cmp.Compare(report.Columns[a].Drop, report.Columns[b].Drop) })
+	total := func() int {
+		n := 0
+		for _, x := range widths {
+			if x > 0 {
+				n += x + 1
+			}
+		}
+		return n
+	}
+	for _, d := range drop {
+		if total() <= w {
+			break
+		}
+		widths[d] = 0
+	}
+	extra := max(w-total(), 0)
+	widths[report.ColWorkload] += extra * 2 / 3
+	widths[report.ColNamespace] += extra - extra*2/3
+	return widths
+}
+
+func pad(s string, w int) string {
+	return s + strings.Repeat(" ", max(w-lipgloss.Width(s), 0))
+}
