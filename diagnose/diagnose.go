@@ -49,8 +49,7 @@ func Diagnose(in Input) Report {
 		f = append(f, Finding{ID: FindingInitContainerFailing, Category: CategoryApplication, Severity: SeverityError,
 			Verdict:  fmt.Sprintf("Init container %s fails, so the pod's app containers never start (%s).", c.Name, orWord(r.State, "Init:Error")),
 			Evidence: []Evidence{{Kind: "status", Source: "status.initContainerStatuses{" + c.Name + "}", Quote: fmt.Sprintf("restartCount=%d", cs.RestartCount)}},
-			Fix:      Fix{Text: "Fix what the init container waits for or runs (its log below says what failed); the pod starts once it exits 0."},
-			rank:     98})
+			Fix:      Fix{Text: "Fix what the init container waits for or runs (its log below says what failed); the pod starts once it exits 0."}})
 	}
 	if r.Backoff != nil {
 		f = append(f, backoffFindings(r.Backoff, r.Exit)...)
@@ -58,13 +57,23 @@ func Diagnose(in Input) Report {
 	if rf, ok := rolloutFinding(pod, c.Name, in.Deployment, in.ReplicaSets, r.Crashing); ok {
 		f = append(f, rf)
 	}
-	if !r.Crashing && len(f) == 0 {
-		f = append(f, Finding{ID: FindingNotCrashing, Category: CategoryApplication, Severity: SeverityInfo,
+	sort.SliceStable(f, func(i, j int) bool { return rankOf(f[i]) > rankOf(f[j]) })
+	if !r.Crashing {
+		// A healthy container is reported as healthy first; what else was
+		// found is advice.
+		for i := range f {
+			f[i].Severity = SeverityInfo
+		}
+		f = append([]Finding{{ID: FindingNotCrashing, Category: CategoryApplication, Severity: SeverityInfo,
 			Verdict:  fmt.Sprintf("Container %s is not crashing: %s, %d restarts.", c.Name, orWord(r.State, "Running"), cs.RestartCount),
-			Evidence: []Evidence{{Kind: "status", Source: "status.containerStatuses{" + c.Name + "}", Quote: fmt.Sprintf("ready=%v restartCount=%d", cs.Ready, cs.RestartCount)}}})
+			Evidence: []Evidence{{Kind: "status", Source: "status.containerStatuses{" + c.Name + "}", Quote: fmt.Sprintf("ready=%v restartCount=%d", cs.Ready, cs.RestartCount)}}}}, f...)
 	}
-	sort.SliceStable(f, func(i, j int) bool { return f[i].rank > f[j].rank })
 	r.Findings = dedupe(f)
+	if m := r.Log.matchOf(LogOOM); m != nil && r.Exit != nil && r.Exit.Killer == KillerApplication {
+		// The exit pane says what the finding says: the runtime gave up,
+		// the kernel did not kill it.
+		r.Exit.Explanation += " Its log says the " + runtimeOf(m.Text).name + " ran out of memory (" + m.Text + "): the app's own memory limit, not an OOM kill."
+	}
 	return r
 }
 
@@ -155,6 +164,5 @@ func livenessKillFinding(c *corev1.Container, kill *corev1.Event, exit *ExitExpl
 		verdict = fmt.Sprintf("The kubelet killed %s after failed %s probes; exit %d is the kill, not an application crash.", c.Name, probe, exit.Code)
 	}
 	return Finding{ID: id, Category: CategoryConfiguration, Severity: SeverityError, Verdict: verdict, Evidence: ev,
-		Fix:  Fix{Text: "Make the " + probe + " probe match how the app starts and what it checks (see the probe diff and patch)."},
-		rank: 95}
+		Fix: Fix{Text: "Make the " + probe + " probe match how the app starts and what it checks (see the probe diff and patch)."}}
 }

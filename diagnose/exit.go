@@ -118,11 +118,12 @@ func explainExit(pod *corev1.Pod, cs corev1.ContainerStatus, events []corev1.Eve
 		e.RanSeconds = e.FinishedAt.Sub(e.StartedAt).Seconds()
 	}
 	e.KillEvent = killingEventFor(cs.Name, t, events)
-	if e.KillEvent == nil && (t.ExitCode == 137 || t.ExitCode == 143) && t.Reason != "OOMKilled" {
+	if e.KillEvent == nil && (t.ExitCode == 137 || t.ExitCode == 143 || t.ExitCode == 0) && t.Reason != "OOMKilled" {
 		// The kubelet records at most about 25 events per pod before its
 		// spam filter drops the rest, so a pod killed many times has no
 		// Killing event for its latest kill. Earlier probe kills of the same
-		// container and the same exit are the evidence then.
+		// container and the same exit are the evidence then: 137 and 143 are
+		// what a kill leaves, 0 what an app that handles SIGTERM returns.
 		if ev := latestKillingEvent(cs.Name, events); ev != nil {
 			e.KillEvent, e.KillInferred = ev, true
 		}

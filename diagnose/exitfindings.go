@@ -31,8 +31,7 @@ func exitFindings(pod *corev1.Pod, c *corev1.Container, cs corev1.ContainerStatu
 	case KillerOOM:
 		f := Finding{ID: FindingOOMKilled, Category: CategoryResources, Severity: SeverityError,
 			Verdict: fmt.Sprintf("Out of memory: the container hit its memory limit (%s) and the kernel killed it (exit 137, OOMKilled).", memLimit(c)),
-			Fix:     Fix{Text: "Raise the memory limit above the peak the app needs, or cap the app's heap (JVM -Xmx, Node --max-old-space-size) below it.", Patch: memoryPatch(c, target)},
-			rank:    100}
+			Fix:     Fix{Text: "Raise the memory limit above the peak the app needs, or cap the app's heap (JVM -Xmx, Node --max-old-space-size) below it.", Patch: memoryPatch(c, target)}}
 		out = append(out, withLog(f, log.matchOf(LogOOM)))
 	case KillerLiveness, KillerStartup:
 		out = append(out, livenessKillFinding(c, exit.KillEvent, exit))
@@ -48,15 +47,13 @@ func exitFindings(pod *corev1.Pod, c *corev1.Container, cs corev1.ContainerStatu
 			Verdict: fmt.Sprintf("The process ignored SIGTERM: it ended with SIGKILL %s, at the end of the %ds grace period. PID 1 is probably a shell or a program without a SIGTERM handler.", when, exit.GraceSeconds),
 			Evidence: []Evidence{{Kind: "event", Source: "event Killing", Quote: kill.Message},
 				{Kind: "status", Source: src + ".finishedAt", Quote: exit.FinishedAt.UTC().Format(time.RFC3339)}},
-			Fix:  Fix{Text: "Run the app as PID 1 (exec it from the entrypoint script, or use tini/dumb-init) and handle SIGTERM, so shutdowns are graceful and fast."},
-			rank: 52})
+			Fix: Fix{Text: "Run the app as PID 1 (exec it from the entrypoint script, or use tini/dumb-init) and handle SIGTERM, so shutdowns are graceful and fast."}})
 	case KillerOutside:
 		if exit.Code == 137 {
 			out = append(out, Finding{ID: FindingExternalKill, Category: CategoryEnvironment, Severity: SeverityWarning,
 				Verdict:  fmt.Sprintf("Killed from outside with SIGKILL after running %s: no OOM and no probe kill. Something else (a chaos tool, a sidecar, a human, node pressure) kills it.", humanDuration(time.Duration(exit.RanSeconds*float64(time.Second)))),
 				Evidence: []Evidence{status},
-				Fix:      Fix{Text: "Find who sends the SIGKILL (chaos experiments, sidecars sharing the process namespace, node-level agents); crashlens saw no kubelet action."},
-				rank:     70})
+				Fix:      Fix{Text: "Find who sends the SIGKILL (chaos experiments, sidecars sharing the process namespace, node-level agents); crashlens saw no kubelet action."}})
 		}
 	case KillerRuntime:
 		id, verdict := FindingCommandNotFound, "The command does not exist in the image"
@@ -66,48 +63,42 @@ func exitFindings(pod *corev1.Pod, c *corev1.Container, cs corev1.ContainerStatu
 		out = append(out, Finding{ID: id, Category: CategoryConfiguration, Severity: SeverityError,
 			Verdict:  verdict + " (exit 128, StartError): " + runcDetail(exit.Message) + ".",
 			Evidence: []Evidence{{Kind: "status", Source: src + ".message", Quote: firstLine(exit.Message)}},
-			Fix:      Fix{Text: "Fix command/args or the image: the path must exist and be executable for the image's architecture."},
-			rank:     96})
+			Fix:      Fix{Text: "Fix command/args or the image: the path must exist and be executable for the image's architecture."}})
 	case KillerCompleted:
 		if restartPolicy(pod) != corev1.RestartPolicyAlways {
 			return nil // a Job's pod that finished: nothing wrong
 		}
 		out = append(out, withLog(Finding{ID: FindingExitZeroUnderAlways, Category: CategoryConfiguration, Severity: SeverityError,
 			Verdict: fmt.Sprintf("The container exits 0 (Completed) and restartPolicy %s restarts it: a one-shot task is running as a long-lived workload.", restartPolicy(pod)),
-			Fix:     Fix{Text: "Run one-shot work as a Job or CronJob, or make the process stay in the foreground (no daemonising, no trailing `&`)."},
-			rank:    90}, log.FirstError))
+			Fix:     Fix{Text: "Run one-shot work as a Job or CronJob, or make the process stay in the foreground (no daemonising, no trailing `&`)."}}, log.FirstError))
 	case KillerApplication:
-		out = append(out, appExitFindings(c, exit, log, logErr, withLog)...)
+		out = append(out, appExitFindings(pod, c, exit, log, logErr, withLog)...)
 	}
 	return out
 }
 
-func appExitFindings(c *corev1.Container, exit *ExitExplanation, log LogSummary, logErr string, withLog func(Finding, *LogMatch) Finding) []Finding {
+func appExitFindings(pod *corev1.Pod, c *corev1.Container, exit *ExitExplanation, log LogSummary, logErr string, withLog func(Finding, *LogMatch) Finding) []Finding {
 	var out []Finding
 	switch exit.Code {
 	case 127:
 		out = append(out, withLog(Finding{ID: FindingCommandNotFound, Category: CategoryConfiguration, Severity: SeverityError,
 			Verdict: "Exit 127: the shell could not find the command" + detailOf(log.matchOf(LogNotFound)) + ".",
-			Fix:     Fix{Text: "Fix the command path in the pod template or add the binary to the image; check the image tag is the one you built."},
-			rank:    96}, log.matchOf(LogNotFound)))
+			Fix:     Fix{Text: "Fix the command path in the pod template or add the binary to the image; check the image tag is the one you built."}}, log.matchOf(LogNotFound)))
 		return out
 	case 126:
 		out = append(out, withLog(Finding{ID: FindingNotExecutable, Category: CategoryConfiguration, Severity: SeverityError,
 			Verdict: "Exit 126: the command exists but cannot be executed" + detailOf(log.matchOf(LogPermissionDenied)) + ".",
-			Fix:     Fix{Text: "Give the file its execute bit in the image (chmod +x in the Dockerfile) or run it through its interpreter (sh /app/run.sh)."},
-			rank:    96}, log.matchOf(LogPermissionDenied)))
+			Fix:     Fix{Text: "Give the file its execute bit in the image (chmod +x in the Dockerfile) or run it through its interpreter (sh /app/run.sh)."}}, log.matchOf(LogPermissionDenied)))
 		return out
 	case 139:
 		out = append(out, withLog(Finding{ID: FindingSegfault, Category: CategoryApplication, Severity: SeverityError,
 			Verdict: "Segmentation fault (exit 139, SIGSEGV): the process accessed invalid memory, usually in native code or a library mismatch.",
-			Fix:     Fix{Text: "Check native libraries against the image's libc and CPU architecture; get a core dump or run the same image locally to reproduce."},
-			rank:    90}, log.FirstError))
+			Fix:     Fix{Text: "Check native libraries against the image's libc and CPU architecture; get a core dump or run the same image locally to reproduce."}}, log.FirstError))
 		return out
 	case 134:
 		out = append(out, withLog(Finding{ID: FindingAbort, Category: CategoryApplication, Severity: SeverityError,
 			Verdict: "Aborted (exit 134, SIGABRT): the process called abort(), usually a failed assertion or a fatal runtime error.",
-			Fix:     Fix{Text: "The lines before the abort in the log name the failed check."},
-			rank:    90}, log.FirstError))
+			Fix:     Fix{Text: "The lines before the abort in the log name the failed check."}}, log.FirstError))
 		return out
 	}
 	type logFinding struct {
@@ -125,23 +116,24 @@ func appExitFindings(c *corev1.Container, exit *ExitExplanation, log LogSummary,
 			func(m *LogMatch) string {
 				return "The process may not write where it tries to" + detailOf(m) + "."
 			}, "Give the path to the container's user (fsGroup/runAsUser in securityContext, an emptyDir or volume mounted there) or write somewhere writable."},
-		{[]string{LogNoSuchFile}, FindingMissingFile, CategoryApplication,
-			func(m *LogMatch) string {
-				return "A file the app needs does not exist in the container" + detailOf(m) + "."
-			}, "Ship the file in the image or mount it (ConfigMap, volume); check for paths from a developer's machine."},
 		{[]string{LogAddressInUse}, FindingPortInUse, CategoryConfiguration,
 			func(m *LogMatch) string { return "The port is already in use" + detailOf(m) + "." },
 			"Two processes or containers in the pod bind the same port (pods share one network namespace); change one of them."},
 		{[]string{LogConfigError}, FindingConfigError, CategoryConfiguration,
 			func(m *LogMatch) string { return "The app rejects its configuration or arguments: " + m.Text },
 			"Fix the flags, environment or config file the app reads; compare with the last version that worked."},
-		{[]string{LogOOM}, FindingOOMKilled, CategoryResources,
-			func(m *LogMatch) string { return "The app ran out of memory by its own measure: " + m.Text },
-			"Raise the memory limit or cap the runtime's heap below it."},
+	}
+	if m := log.matchOf(LogOOM); m != nil {
+		out = append(out, withLog(appOutOfMemory(c, m), m))
+		return out
+	}
+	if m := log.matchOf(LogNoSuchFile); m != nil {
+		out = append(out, withLog(missingFile(pod, c, m), m))
+		return out
 	}
 	for _, r := range rules {
 		if m := log.matchOf(r.kinds...); m != nil {
-			out = append(out, withLog(Finding{ID: r.id, Category: r.cat, Severity: SeverityError, Verdict: r.verdict(m), Fix: Fix{Text: r.fix}, rank: 85}, m))
+			out = append(out, withLog(Finding{ID: r.id, Category: r.cat, Severity: SeverityError, Verdict: r.verdict(m), Fix: Fix{Text: r.fix}}, m))
 			return out
 		}
 	}
@@ -155,8 +147,7 @@ func appExitFindings(c *corev1.Container, exit *ExitExplanation, log LogSummary,
 		verdict += " Its previous log is not available: " + logErr
 	}
 	out = append(out, withLog(Finding{ID: FindingAppErrorExit, Category: CategoryApplication, Severity: SeverityError, Verdict: verdict,
-		Fix:  Fix{Text: "Read the previous log around the first error; run the image locally with the same env and args to reproduce."},
-		rank: 60}, log.FirstError))
+		Fix: Fix{Text: "Read the previous log around the first error; run the image locally with the same env and args to reproduce."}}, log.FirstError))
 	return out
 }
 
@@ -167,25 +158,39 @@ func detailOf(m *LogMatch) string {
 	return " (" + m.Detail + ")"
 }
 
+// backoffMatters: runs this long look like recoveries to a user, who then
+// expects the back-off to reset; it does only after BackoffResetWindow.
+const backoffMatters = 20 * time.Second
+
 func backoffFindings(tl *Timeline, exit *ExitExplanation) []Finding {
 	run := time.Duration(tl.LastRunSeconds * float64(time.Second))
-	killed := exit != nil && (exit.Killer == KillerOutside || exit.Killer == KillerLiveness || exit.Killer == KillerGracePeriod)
+	killer := ""
+	if exit != nil {
+		killer = exit.Killer
+	}
+	killed := killer == KillerOutside || killer == KillerLiveness || killer == KillerStartup || killer == KillerGracePeriod
 	// An app that dies at once is explained by its crash; the never-resetting
-	// back-off matters for processes that run a while and are then killed.
-	if tl.WillReset || tl.Restarts < 2 || (!killed && run < time.Minute) {
+	// back-off matters once runs are long enough to pass for a recovery, or
+	// when something kills the container after a while (seed 04).
+	if tl.WillReset || tl.Restarts < 2 || (!killed && run < backoffMatters) {
 		return nil
 	}
-	rank := 40
-	if exit != nil && exit.Killer == KillerOutside {
-		rank = 97 // seed 04: the kills are the point, the back-off is the symptom users see
+	window := humanDuration(BackoffResetWindow)
+	node := "; on the node, a lower crashLoopBackOff.maxContainerRestartPeriod shortens each wait but does not change the reset window."
+	var fix string
+	switch killer {
+	case KillerOutside:
+		fix = fmt.Sprintf("Stop whatever kills it every %s or so (a chaos test: kill it less often than every %s), or make it survive past %s", humanDuration(run), window, window)
+	case KillerLiveness, KillerStartup, KillerGracePeriod:
+		fix = fmt.Sprintf("The kubelet's probe ends each run after about %s: fix the probe (see the probe diff) so a healthy run lasts past %s, which is when the back-off resets", humanDuration(run), window)
+	default:
+		fix = fmt.Sprintf("The app ends each run by itself after about %s: fix what makes it exit (the finding above); only a run past %s resets the back-off", humanDuration(run), window)
 	}
 	return []Finding{{ID: FindingBackoffNeverResets, Category: CategoryEnvironment, Severity: SeverityWarning,
 		Verdict: fmt.Sprintf("The back-off will not reset: each run lasts about %s, and the kubelet resets a container's back-off only after it has run %s (a fixed figure, whatever the cap). So every restart waits the full %s.",
-			humanDuration(run), humanDuration(BackoffResetWindow), humanDuration(time.Duration(tl.DelaySeconds*float64(time.Second)))),
+			humanDuration(run), window, humanDuration(time.Duration(tl.DelaySeconds*float64(time.Second)))),
 		Evidence: []Evidence{{Kind: "status", Source: "status.lastState.terminated", Quote: fmt.Sprintf("ran %s; restartCount=%d", humanDuration(run), tl.Restarts)}},
-		Fix: Fix{Text: fmt.Sprintf("Stop whatever kills it every few minutes (a chaos test: kill it less often than every %s), or make it survive past %s; on the node, a lower crashLoopBackOff.maxContainerRestartPeriod shortens each wait but does not change the reset window.",
-			humanDuration(BackoffResetWindow), humanDuration(BackoffResetWindow))},
-		rank: rank}}
+		Fix:      Fix{Text: fix + node}}}
 }
 
 func memLimit(c *corev1.Container) string {

@@ -158,7 +158,7 @@ func TestRecordedScenarios(t *testing.T) {
 		{"liveness-without-readiness", FindingLivenessKill, CategoryConfiguration, true, []string{FindingLivenessNoReadiness}, nil, ""},
 		{"missing-script", FindingMissingFile, CategoryApplication, true, nil, []string{FindingAppErrorExit}, KillerApplication},
 		{"oomkilled", FindingOOMKilled, CategoryResources, true, nil, nil, KillerOOM},
-		{"backoff-never-resets", FindingBackoffNeverResets, CategoryEnvironment, true, []string{FindingExternalKill}, []string{FindingOOMKilled}, KillerOutside},
+		{"backoff-never-resets", FindingExternalKill, CategoryEnvironment, true, []string{FindingBackoffNeverResets}, []string{FindingOOMKilled}, KillerOutside},
 		{"missing-configmap-key", FindingConfigRefMissing, CategoryConfiguration, true, nil, nil, ""},
 		{"missing-secret", FindingConfigRefMissing, CategoryConfiguration, true, nil, nil, ""},
 		{"missing-volume", FindingMountFailed, CategoryConfiguration, true, nil, nil, ""},

@@ -59,7 +59,7 @@ type logRule struct {
 
 // logRules are tried in order; the first match classifies the line.
 var logRules = []logRule{
-	{LogOOM, regexp.MustCompile(`(?i)(out of memory|OutOfMemoryError|cannot allocate memory|JavaScript heap out of memory|MemoryError\b|fatal error: runtime: out of memory)`), 0},
+	{LogOOM, regexp.MustCompile(`(?i)(out of memory|OutOfMemoryError|OutOfMemoryException|cannot allocate memory|JavaScript heap out of memory|MemoryError\b|fatal error: runtime: out of memory)`), 0},
 	{LogReadOnlyFS, regexp.MustCompile(`(?i)(\S+)?:? ?read-only file system`), 0},
 	{LogPermissionDenied, regexp.MustCompile(`(?i)(?:open |mkdir |write |)(/[^\s:'"]+)?:? ?(permission denied|EACCES|operation not permitted)`), 1},
 	{LogConnRefused, regexp.MustCompile(`(?i)(?:dial tcp |connect to |connecting to |ECONNREFUSED )?(\[?[\w.:-]+\]?:\d+)?:? ?(?:connect: )?connection refused|ECONNREFUSED`), 1},

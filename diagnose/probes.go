@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -51,7 +52,8 @@ func endpoint(p *corev1.Probe, c *corev1.Container) string {
 	switch h := p.ProbeHandler; {
 	case h.HTTPGet != nil:
 		n, _ := portNumber(h.HTTPGet.Port, c)
-		return fmt.Sprintf("http :%d%s", n, h.HTTPGet.Path)
+		scheme := strings.ToLower(cmp.Or(string(h.HTTPGet.Scheme), "http")) // the kubelet's defaults: HTTP, the pod IP, "/"
+		return fmt.Sprintf("%s %s:%d%s", scheme, h.HTTPGet.Host, n, cmp.Or(h.HTTPGet.Path, "/"))
 	case h.TCPSocket != nil:
 		n, _ := portNumber(h.TCPSocket.Port, c)
 		return fmt.Sprintf("tcp :%d", n)
@@ -67,8 +69,11 @@ func endpoint(p *corev1.Probe, c *corev1.Container) string {
 	return ""
 }
 
+// probeTiming is a probe's timing with the API's defaults filled in, so an
+// unset field and its default compare equal.
 func probeTiming(p *corev1.Probe) [5]int32 {
-	return [5]int32{p.InitialDelaySeconds, p.PeriodSeconds, p.TimeoutSeconds, p.FailureThreshold, p.SuccessThreshold}
+	return [5]int32{p.InitialDelaySeconds, orDefault(p.PeriodSeconds, 10), orDefault(p.TimeoutSeconds, 1),
+		orDefault(p.FailureThreshold, 3), orDefault(p.SuccessThreshold, 1)}
 }
 
 // livenessBudget is how long a starting container survives failing liveness
@@ -96,7 +101,7 @@ func probeFindings(c *corev1.Container, ev probeEvidence) []Finding {
 	if live != nil && ready != nil && endpoint(live, c) == endpoint(ready, c) {
 		same := probeTiming(live) == probeTiming(ready)
 		sev, verdict := SeverityWarning, "Liveness and readiness probe the same endpoint ("+endpoint(live, c)+") with different thresholds: a dependency or warm-up failure can still restart the container."
-		if same && live.TCPSocket == nil {
+		if same {
 			sev, verdict = SeverityError, "Liveness and readiness are the same probe ("+endpoint(live, c)+"): whenever the pod is not ready, the kubelet also kills it."
 		}
 		if live.HTTPGet != nil && dependencyPath.MatchString(live.HTTPGet.Path) {
@@ -108,27 +113,21 @@ func probeFindings(c *corev1.Container, ev probeEvidence) []Finding {
 				{Kind: "probe", Source: src + ".livenessProbe", Quote: endpoint(live, c)},
 				{Kind: "probe", Source: src + ".readinessProbe", Quote: endpoint(ready, c)},
 			},
-			Fix:  Fix{Text: "Point liveness at a cheap endpoint that only says the process answers (/healthz); keep dependency and warm-up checks in readiness."},
-			rank: 60,
-		})
+			Fix: Fix{Text: "Point liveness at a cheap endpoint that only says the process answers (/healthz); keep dependency and warm-up checks in readiness."}})
 	}
 	if live != nil && live.HTTPGet != nil && dependencyPath.MatchString(live.HTTPGet.Path) {
 		out = append(out, Finding{
 			ID: FindingLivenessChecksDeps, Category: CategoryConfiguration, Severity: SeverityError,
 			Verdict:  fmt.Sprintf("The liveness probe calls %s, a readiness or dependency check: a slow database or a warm-up makes the kubelet restart a healthy process.", live.HTTPGet.Path),
 			Evidence: []Evidence{{Kind: "probe", Source: src + ".livenessProbe.httpGet.path", Quote: live.HTTPGet.Path}},
-			Fix:      Fix{Text: "Use a liveness endpoint with no dependency checks (e.g. /healthz returning 200 while the process runs)."},
-			rank:     58,
-		})
+			Fix:      Fix{Text: "Use a liveness endpoint with no dependency checks (e.g. /healthz returning 200 while the process runs)."}})
 	}
 	if live != nil && ready == nil {
 		out = append(out, Finding{
 			ID: FindingLivenessNoReadiness, Category: CategoryConfiguration, Severity: SeverityWarning,
 			Verdict:  "A liveness probe without a readiness probe: while the container restarts, the pod stays in the Service's endpoints and requests fail (connection refused, 502).",
 			Evidence: []Evidence{{Kind: "probe", Source: src + ".readinessProbe", Quote: "not set"}},
-			Fix:      Fix{Text: "Add a readiness probe so traffic stops before a restart and resumes when the container is ready."},
-			rank:     45,
-		})
+			Fix:      Fix{Text: "Add a readiness probe so traffic stops before a restart and resumes when the container is ready."}})
 	}
 	for _, p := range []struct {
 		name  string
@@ -143,9 +142,7 @@ func probeFindings(c *corev1.Container, ev probeEvidence) []Finding {
 			ID: FindingProbeTimeoutTight, Category: CategoryConfiguration, Severity: SeverityWarning,
 			Verdict:  "The liveness probe allows 1 s and probes have been timing out: a busy or throttled container is killed though it works.",
 			Evidence: []Evidence{{Kind: "probe", Source: src + ".livenessProbe.timeoutSeconds", Quote: strconv.Itoa(int(orDefault(live.TimeoutSeconds, 1)))}, {Kind: "event", Source: "event Unhealthy", Quote: ev.timeoutEvents[0]}},
-			Fix:      Fix{Text: "Give probes timeoutSeconds: 2 or more, and look at CPU throttling."},
-			rank:     50,
-		})
+			Fix:      Fix{Text: "Give probes timeoutSeconds: 2 or more, and look at CPU throttling."}})
 	}
 	if live != nil && startup == nil && ev.livenessKilled != nil && ev.neverReady {
 		budget := livenessBudget(live)
@@ -154,18 +151,14 @@ func probeFindings(c *corev1.Container, ev probeEvidence) []Finding {
 			Verdict: fmt.Sprintf("The container ran %s without becoming ready before its liveness probe had it killed, and no startup probe holds liveness off while it starts.", humanDuration(ev.ranBeforeKill)),
 			Evidence: []Evidence{{Kind: "probe", Source: src + ".startupProbe", Quote: "not set"},
 				{Kind: "event", Source: "event Killing", Quote: ev.livenessKilled.Message}},
-			Fix:  Fix{Text: "Add a startup probe on the liveness endpoint whose budget (periodSeconds x failureThreshold) covers the start with room to spare."},
-			rank: 55,
-		})
+			Fix: Fix{Text: "Add a startup probe on the liveness endpoint whose budget (periodSeconds x failureThreshold) covers the start with room to spare."}})
 		if ev.ranBeforeKill >= budget-2*time.Second {
 			out = append(out, Finding{
 				ID: FindingLivenessBudgetShort, Category: CategoryConfiguration, Severity: SeverityError,
 				Verdict: fmt.Sprintf("The liveness budget is %s (initialDelaySeconds %d + periodSeconds %d x failureThreshold %d + timeout), shorter than this container's start: it is killed before it can be ready.",
 					humanDuration(budget), live.InitialDelaySeconds, orDefault(live.PeriodSeconds, 10), orDefault(live.FailureThreshold, 3)),
 				Evidence: []Evidence{{Kind: "probe", Source: src + ".livenessProbe", Quote: fmt.Sprintf("initialDelaySeconds=%d periodSeconds=%d failureThreshold=%d", live.InitialDelaySeconds, orDefault(live.PeriodSeconds, 10), orDefault(live.FailureThreshold, 3))}},
-				Fix:      Fix{Text: "Cover the start with a startup probe (preferred) or raise initialDelaySeconds past the observed start."},
-				rank:     54,
-			})
+				Fix:      Fix{Text: "Cover the start with a startup probe (preferred) or raise initialDelaySeconds past the observed start."}})
 		}
 	}
 	return out
@@ -190,8 +183,7 @@ func undeclaredPort(c *corev1.Container, name string, p *corev1.Probe) (Finding,
 			return Finding{ID: FindingProbePortNotDeclared, Category: CategoryConfiguration, Severity: SeverityError,
 				Verdict:  fmt.Sprintf("The %s uses the port name %q, which no container port declares: the probe cannot succeed.", name, port.StrVal),
 				Evidence: []Evidence{{Kind: "probe", Source: src, Quote: port.StrVal}},
-				Fix:      Fix{Text: "Name the container port (ports: [{name: " + port.StrVal + ", containerPort: ...}]) or use the number."},
-				rank:     62}, true
+				Fix:      Fix{Text: "Name the container port (ports: [{name: " + port.StrVal + ", containerPort: ...}]) or use the number."}}, true
 		}
 		return Finding{}, false
 	}
@@ -203,8 +195,7 @@ func undeclaredPort(c *corev1.Container, name string, p *corev1.Probe) (Finding,
 	return Finding{ID: FindingProbePortNotDeclared, Category: CategoryConfiguration, Severity: SeverityWarning,
 		Verdict:  fmt.Sprintf("The %s checks port %d, which the container does not declare: a port change in the app silently breaks the probe.", name, port.IntVal),
 		Evidence: []Evidence{{Kind: "probe", Source: src, Quote: port.String()}},
-		Fix:      Fix{Text: "Declare the port with a name and probe it by name."},
-		rank:     30}, true
+		Fix:      Fix{Text: "Declare the port with a name and probe it by name."}}, true
 }
 
 // LintContainer returns the probe findings for a container that need no

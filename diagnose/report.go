@@ -86,8 +86,9 @@ type Finding struct {
 	Verdict  string     `json:"verdict"`
 	Evidence []Evidence `json:"evidence,omitempty"`
 	Fix      Fix        `json:"fix"`
-	// rank orders findings: higher is more likely the cause.
-	rank int
+	// cause marks a rollout finding whose changes touch the failing
+	// container (see ranking).
+	cause bool
 }
 
 // Evidence quotes what a finding rests on.
@@ -114,7 +115,8 @@ const (
 	FindingProbeTimeoutTight       = "probe-timeout-too-tight"
 	FindingLivenessNoReadiness     = "probe-liveness-without-readiness"
 	FindingProbePortNotDeclared    = "probe-port-not-declared"
-	FindingOOMKilled               = "oom-killed"
+	FindingOOMKilled               = "oom-killed" // only when the termination reason is OOMKilled
+	FindingAppOutOfMemory          = "app-out-of-memory"
 	FindingAppErrorExit            = "app-error-exit"
 	FindingCommandNotFound         = "command-not-found"
 	FindingNotExecutable           = "not-executable"

@@ -47,11 +47,14 @@ func rolloutFinding(pod *corev1.Pod, container string, d *appsv1.Deployment, rss
 	for _, ch := range changes {
 		ev = append(ev, Evidence{Kind: "spec", Source: "pod template " + ch.Field, Quote: ch.From + " -> " + ch.To})
 	}
-	return Finding{ID: FindingRolloutRegression, Category: CategoryConfiguration, Severity: SeverityError,
+	cause := false
+	for _, ch := range changes {
+		cause = cause || strings.HasPrefix(ch.Field, container+".")
+	}
+	return Finding{ID: FindingRolloutRegression, Category: CategoryConfiguration, Severity: SeverityError, cause: cause,
 		Verdict:  fmt.Sprintf("The rollout broke it: revision %d crashes while revision %d is healthy. Changed: %s.", revision(mine), revision(prev), changeList(changes)),
 		Evidence: ev,
-		Fix:      Fix{Text: fmt.Sprintf("Roll back (kubectl -n %s rollout undo deployment/%s) and fix what changed before rolling out again.", d.Namespace, d.Name)},
-		rank:     97}, true
+		Fix:      Fix{Text: fmt.Sprintf("Roll back (kubectl -n %s rollout undo deployment/%s) and fix what changed before rolling out again.", d.Namespace, d.Name)}}, true
 }
 
 func derefInt32(p *int32) int32 {

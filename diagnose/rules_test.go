@@ -125,19 +125,28 @@ func TestEstimateBackoff(t *testing.T) {
 }
 
 // TestBackoffNeverResets: seed 04, a container killed every 3-4 minutes
-// keeps the ceiling; one that ran past 10 minutes starts over.
+// keeps the ceiling; so does one that runs half a minute and exits; one that
+// ran past 10 minutes starts over, and an app that dies at once is explained
+// by its crash alone. The back-off is a consequence: the cause ranks first,
+// and the fix names what ends the run.
 func TestBackoffNeverResets(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
+		code    int32
 		ran     int
 		reset   bool
 		finding bool
+		top     string
+		fix     string // in the back-off finding's fix
 	}{
-		{"killed after 3.5 minutes", 210, false, true},
-		{"ran 11 minutes", 660, true, false},
+		{"killed after 3.5 minutes", 137, 210, false, true, FindingExternalKill, "Stop whatever kills it"},
+		{"killed after 2 seconds", 137, 2, false, true, FindingExternalKill, "Stop whatever kills it"},
+		{"exits 1 after 30 seconds", 1, 30, false, true, FindingAppErrorExit, "The app ends each run by itself"},
+		{"exits 1 after 5 seconds", 1, 5, false, false, FindingAppErrorExit, ""},
+		{"ran 11 minutes", 137, 660, true, false, FindingExternalKill, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			pod := podWith(corev1.ContainerStateTerminated{ExitCode: 137, Reason: "Error", StartedAt: at(0), FinishedAt: at(tc.ran)}, "", 30)
+			pod := podWith(corev1.ContainerStateTerminated{ExitCode: tc.code, Reason: "Error", StartedAt: at(0), FinishedAt: at(tc.ran)}, "", 30)
 			cs := &pod.Status.ContainerStatuses[0]
 			cs.RestartCount = 7
 			cs.State.Waiting.Message = "back-off 5m0s restarting failed container=app pod=ns/p_uid"
@@ -148,12 +157,31 @@ func TestBackoffNeverResets(t *testing.T) {
 			if want := t0.Add(time.Duration(tc.ran+300) * time.Second); !r.Backoff.NextRestart.Equal(want) || r.Backoff.NextRestartIn != 240 {
 				t.Errorf("next restart %s in %vs, want %s in 240s", r.Backoff.NextRestart, r.Backoff.NextRestartIn, want)
 			}
-			has := len(r.Findings) > 0 && r.Findings[0].ID == FindingBackoffNeverResets
-			if has != tc.finding {
-				t.Errorf("backoff-never-resets first: %v, want %v (%v)", has, tc.finding, r.Findings)
+			if r.Findings[0].ID != tc.top {
+				t.Errorf("top finding %s, want %s (%v)", r.Findings[0].ID, tc.top, ids(r))
+			}
+			var backoff *Finding
+			for i := range r.Findings {
+				if r.Findings[i].ID == FindingBackoffNeverResets {
+					backoff = &r.Findings[i]
+				}
+			}
+			if (backoff != nil) != tc.finding {
+				t.Fatalf("backoff-never-resets found: %v, want %v (%v)", backoff != nil, tc.finding, ids(r))
+			}
+			if backoff != nil && !strings.Contains(backoff.Fix.Text, tc.fix) {
+				t.Errorf("fix %q does not say %q", backoff.Fix.Text, tc.fix)
 			}
 		})
 	}
+}
+
+func ids(r Report) []string {
+	out := make([]string, len(r.Findings))
+	for i, f := range r.Findings {
+		out[i] = f.ID
+	}
+	return out
 }
 
 func TestClassifyLog(t *testing.T) {

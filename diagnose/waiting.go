@@ -38,7 +38,7 @@ func waitingFindings(pod *corev1.Pod, c *corev1.Container, cs corev1.ContainerSt
 		out = append(out, Finding{ID: FindingConfigRefMissing, Category: CategoryConfiguration, Severity: SeverityError,
 			Verdict:  "The container cannot be created: " + w.Message + ".",
 			Evidence: []Evidence{{Kind: "status", Source: src, Quote: w.Reason + ": " + w.Message}},
-			Fix:      Fix{Text: fix}, rank: 100})
+			Fix:      Fix{Text: fix}})
 	case "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull":
 		msg := w.Message
 		for i := range events {
@@ -50,7 +50,7 @@ func waitingFindings(pod *corev1.Pod, c *corev1.Container, cs corev1.ContainerSt
 		out = append(out, Finding{ID: FindingImagePullFailed, Category: CategoryConfiguration, Severity: SeverityError,
 			Verdict:  fmt.Sprintf("The image %s cannot be pulled: %s.", c.Image, why),
 			Evidence: []Evidence{{Kind: "status", Source: src, Quote: w.Reason}, {Kind: "event", Source: "event Failed", Quote: firstLine(msg)}},
-			Fix:      Fix{Text: fix}, rank: 100})
+			Fix:      Fix{Text: fix}})
 	case "RunContainerError", "StartError":
 		id, verdict := FindingCommandNotFound, "The container's command does not exist in the image"
 		if strings.Contains(w.Message, "permission denied") {
@@ -59,7 +59,7 @@ func waitingFindings(pod *corev1.Pod, c *corev1.Container, cs corev1.ContainerSt
 		out = append(out, Finding{ID: id, Category: CategoryConfiguration, Severity: SeverityError,
 			Verdict:  verdict + ": " + runcDetail(w.Message) + ".",
 			Evidence: []Evidence{{Kind: "status", Source: src, Quote: firstLine(w.Message)}},
-			Fix:      Fix{Text: "Fix command/args in the pod template or the image's entrypoint (path, execute bit, architecture)."}, rank: 96})
+			Fix:      Fix{Text: "Fix command/args in the pod template or the image's entrypoint (path, execute bit, architecture)."}})
 	case "ContainerCreating", "PodInitializing":
 		for i := range events {
 			e := &events[i]
@@ -79,7 +79,7 @@ func waitingFindings(pod *corev1.Pod, c *corev1.Container, cs corev1.ContainerSt
 			out = append(out, Finding{ID: FindingMountFailed, Category: CategoryConfiguration, Severity: SeverityError,
 				Verdict:  fmt.Sprintf("Volume%s cannot be mounted, so the pod stays in ContainerCreating: %s.", vol, firstLine(e.Message)),
 				Evidence: []Evidence{{Kind: "event", Source: "event FailedMount", Quote: firstLine(e.Message)}},
-				Fix:      Fix{Text: fix}, rank: 100})
+				Fix:      Fix{Text: fix}})
 			break
 		}
 	}

@@ -33,7 +33,7 @@ func TestDemoManifests(t *testing.T) {
 		"Deployment/probe-mixup-bad":  {"probe-liveness-checks-dependencies:error", "probe-liveness-shares-readiness:error"},
 		"Deployment/probe-mixup-good": nil,
 		"Deployment/greeter":          {"probe-liveness-without-readiness:warning"},
-		"Deployment/api":              {"probe-liveness-shares-readiness:warning"},
+		"Deployment/api":              {"probe-liveness-shares-readiness:error"}, // seed 04: the same TCP probe twice
 		"Deployment/web":              nil,
 		"Deployment/search-api":       nil,
 		"Deployment/checkoutservice":  nil,
