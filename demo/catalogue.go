@@ -173,6 +173,74 @@ var Catalogue = []Scenario{
 		File: "14-healthy.yaml", Namespace: "storefront", Workload: "job/nightly-backup", Selector: "job=nightly-backup",
 		Expect: Expect{Container: "backup", Succeeded: true},
 	},
+	// The accuracy classes: what triage most often gets wrong.
+	oomApp("app-oom-jvm", "JVM heap exhausted: OutOfMemoryError, exit 1 (not an OOM kill)", "orders-jvm", "orders", 1, "java.lang.OutOfMemoryError: Java heap space"),
+	oomApp("app-oom-node", "Node.js heap exhausted: abort, exit 134 (not an OOM kill)", "ui-ssr", "ssr", 134, "JavaScript heap out of memory"),
+	oomApp("app-oom-go", "Go runtime out of memory: exit 2 (not an OOM kill)", "ingest-go", "ingest", 2, "fatal error: runtime: out of memory"),
+	oomApp("app-oom-python", "Python MemoryError: exit 1 (not an OOM kill)", "etl-py", "etl", 1, "MemoryError"),
+	oomApp("app-oom-dotnet", ".NET OutOfMemoryException: exit 134 (not an OOM kill)", "billing-dotnet", "billing", 134, "System.OutOfMemoryException"),
+	{
+		Name: "probe-kill-exit-zero", Title: "exec liveness times out; the app exits 0 from its SIGTERM handler",
+		File: "15-accuracy.yaml", Namespace: "triage", Workload: "deploy/queue-drainer", Selector: "app=queue-drainer",
+		Expect: Expect{Container: "drainer", MinRestarts: 1, ExitCode: code(0), Events: []EventMatch{livenessKill}, LogLine: "SIGTERM: finishing"},
+	},
+	{
+		Name: "probe-kill-exit-handler", Title: "tcp liveness on a closed port; the app exits 2 from its SIGTERM handler",
+		File: "15-accuracy.yaml", Namespace: "triage", Workload: "deploy/feed-relay", Selector: "app=feed-relay",
+		Expect: Expect{Container: "relay", MinRestarts: 1, ExitCode: code(2), Events: []EventMatch{livenessKill}, LogLine: "SIGTERM: closing upstream feeds"},
+	},
+	{
+		Name: "run-30s-exit", Title: "runs 30 s, then exits 1: the back-off never resets",
+		File: "15-accuracy.yaml", Namespace: "triage", Workload: "deploy/leader-elector", Selector: "app=leader-elector",
+		Expect: Expect{Container: "elector", MinRestarts: 2, ExitCode: code(1), LogLine: "lost lease"},
+	},
+	{
+		Name: "run-45s-exit", Title: "runs 45 s, then exits 3: the back-off never resets",
+		File: "15-accuracy.yaml", Namespace: "triage", Workload: "deploy/report-scheduler", Selector: "app=report-scheduler",
+		Expect: Expect{Container: "scheduler", MinRestarts: 2, ExitCode: code(3), LogLine: "quarterly-sales failed"},
+	},
+	{
+		Name: "missing-file-configmap", Title: "config.yaml is not in the ConfigMap mounted at /etc/orders",
+		File: "15-accuracy.yaml", Namespace: "triage", Workload: "deploy/orders-reader", Selector: "app=orders-reader",
+		Expect: Expect{Container: "reader", MinRestarts: 1, ExitCode: code(1), LogLine: "/etc/orders/config.yaml"},
+	},
+	{
+		Name: "missing-file-secret", Title: "tls.key is not in the Secret mounted at /etc/tls",
+		File: "15-accuracy.yaml", Namespace: "triage", Workload: "deploy/tls-proxy", Selector: "app=tls-proxy",
+		Expect: Expect{Container: "proxy", MinRestarts: 1, ExitCode: code(1), LogLine: "/etc/tls/tls.key"},
+	},
+	{
+		Name: "missing-file-image", Title: "a template the image does not ship",
+		File: "15-accuracy.yaml", Namespace: "triage", Workload: "deploy/invoice-renderer", Selector: "app=invoice-renderer",
+		Expect: Expect{Container: "renderer", MinRestarts: 1, ExitCode: code(1), LogLine: "/app/templates/invoice.tmpl"},
+	},
+	{
+		Name: "outside-kill-2s", Title: "a watchdog SIGKILLs the app 2 s after each start",
+		File: "16-accuracy-services.yaml", Namespace: "triage-svc", Workload: "deploy/quotes-api", Selector: "app=quotes-api",
+		Expect: Expect{Container: "api", MinRestarts: 2, ExitCode: code(137), TerminatedReason: "Error"},
+	},
+	{
+		Name: "outside-kill-20s", Title: "a watchdog SIGKILLs the app 20 s after each start",
+		File: "16-accuracy-services.yaml", Namespace: "triage-svc", Workload: "deploy/pricing-api", Selector: "app=pricing-api",
+		Expect: Expect{Container: "api", MinRestarts: 2, ExitCode: code(137), TerminatedReason: "Error"},
+	},
+	{
+		Name: "healthy-shared-probes", Title: "healthy, liveness and readiness on one endpoint: advice only",
+		File: "16-accuracy-services.yaml", Namespace: "triage-svc", Workload: "deploy/session-cache", Selector: "app=session-cache",
+		Expect: Expect{Container: "cache", Healthy: true},
+	},
+	{
+		Name: "healthy-named-port-probes", Title: "healthy, one TCP probe by port name and one by number: the same probe",
+		File: "16-accuracy-services.yaml", Namespace: "triage-svc", Workload: "deploy/kv-store", Selector: "app=kv-store",
+		Expect: Expect{Container: "kv", Healthy: true},
+	},
+}
+
+// oomApp is a scenario whose runtime reports running out of memory and
+// exits by itself.
+func oomApp(name, title, deploy, container string, exit int32, line string) Scenario {
+	return Scenario{Name: name, Title: title, File: "15-accuracy.yaml", Namespace: "triage", Workload: "deploy/" + deploy,
+		Selector: "app=" + deploy, Expect: Expect{Container: container, MinRestarts: 1, ExitCode: code(exit), LogLine: line}}
 }
 
 // Crashing reports whether the scenario's pods are expected to be listed as

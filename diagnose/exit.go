@@ -118,13 +118,16 @@ func explainExit(pod *corev1.Pod, cs corev1.ContainerStatus, events []corev1.Eve
 		e.RanSeconds = e.FinishedAt.Sub(e.StartedAt).Seconds()
 	}
 	e.KillEvent = killingEventFor(cs.Name, t, events)
-	if e.KillEvent == nil && (t.ExitCode == 137 || t.ExitCode == 143 || t.ExitCode == 0) && t.Reason != "OOMKilled" {
+	if e.KillEvent == nil && t.Reason != "OOMKilled" {
 		// The kubelet records at most about 25 events per pod before its
-		// spam filter drops the rest, so a pod killed many times has no
-		// Killing event for its latest kill. Earlier probe kills of the same
-		// container and the same exit are the evidence then: 137 and 143 are
-		// what a kill leaves, 0 what an app that handles SIGTERM returns.
-		if ev := latestKillingEvent(cs.Name, events); ev != nil {
+		// spam filter drops the rest, and folds repeats late, so a pod
+		// killed many times often has no Killing event for its latest kill.
+		// Earlier probe kills of the same container are the evidence then,
+		// with either an exit a kill leaves (137, 143, or 0 from an app that
+		// handles SIGTERM) or, for any exit, the probe still failing when the
+		// run ended.
+		if ev := latestKillingEvent(cs.Name, events); ev != nil &&
+			(t.ExitCode == 137 || t.ExitCode == 143 || t.ExitCode == 0 || probeFailingAtEnd(cs.Name, t, events)) {
 			e.KillEvent, e.KillInferred = ev, true
 		}
 	}
@@ -237,6 +240,23 @@ func killingEventFor(container string, t *corev1.ContainerStateTerminated, event
 		}
 	}
 	return nil
+}
+
+// probeFailingAtEnd: a liveness or startup probe of the container failed
+// within the last seconds of the run (the kubelet kills at the threshold).
+func probeFailingAtEnd(container string, t *corev1.ContainerStateTerminated, events []corev1.Event) bool {
+	for i := range events {
+		ev := &events[i]
+		if ev.Reason != "Unhealthy" || !eventForContainer(ev, container) ||
+			!(strings.HasPrefix(ev.Message, "Liveness probe") || strings.HasPrefix(ev.Message, "Startup probe")) {
+			continue
+		}
+		_, last := EventTimes(ev)
+		if end := t.FinishedAt.Time; !last.Before(end.Add(-5*time.Second)) && !last.After(end.Add(2*time.Second)) && !last.Before(t.StartedAt.Time) {
+			return true
+		}
+	}
+	return false
 }
 
 // latestKillingEvent is the container's most recent probe Killing event.

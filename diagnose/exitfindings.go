@@ -79,6 +79,12 @@ func exitFindings(pod *corev1.Pod, c *corev1.Container, cs corev1.ContainerStatu
 
 func appExitFindings(pod *corev1.Pod, c *corev1.Container, exit *ExitExplanation, log LogSummary, logErr string, withLog func(Finding, *LogMatch) Finding) []Finding {
 	var out []Finding
+	if m := log.matchOf(LogOOM); m != nil {
+		// Before the exit code: a runtime that runs out of memory may end in
+		// an abort (Node.js, .NET: 134) that is only how it gave up.
+		out = append(out, withLog(appOutOfMemory(c, m), m))
+		return out
+	}
 	switch exit.Code {
 	case 127:
 		out = append(out, withLog(Finding{ID: FindingCommandNotFound, Category: CategoryConfiguration, Severity: SeverityError,
@@ -122,10 +128,6 @@ func appExitFindings(pod *corev1.Pod, c *corev1.Container, exit *ExitExplanation
 		{[]string{LogConfigError}, FindingConfigError, CategoryConfiguration,
 			func(m *LogMatch) string { return "The app rejects its configuration or arguments: " + m.Text },
 			"Fix the flags, environment or config file the app reads; compare with the last version that worked."},
-	}
-	if m := log.matchOf(LogOOM); m != nil {
-		out = append(out, withLog(appOutOfMemory(c, m), m))
-		return out
 	}
 	if m := log.matchOf(LogNoSuchFile); m != nil {
 		out = append(out, withLog(missingFile(pod, c, m), m))

@@ -174,6 +174,23 @@ func TestRecordedScenarios(t *testing.T) {
 		{"rollout-regression", FindingRolloutRegression, CategoryConfiguration, true, []string{FindingConfigError}, nil, KillerApplication},
 		{"healthy", FindingNotCrashing, CategoryApplication, false, nil, nil, ""},
 		{"healthy-job", FindingNotCrashing, CategoryApplication, false, nil, []string{FindingExitZeroUnderAlways}, KillerCompleted},
+		// The accuracy classes (issue 14).
+		{"app-oom-jvm", FindingAppOutOfMemory, CategoryApplication, true, nil, []string{FindingOOMKilled}, KillerApplication},
+		{"app-oom-node", FindingAppOutOfMemory, CategoryApplication, true, nil, []string{FindingOOMKilled, FindingAbort}, KillerApplication},
+		{"app-oom-go", FindingAppOutOfMemory, CategoryResources, true, nil, []string{FindingOOMKilled}, KillerApplication},
+		{"app-oom-python", FindingAppOutOfMemory, CategoryResources, true, nil, []string{FindingOOMKilled}, KillerApplication},
+		{"app-oom-dotnet", FindingAppOutOfMemory, CategoryResources, true, nil, []string{FindingOOMKilled, FindingAbort}, KillerApplication},
+		{"probe-kill-exit-zero", FindingLivenessKill, CategoryConfiguration, true, nil, []string{FindingExitZeroUnderAlways, FindingAppErrorExit}, KillerLiveness},
+		{"probe-kill-exit-handler", FindingLivenessKill, CategoryConfiguration, true, nil, []string{FindingExitZeroUnderAlways, FindingAppErrorExit}, KillerLiveness},
+		{"run-30s-exit", FindingAppErrorExit, CategoryApplication, true, []string{FindingBackoffNeverResets}, nil, KillerApplication},
+		{"run-45s-exit", FindingAppErrorExit, CategoryApplication, true, []string{FindingBackoffNeverResets}, nil, KillerApplication},
+		{"missing-file-configmap", FindingMissingFile, CategoryConfiguration, true, nil, nil, KillerApplication},
+		{"missing-file-secret", FindingMissingFile, CategoryConfiguration, true, nil, nil, KillerApplication},
+		{"missing-file-image", FindingMissingFile, CategoryApplication, true, nil, nil, KillerApplication},
+		{"outside-kill-2s", FindingExternalKill, CategoryEnvironment, true, []string{FindingBackoffNeverResets}, []string{FindingOOMKilled}, KillerOutside},
+		{"outside-kill-20s", FindingExternalKill, CategoryEnvironment, true, []string{FindingBackoffNeverResets}, []string{FindingOOMKilled}, KillerOutside},
+		{"healthy-shared-probes", FindingNotCrashing, CategoryApplication, false, []string{FindingLivenessSharesReadiness}, nil, ""},
+		{"healthy-named-port-probes", FindingNotCrashing, CategoryApplication, false, []string{FindingLivenessSharesReadiness}, nil, ""},
 	}
 	seen := map[string]bool{}
 	for _, tc := range tests {

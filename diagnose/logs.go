@@ -67,7 +67,7 @@ var logRules = []logRule{
 	{LogTimeout, regexp.MustCompile(`(?i)(?:dial tcp |connecting to )(\[?[\w.:-]+\]?:\d+)[^\n]*(i/o timeout|timed out|deadline exceeded)|(?:ETIMEDOUT)`), 1},
 	{LogAddressInUse, regexp.MustCompile(`(?i)(\S*:\d+)?:? ?(bind: )?address already in use|EADDRINUSE`), 1},
 	{LogNotFound, regexp.MustCompile(`(?i)(?:exec: |sh: |bash: )(?:line \d+: )?(\S+): (?:command )?not found|executable file not found in \$PATH`), 1},
-	{LogNoSuchFile, regexp.MustCompile(`(?i)no such file or directory:? ?(/[^\s'"]+)?|(/[^\s:'"]+): no such file or directory|ENOENT[^\n]*?'(/[^']+)'`), 1},
+	{LogNoSuchFile, regexp.MustCompile(`(?i)'(/[^']+)': no such file or directory|no such file or directory:? ?(/[^\s'"]+)?|(/[^\s:'"]+): no such file or directory|ENOENT[^\n]*?'(/[^']+)'`), 1},
 	{LogGoPanic, regexp.MustCompile(`^(panic: |fatal error: |goroutine \d+ \[running\]:)`), 0},
 	{LogJavaException, regexp.MustCompile(`(Exception in thread "|^\s*(?:Caused by: )?(?:[a-z][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error)(?::|$))`), 0},
 	{LogPythonTraceback, regexp.MustCompile(`^(Traceback \(most recent call last\):|[A-Z]\w*(?:Error|Exception): )`), 0},

@@ -26,7 +26,7 @@ func runtimeOf(line string) runtimeMemory {
 	case strings.Contains(l, "outofmemoryerror"):
 		return runtimeMemory{"JVM", true, "Size the heap for the workload with -Xmx or -XX:MaxRAMPercentage (about 75%% of the container's memory limit, %s), or fix the leak a heap dump (-XX:+HeapDumpOnOutOfMemoryError) shows."}
 	case strings.Contains(l, "javascript heap out of memory"):
-		return runtimeMemory{"Node.js", true, "Raise --max-old-space-size (in MiB, via NODE_OPTIONS) to fit the workload but stay below the container's memory limit (%s), or fix the leak a heap snapshot shows."}
+		return runtimeMemory{"Node.js runtime", true, "Raise --max-old-space-size (in MiB, via NODE_OPTIONS) to fit the workload but stay below the container's memory limit (%s), or fix the leak a heap snapshot shows."}
 	case strings.Contains(l, "outofmemoryexception"):
 		return runtimeMemory{".NET runtime", false, "Set DOTNET_GCHeapHardLimitPercent (or GCHeapHardLimit) below the container's memory limit (%s) and raise the limit if the workload needs more."}
 	case strings.Contains(l, "runtime: out of memory"):

@@ -189,6 +189,7 @@ func TestClassifyLog(t *testing.T) {
 		line, kind, detail string
 	}{
 		{`2026/11/21 attempt 1/3: dial tcp 127.0.0.1:5432: connect: connection refused`, LogConnRefused, "127.0.0.1:5432"},
+		{`cat: can't open '/etc/orders/config.yaml': No such file or directory`, LogNoSuchFile, "/etc/orders/config.yaml"},
 		{`Error: connect ECONNREFUSED 10.0.0.5:6379`, LogConnRefused, ""},
 		{`dial tcp: lookup postgres.db.svc on 10.96.0.10:53: no such host`, LogNoSuchHost, "postgres.db.svc"},
 		{`error: cannot open index: open /var/lib/orders/index.db: permission denied`, LogPermissionDenied, "/var/lib/orders/index.db"},
