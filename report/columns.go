@@ -18,10 +18,8 @@ import (
 // `crashlens list` show the same columns, with the same cells, in this order.
 type Column struct {
 	Title string
-	// Width is the least the TUI gives the column.
-	Width int
-	// Drop orders what a narrow terminal gives up: 1 goes first, 0 never.
-	Drop int
+	// Min is the least a text column shrinks to in a narrow terminal.
+	Min int
 	// Cell is the group's cell, sanitized, without styles.
 	Cell func(g kube.Group, now time.Time) string
 }
@@ -41,15 +39,32 @@ const (
 
 // Columns of the crash list.
 var Columns = []Column{
-	ColNamespace: {"NAMESPACE", 10, 6, func(g kube.Group, _ time.Time) string { return sanitize.Line(g.Namespace) }},
-	ColWorkload:  {"WORKLOAD", 20, 0, func(g kube.Group, _ time.Time) string { return sanitize.Line(ShortOwner(g.Owner)) }},
-	ColContainer: {"CONTAINER", 11, 4, func(g kube.Group, _ time.Time) string { return sanitize.Line(g.Container) }},
-	ColState:     {"STATE", 21, 0, func(g kube.Group, _ time.Time) string { return sanitize.Line(g.State) }},
-	ColExit:      {"EXIT", 19, 0, func(g kube.Group, _ time.Time) string { return ExitText(g.ExitCode, sanitize.Line(g.Meaning)) }},
-	ColRestarts:  {"RESTARTS", 8, 3, func(g kube.Group, _ time.Time) string { return strconv.Itoa(int(g.Restarts)) }},
-	ColLast:      {"LAST", 6, 5, func(g kube.Group, now time.Time) string { return Ago(g.LastRestart, now) }},
-	ColNext:      {"NEXT", 7, 2, func(g kube.Group, now time.Time) string { return In(g.NextRestart, now) }},
-	ColPods:      {"PODS", 4, 1, func(g kube.Group, _ time.Time) string { return strconv.Itoa(len(g.Pods)) }},
+	ColNamespace: {"NAMESPACE", 8, func(g kube.Group, _ time.Time) string { return sanitize.Line(g.Namespace) }},
+	ColWorkload:  {"WORKLOAD", 14, func(g kube.Group, _ time.Time) string { return sanitize.Line(ShortOwner(g.Owner)) }},
+	ColContainer: {"CONTAINER", 8, func(g kube.Group, _ time.Time) string { return sanitize.Line(g.Container) }},
+	ColState:     {"STATE", 16, func(g kube.Group, _ time.Time) string { return sanitize.Line(g.State) }},
+	ColExit:      {"EXIT", 11, func(g kube.Group, _ time.Time) string { return ExitText(g.ExitCode, sanitize.Line(g.Meaning)) }},
+	ColRestarts:  {"RESTARTS", 0, func(g kube.Group, _ time.Time) string { return strconv.Itoa(int(g.Restarts)) }},
+	ColLast:      {"LAST", 0, func(g kube.Group, now time.Time) string { return Ago(g.LastRestart, now) }},
+	ColNext:      {"NEXT", 0, func(g kube.Group, now time.Time) string { return In(g.NextRestart, now) }},
+	ColPods:      {"PODS", 0, func(g kube.Group, _ time.Time) string { return strconv.Itoa(len(g.Pods)) }},
+}
+
+// Narrowing is what a terminal too narrow for every cell gives up, in
+// order, once padding is gone: first characters of the columns a user
+// reads least (the exit's meaning keeps its code), then the columns that
+// matter least, the workload's characters only after those, and last the
+// columns that place a group; STATE, EXIT and WORKLOAD always stay.
+var Narrowing = []Narrow{
+	{ColExit, true}, {ColState, true}, {ColContainer, true}, {ColNamespace, true},
+	{ColPods, false}, {ColNext, false}, {ColWorkload, true},
+	{ColRestarts, false}, {ColContainer, false}, {ColLast, false}, {ColNamespace, false},
+}
+
+// Narrow is one step of Narrowing: shrink a column to its Min, or drop it.
+type Narrow struct {
+	Col    int
+	Shrink bool
 }
 
 // Cells is a group's row: one cell per column.

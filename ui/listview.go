@@ -5,7 +5,6 @@ package ui
 // what to say when there are none.
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
+
 	"github.com/crashlens/crashlens/kube"
 	"github.com/crashlens/crashlens/report"
 	"github.com/crashlens/crashlens/sanitize"
@@ -48,12 +48,45 @@ func (m *listModel) emptyText(st theme.Styles, o Options) string {
 	return st.OK.Render(fmt.Sprintf("no crashing pods in %s (%s pods watched)", o.Scope, thousands(m.view.Watched)))
 }
 
-// rowsView renders the rows that fit in w x h.
+// rowsView renders the rows that fit in w x h. Column widths follow what
+// the drawn rows hold and the terminal's width.
 func (m *listModel) rowsView(st theme.Styles, w, h int, now time.Time) string {
 	if h < 1 || w < 10 {
 		return ""
 	}
-	widths := columnWidths(w)
+	body := h - 1
+	m.top = min(m.top, max(len(m.order)-1, 0))
+	if i := m.index(m.cursor); i >= 0 {
+		m.scrollTo(i, body)
+	}
+	// The rows that fit: with expanded groups, each takes its pods' lines.
+	type drawn struct {
+		key   string
+		r     *row
+		cells []string
+	}
+	var rows []drawn
+	content := make([]int, len(report.Columns))
+	for i, c := range report.Columns {
+		content[i] = lipgloss.Width(c.Title)
+	}
+	for i, lines := m.top, 0; i < len(m.order) && lines < body; i++ {
+		k := m.order[i]
+		r := m.rows[k]
+		cells := report.Cells(r.group, now)
+		if !r.resolved.IsZero() {
+			cells[report.ColState] = "resolved"
+		}
+		for j, c := range cells {
+			content[j] = max(content[j], lipgloss.Width(c))
+		}
+		rows = append(rows, drawn{k, r, cells})
+		lines++
+		if m.expanded {
+			lines += len(r.group.Pods)
+		}
+	}
+	widths := fitColumns(w, content)
 	var b strings.Builder
 	var head []string
 	for i, c := range report.Columns {
@@ -62,23 +95,19 @@ func (m *listModel) rowsView(st theme.Styles, w, h int, now time.Time) string {
 		}
 	}
 	b.WriteString(st.Header.Render(ansi.Truncate(strings.Join(head, " "), w, "")) + "\n")
-	body := h - 1
 	lines := 0
-	m.top = min(m.top, max(len(m.order)-1, 0))
-	if i := m.index(m.cursor); i >= 0 {
-		m.scrollTo(i, body)
-	}
-	for i := m.top; i < len(m.order) && lines < body; i++ {
-		k := m.order[i]
-		r := m.rows[k]
-		line := m.renderRow(st, r, widths, now, k)
-		if k == m.cursor {
+	for _, d := range rows {
+		if lines >= body {
+			break
+		}
+		line := m.renderRow(st, d.r, d.cells, widths)
+		if d.key == m.cursor {
 			line = st.Selected.Render(ansi.Strip(line) + strings.Repeat(" ", max(w-lipgloss.Width(line), 0)))
 		}
 		b.WriteString(ansi.Truncate(line, w, "") + "\n")
 		lines++
 		if m.expanded {
-			for _, p := range r.group.Pods {
+			for _, p := range d.r.group.Pods {
 				if lines >= body {
 					break
 				}
@@ -92,12 +121,8 @@ func (m *listModel) rowsView(st theme.Styles, w, h int, now time.Time) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-func (m *listModel) renderRow(st theme.Styles, r *row, widths []int, now time.Time, k string) string {
+func (m *listModel) renderRow(st theme.Styles, r *row, cells []string, widths []int) string {
 	g := r.group
-	cells := report.Cells(g, now)
-	if !r.resolved.IsZero() {
-		cells[report.ColState] = "resolved"
-	}
 	var matched []int
 	if m.filtered {
 		matched = r.hl
@@ -126,18 +151,11 @@ func (m *listModel) renderRow(st theme.Styles, r *row, widths []int, now time.Ti
 	return strings.Join(out, " ")
 }
 
-// columnWidths fits the columns into w: narrow terminals drop the least
-// important columns first.
-func columnWidths(w int) []int {
-	widths := make([]int, len(report.Columns))
-	var drop []int // column indexes, first to go first
-	for i, c := range report.Columns {
-		widths[i] = c.Width
-		if c.Drop > 0 {
-			drop = append(drop, i)
-		}
-	}
-	slices.SortFunc(drop, func(a, b int) int { return cmp.Compare(report.Columns[a].Drop, report.Columns[b].Drop) })
+// fitColumns fits columns of the given content widths into w, one space
+// between them. Padding goes first: each column is as wide as its widest
+// cell. When that is still too wide, report.Narrowing says what goes next.
+func fitColumns(w int, content []int) []int {
+	widths := slices.Clone(content)
 	total := func() int {
 		n := 0
 		for _, x := range widths {
@@ -145,17 +163,19 @@ func columnWidths(w int) []int {
 				n += x + 1
 			}
 		}
-		return n
+		return n - 1
 	}
-	for _, d := range drop {
-		if total() <= w {
+	for _, step := range report.Narrowing {
+		over := total() - w
+		if over <= 0 {
 			break
 		}
-		widths[d] = 0
+		if step.Shrink {
+			widths[step.Col] = max(widths[step.Col]-over, min(widths[step.Col], report.Columns[step.Col].Min))
+		} else {
+			widths[step.Col] = 0
+		}
 	}
-	extra := max(w-total(), 0)
-	widths[report.ColWorkload] += extra * 2 / 3
-	widths[report.ColNamespace] += extra - extra*2/3
 	return widths
 }
 

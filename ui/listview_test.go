@@ -1,0 +1,48 @@
+package ui
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/crashlens/crashlens/report"
+)
+
+// TestColumnsFollowContent: at 160 columns every column is as wide as its
+// widest cell (no padding takes the place of a cut name); at 80 padding goes
+// first, then characters of the exit's meaning, state and container, and
+// only then whole columns, never RESTARTS or LAST, never the workload.
+func TestColumnsFollowContent(t *testing.T) {
+	content := []int{7, 20, 15, 21, 19, 8, 5, 6, 4} // NAMESPACE WORKLOAD CONTAINER STATE EXIT RESTARTS LAST NEXT PODS
+	if got := fitColumns(160, content); !slices.Equal(got, content) {
+		t.Errorf("160 columns: %v, want the content widths %v", got, content)
+	}
+	for _, w := range []int{80, 100, 120} {
+		got := fitColumns(w, content)
+		used := -1
+		for i, x := range got {
+			if x > content[i] {
+				t.Errorf("%d columns: %s padded to %d for %d", w, report.Columns[i].Title, x, content[i])
+			}
+			if x > 0 {
+				used += x + 1
+			}
+		}
+		if used > w {
+			t.Errorf("%d columns: %v uses %d", w, got, used)
+		}
+		for _, c := range []int{report.ColRestarts, report.ColLast, report.ColWorkload, report.ColState, report.ColExit} {
+			if got[c] == 0 {
+				t.Errorf("%d columns: %s dropped: %v", w, report.Columns[c].Title, got)
+			}
+		}
+		if got[report.ColExit] < 11 || got[report.ColState] < 16 {
+			t.Errorf("%d columns: exit or state cut below \"137 SIGKILL\" or \"CrashLoopBackOff\": %v", w, got)
+		}
+	}
+	if got := fitColumns(100, content); got[report.ColNext] == 0 || got[report.ColWorkload] != 20 {
+		t.Errorf("100 columns: NEXT dropped or the workload cut: %v", got)
+	}
+	if got := fitColumns(40, content); got[report.ColWorkload] == 0 || got[report.ColState] == 0 {
+		t.Errorf("40 columns: workload or state dropped: %v", got)
+	}
+}
