@@ -128,7 +128,11 @@ func TestFailuresAreRetriedAndNeverStopTheWatch(t *testing.T) {
 	go b.Run(ctx)
 	b.Observe(group("shop", 1))
 	b.Observe(group("other", 1))
-	time.Sleep(100 * time.Millisecond)
+	// The 50 ms client timeout fires within a moment; on a loaded machine
+	// that moment can be long, so wait for the line rather than a fixed time.
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(log.String(), "Client.Timeout") && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if !strings.Contains(log.String(), "Client.Timeout") || strings.Contains(log.String(), "/x/secret") {
 		t.Errorf("timeout not logged, or the URL leaked: %s", log.String())
 	}
