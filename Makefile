@@ -93,8 +93,8 @@ screenshots: build ## Regenerate screenshots/*.png from the running demo cluster
 	go run ./hack/shoot -kubeconfig $(KUBECONFIG_PATH) -bin bin/crashlens -out screenshots
 
 .PHONY: bench
-bench: deps cluster-build ## Benchmarks: UI and watcher micro-benchmarks, then the watcher at scale on a control-plane-only cluster (see */BENCHMARKS.md)
-	go test -run='^$$' -bench=. -benchmem ./ui ./kube
+bench: deps cluster-build ## Benchmarks: UI, watcher and ledger micro-benchmarks, then the watcher at scale on a control-plane-only cluster (see */BENCHMARKS.md)
+	go test -run='^$$' -bench=. -benchmem ./ui ./kube ./ledger
 	$(CLUSTERCTL) with --control-plane-only -- go test -tags scale -run='^$$' -bench=BenchmarkScale -benchtime=1x -timeout=60m ./kube
 
 .PHONY: clean

@@ -1,0 +1,255 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 12, 1, 2, 10, 0, 0, time.UTC)
+
+func crash(pod string, restart int32, finished time.Time) Crash {
+	return Crash{ClusterServer: "https://127.0.0.1:16443", Context: "test", Namespace: "shop", Workload: "Deployment/api",
+		Pod: pod, PodUID: "uid-" + pod, Container: "app", Restart: restart, StartedAt: finished.Add(-30 * time.Second),
+		FinishedAt: finished, RunSeconds: 30, ExitCode: 137, Signal: "SIGKILL", Reason: "Error", Killer: "grace-period-sigkill",
+		TopFinding: "liveness-kill", LogTail: fmt.Sprintf("run %d\nbye\n", restart)}
+}
+
+func open(t testing.TB, path string, o Options) *Ledger {
+	t.Helper()
+	l, err := Open(context.Background(), path, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+// TestRecordAndHistory: a row per instance, newest first, a termination
+// seen twice (by the watcher's two states of it, or two processes) once;
+// the file is 0600 in a 0700 directory and at the current schema version.
+func TestRecordAndHistory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state", "crashlens")
+	path := filepath.Join(dir, "ledger.db")
+	l := open(t, path, Options{})
+	ctx := context.Background()
+	for i := int32(1); i <= 3; i++ {
+		if fresh, err := l.Record(ctx, crash("api-1", i, t0.Add(time.Duration(i)*time.Minute))); err != nil || !fresh {
+			t.Fatalf("record %d: %v %v", i, fresh, err)
+		}
+	}
+	if fresh, err := l.Record(ctx, crash("api-1", 2, t0.Add(2*time.Minute))); err != nil || fresh {
+		t.Errorf("the same instance again: new=%v err=%v", fresh, err)
+	}
+	if _, err := l.Record(ctx, crash("api-2", 1, t0.Add(90*time.Second))); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := l.History(ctx, Query{Workload: "Deployment/api", Container: "app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows {
+		got = append(got, fmt.Sprintf("%s#%d", r.Pod, r.Restart))
+	}
+	if strings.Join(got, " ") != "api-1#3 api-1#2 api-2#1 api-1#1" {
+		t.Errorf("history %v", got)
+	}
+	if rows[0].LogTail != "run 3\nbye\n" || rows[0].ExitCode != 137 || !rows[0].FinishedAt.Equal(t0.Add(3*time.Minute)) || rows[0].Killer != "grace-period-sigkill" {
+		t.Errorf("row %+v", rows[0])
+	}
+	if rows, _ := l.History(ctx, Query{Pod: "api-2"}); len(rows) != 1 {
+		t.Errorf("by pod: %d rows", len(rows))
+	}
+	if rows, _ := l.History(ctx, Query{Since: t0.Add(150 * time.Second)}); len(rows) != 1 {
+		t.Errorf("since: %d rows", len(rows))
+	}
+	for p, want := range map[string]os.FileMode{path: 0o600, dir: 0o700} {
+		if st, err := os.Stat(p); err != nil || st.Mode().Perm() != want {
+			t.Errorf("%s: mode %v, want %v (%v)", p, st.Mode().Perm(), want, err)
+		}
+	}
+	var v int
+	if err := l.db.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != SchemaVersion {
+		t.Errorf("schema version %d, want %d (%v)", v, SchemaVersion, err)
+	}
+	var mode string
+	if err := l.db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal mode %q (%v)", mode, err)
+	}
+}
+
+// TestRetention: rows past the maximum age go as rows are written, and the
+// oldest go when the file passes its maximum size.
+func TestRetention(t *testing.T) {
+	ctx := context.Background()
+	l := open(t, filepath.Join(t.TempDir(), "ledger.db"), Options{MaxAge: 24 * time.Hour, MaxBytes: 256 << 10})
+	now := t0
+	l.now = func() time.Time { return now }
+	if _, err := l.Record(ctx, crash("old", 1, t0.Add(-48*time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	big := strings.Repeat("x", 1000) + "\n"
+	for i := range 2000 {
+		c := crash("api-"+strconv.Itoa(i), 1, t0.Add(time.Duration(i)*time.Second))
+		c.LogTail = strings.Repeat(big, 8)
+		now = t0.Add(time.Duration(i) * time.Minute) // every write may prune
+		if _, err := l.Record(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rows, _ := l.History(ctx, Query{Pod: "old"}); len(rows) != 0 {
+		t.Error("a row past the maximum age is kept")
+	}
+	size, err := l.size(ctx)
+	if err != nil || size > 256<<10+64<<10 {
+		t.Errorf("live size %d bytes over the 256 KiB bound (%v)", size, err)
+	}
+	rows, _ := l.History(ctx, Query{Limit: 1})
+	if len(rows) != 1 || rows[0].Pod != "api-1999" {
+		t.Errorf("the newest row is gone: %+v", rows)
+	}
+}
+
+func TestTailOf(t *testing.T) {
+	var b strings.Builder
+	for i := range 500 {
+		fmt.Fprintf(&b, "line %d\n", i)
+	}
+	tail := TailOf(b.String())
+	lines := strings.Split(strings.TrimSuffix(tail, "\n"), "\n")
+	if len(lines) != MaxLogLines || lines[0] != "line 300" || lines[len(lines)-1] != "line 499" {
+		t.Errorf("%d lines, %q .. %q", len(lines), lines[0], lines[len(lines)-1])
+	}
+	huge := strings.Repeat("y", 3*MaxLogBytes) + "\nlast words\n"
+	if got := TailOf(huge); got != "last words\n" {
+		t.Errorf("a huge line: %q", got[:min(len(got), 40)])
+	}
+}
+
+// TestBrokenFile: a file that is not a ledger is an error on open, never a
+// panic; the caller runs on without history.
+func TestBrokenFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	if err := os.WriteFile(path, []byte(strings.Repeat("not sqlite ", 1000)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(context.Background(), path, Options{}); err == nil || !strings.Contains(err.Error(), path) {
+		t.Errorf("open of a corrupt file: %v", err)
+	}
+	ro := filepath.Join(t.TempDir(), "ro")
+	if err := os.Mkdir(ro, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() != 0 { // root writes anywhere
+		if _, err := Open(context.Background(), filepath.Join(ro, "ledger.db"), Options{}); err == nil {
+			t.Error("open in a read-only directory succeeded")
+		}
+	}
+}
+
+// The child half of the process tests: write rows until killed or done.
+func TestMain(m *testing.M) {
+	if path := os.Getenv("LEDGER_WRITER"); path != "" {
+		os.Exit(writer(path, os.Getenv("LEDGER_WRITER_ID"), os.Getenv("LEDGER_WRITER_N")))
+	}
+	os.Exit(m.Run())
+}
+
+func writer(path, id, count string) int {
+	ctx := context.Background()
+	l, err := Open(ctx, path, Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	n, _ := strconv.Atoi(count)
+	for i := 0; n == 0 || i < n; i++ {
+		// Both writers observe the same terminations (the same cluster):
+		// each must land once.
+		c := crash("api-"+strconv.Itoa(i%50), int32(i), t0.Add(time.Duration(i)*time.Second))
+		c.LogTail = strings.Repeat("log line of writer "+id+"\n", 50)
+		if _, err := l.Record(ctx, c); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	}
+	return 0
+}
+
+func child(t *testing.T, path, id string, n int) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "LEDGER_WRITER="+path, "LEDGER_WRITER_ID="+id, "LEDGER_WRITER_N="+strconv.Itoa(n))
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd
+}
+
+// TestConcurrentWriters: two processes record the same 2,000 terminations
+// at once: every one lands exactly once and the file stays sound.
+func TestConcurrentWriters(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	var wg sync.WaitGroup
+	for _, id := range []string{"a", "b"} {
+		cmd := child(t, path, id, 2000)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := cmd.Wait(); err != nil {
+				t.Errorf("writer %s: %v", id, err)
+			}
+		}()
+	}
+	wg.Wait()
+	l := open(t, path, Options{})
+	var n, distinct int
+	if err := l.db.QueryRow("SELECT count(*), count(DISTINCT pod_uid || '/' || restart) FROM crashes").Scan(&n, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2000 || distinct != 2000 {
+		t.Errorf("%d rows (%d distinct), want 2000", n, distinct)
+	}
+	if err := l.Check(context.Background()); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestKilledWhileWriting: a writer killed with SIGKILL mid-write, 20 times
+// over: the file passes the integrity check and no row is half written.
+func TestKilledWhileWriting(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	for i := range 20 {
+		cmd := child(t, path, "k", 0)
+		time.Sleep(time.Duration(80+i*7) * time.Millisecond)
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		_ = cmd.Wait()
+	}
+	l := open(t, path, Options{})
+	if err := l.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := l.History(context.Background(), Query{Limit: 100000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) == 0 {
+		t.Fatal("no row written in 20 runs")
+	}
+	for _, r := range rows {
+		if r.LogTail != strings.Repeat("log line of writer k\n", 50) || r.Killer == "" || r.FinishedAt.IsZero() {
+			t.Fatalf("a half-written row: %+v", r)
+		}
+	}
+}
