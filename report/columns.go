@@ -18,7 +18,8 @@ import (
 // `crashlens list` show the same columns, with the same cells, in this order.
 type Column struct {
 	Title string
-	// Min is the least a text column shrinks to in a narrow terminal.
+	// Min is the least a text column shrinks to in a narrow terminal (at
+	// least its title).
 	Min int
 	// Cell is the group's cell, sanitized, without styles.
 	Cell func(g kube.Group, now time.Time) string
@@ -39,9 +40,9 @@ const (
 
 // Columns of the crash list.
 var Columns = []Column{
-	ColNamespace: {"NAMESPACE", 8, func(g kube.Group, _ time.Time) string { return sanitize.Line(g.Namespace) }},
+	ColNamespace: {"NAMESPACE", 9, func(g kube.Group, _ time.Time) string { return sanitize.Line(g.Namespace) }},
 	ColWorkload:  {"WORKLOAD", 14, func(g kube.Group, _ time.Time) string { return sanitize.Line(ShortOwner(g.Owner)) }},
-	ColContainer: {"CONTAINER", 8, func(g kube.Group, _ time.Time) string { return sanitize.Line(g.Container) }},
+	ColContainer: {"CONTAINER", 9, func(g kube.Group, _ time.Time) string { return sanitize.Line(g.Container) }},
 	ColState:     {"STATE", 16, func(g kube.Group, _ time.Time) string { return sanitize.Line(g.State) }},
 	ColExit:      {"EXIT", 11, func(g kube.Group, _ time.Time) string { return ExitText(g.ExitCode, sanitize.Line(g.Meaning)) }},
 	ColRestarts:  {"RESTARTS", 0, func(g kube.Group, _ time.Time) string { return strconv.Itoa(int(g.Restarts)) }},

@@ -91,7 +91,7 @@ func (m *listModel) rowsView(st theme.Styles, w, h int, now time.Time) string {
 	var head []string
 	for i, c := range report.Columns {
 		if widths[i] > 0 {
-			head = append(head, pad(c.Title, widths[i]))
+			head = append(head, pad(ansi.Truncate(c.Title, widths[i], ""), widths[i]))
 		}
 	}
 	b.WriteString(st.Header.Render(ansi.Truncate(strings.Join(head, " "), w, "")) + "\n")

@@ -12,7 +12,7 @@ import (
 // first, then characters of the exit's meaning, state and container, and
 // only then whole columns, never RESTARTS or LAST, never the workload.
 func TestColumnsFollowContent(t *testing.T) {
-	content := []int{7, 20, 15, 21, 19, 8, 5, 6, 4} // NAMESPACE WORKLOAD CONTAINER STATE EXIT RESTARTS LAST NEXT PODS
+	content := []int{9, 20, 15, 21, 19, 8, 5, 6, 4} // NAMESPACE WORKLOAD CONTAINER STATE EXIT RESTARTS LAST NEXT PODS: cells or titles, whichever is wider
 	if got := fitColumns(160, content); !slices.Equal(got, content) {
 		t.Errorf("160 columns: %v, want the content widths %v", got, content)
 	}
@@ -29,6 +29,11 @@ func TestColumnsFollowContent(t *testing.T) {
 		}
 		if used > w {
 			t.Errorf("%d columns: %v uses %d", w, got, used)
+		}
+		for i, x := range got {
+			if x > 0 && x < len(report.Columns[i].Title) {
+				t.Errorf("%d columns: %s is %d wide, narrower than its title", w, report.Columns[i].Title, x)
+			}
 		}
 		for _, c := range []int{report.ColRestarts, report.ColLast, report.ColWorkload, report.ColState, report.ColExit} {
 			if got[c] == 0 {
