@@ -14,6 +14,7 @@ import (
 	"github.com/crashlens/crashlens/alert"
 	"github.com/crashlens/crashlens/diagnose"
 	"github.com/crashlens/crashlens/kube"
+	"github.com/crashlens/crashlens/ledger"
 	"github.com/crashlens/crashlens/lint"
 	"github.com/crashlens/crashlens/report"
 	"github.com/crashlens/crashlens/sanitize"
@@ -40,7 +41,7 @@ func open(ctx context.Context, f *kube.Flags, stderr io.Writer) (*kube.Session, 
 	return s, nil
 }
 
-func newListCmd(flags *kube.Flags, stdout, stderr io.Writer) *cobra.Command {
+func newListCmd(flags *kube.Flags, lf *ledgerFlags, stdout, stderr io.Writer) *cobra.Command {
 	var output string
 	var failOnCrash, watchMode bool
 	alerts := alert.Config{}
@@ -82,7 +83,9 @@ func newListCmd(flags *kube.Flags, stdout, stderr io.Writer) *cobra.Command {
 					a = alert.New(alerts)
 					go a.Run(cmd.Context())
 				}
-				return watchJSON(cmd.Context(), s, flags.Selector, stdout, stderr, a)
+				l, why := lf.open(cmd.Context())
+				warnf(stderr, why)
+				return watchJSON(cmd.Context(), s, flags.Selector, l, stdout, stderr, a)
 			}
 			groups, err := kube.Snapshot(cmd.Context(), s, flags.Selector, timeoutOr(flags, listSyncTimeout))
 			if err != nil {
@@ -139,11 +142,11 @@ func isTerminal(w io.Writer) bool {
 // changed group to the alerter when there is one. Changes of the connection
 // (reconnecting, relisting, synced again) go to stderr, one line each, so a
 // script's reader knows when the stream is stale.
-func watchJSON(ctx context.Context, s *kube.Session, selector string, stdout, stderr io.Writer, a *alert.Alerter) error {
+func watchJSON(ctx context.Context, s *kube.Session, selector string, l *ledger.Ledger, stdout, stderr io.Writer, a *alert.Alerter) error {
 	w := kube.NewWatcher(s.Client, s.Scope.Namespace, selector)
 	go w.Run(ctx)
 	view, out := kube.NewView(), report.NewWatchJSON(stdout)
-	for b := range w.Batches() {
+	for b := range recordBatches(ctx, s, l, w.Batches(), stderr) {
 		if b.State.Phase != view.State.Phase {
 			fmt.Fprintf(stderr, "crashlens: watch %s\n", sanitize.Line(b.State.String()))
 		}

@@ -93,6 +93,7 @@ func commandName() string {
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	flags := kube.NewFlags()
 	var debugImage string
+	var lf ledgerFlags
 	root := &cobra.Command{
 		Use:   commandName(),
 		Short: "Live CrashLoopBackOff triage for Kubernetes",
@@ -103,7 +104,7 @@ context, the back-off timeline and a probe diff with the patch to apply.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runTUI(cmd.Context(), flags, &debugImage, stderr)
+			return runTUI(cmd.Context(), flags, &lf, &debugImage, stderr)
 		},
 	}
 	root.SetOut(stdout)
@@ -114,6 +115,7 @@ context, the back-off timeline and a probe diff with the patch to apply.`,
 	pf.BoolVarP(&flags.AllNamespaces, "all-namespaces", "A", false, "watch every namespace (the default when -n is not given)")
 	pf.StringVarP(&flags.Selector, "selector", "l", "", "label selector for the pods to watch, e.g. app=api")
 	pf.BoolVar(&flags.Readonly, "readonly", false, "disable the exec and debug jumps")
+	lf.add(pf)
 	root.Flags().StringVar(&debugImage, "debug-image", "busybox:1.36", "image of the ephemeral container `kubectl debug` attaches to a dead container")
 
 	root.AddCommand(
@@ -125,7 +127,8 @@ context, the back-off timeline and a probe diff with the patch to apply.`,
 				fmt.Fprintf(stdout, "crashlens %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 			},
 		},
-		newListCmd(flags, stdout, stderr),
+		newListCmd(flags, &lf, stdout, stderr),
+		newHistoryCmd(flags, &lf, stdout, stderr),
 		newExplainCmd(flags, stdout),
 		newLintCmd(stdout),
 		newDemoCmd(stderr),

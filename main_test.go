@@ -14,6 +14,21 @@ import (
 	"time"
 )
 
+// TestMain keeps every run of crashlens the tests make (in process, the
+// built binary, under tmux) from writing the crash ledger into the home of
+// whoever runs them: the state directory is the test's own.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "crashlens-state-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("XDG_STATE_HOME", dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
 // writeKubeconfig writes a kubeconfig for server into dir and returns its path.
 func writeKubeconfig(t *testing.T, server string) string {
 	t.Helper()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"golang.org/x/term"
 	"k8s.io/client-go/kubernetes"
@@ -17,12 +18,12 @@ import (
 // kubeSource feeds the UI from a cluster: the watcher's batches and the
 // kube package's detail calls.
 type kubeSource struct {
-	w    *kube.Watcher
-	c    kubernetes.Interface
-	memo *kube.Memo
+	batches <-chan kube.Batch
+	c       kubernetes.Interface
+	memo    *kube.Memo
 }
 
-func (s kubeSource) Batches() <-chan kube.Batch { return s.w.Batches() }
+func (s kubeSource) Batches() <-chan kube.Batch { return s.batches }
 
 func (s kubeSource) Gather(ctx context.Context, ns, pod, container string) (kube.Incident, error) {
 	return kube.Gather(ctx, s.c, s.memo, ns, pod, container)
@@ -33,7 +34,7 @@ func (s kubeSource) Follow(ctx context.Context, ns, pod, container string, emit 
 }
 
 // runTUI connects, then runs the live TUI on the terminal.
-func runTUI(ctx context.Context, flags *kube.Flags, debugImage *string, stderr io.Writer) error {
+func runTUI(ctx context.Context, flags *kube.Flags, lf *ledgerFlags, debugImage *string, stderr io.Writer) error {
 	s, err := open(ctx, flags, stderr)
 	if err != nil {
 		return err
@@ -45,6 +46,14 @@ func runTUI(ctx context.Context, flags *kube.Flags, debugImage *string, stderr i
 	defer cancel()
 	w := kube.NewWatcher(s.Client, s.Scope.Namespace, flags.Selector)
 	go w.Run(ctx)
+	// Under the TUI a warning on stderr would tear the screen: the ledger's
+	// open failure is the list's note, later ones go to the debug log.
+	l, why := lf.open(ctx)
+	note := s.Scope.Note
+	if why != "" {
+		note = strings.TrimPrefix(note+" · "+why, " · ")
+	}
+	batches := recordBatches(ctx, s, l, w.Batches(), kube.DebugWriter())
 	kubectl, _ := kube.FindKubectl()
 	args := kube.KubectlArgs{}
 	if flags.Config.KubeConfig != nil {
@@ -57,9 +66,9 @@ func runTUI(ctx context.Context, flags *kube.Flags, debugImage *string, stderr i
 		args.As = *flags.Config.Impersonate
 	}
 	o := ui.Options{
-		Context: s.Target.Context, Scope: scopeText(s.Scope.Namespace), Note: s.Scope.Note,
+		Context: s.Target.Context, Scope: scopeText(s.Scope.Namespace), Note: note,
 		Readonly: flags.Readonly, Kubectl: kubectl, Args: args, DebugImage: *debugImage,
 		Timeout: timeoutOr(flags, 0), Version: version, Styles: theme.ForTerminal(true),
 	}
-	return ui.Run(ctx, kubeSource{w: w, c: s.Client, memo: kube.NewMemo()}, o, nil, nil)
+	return ui.Run(ctx, kubeSource{batches: batches, c: s.Client, memo: kube.NewMemo()}, o, nil, nil)
 }

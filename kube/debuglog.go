@@ -74,3 +74,7 @@ func debugf(format string, args ...any) {
 		fmt.Fprintf(debugFile, "%s %s\n", time.Now().Format("2006/01/02 15:04:05.000000"), fmt.Sprintf(format, args...))
 	}
 }
+
+// DebugWriter is the debug log as a writer, one line per write; a no-op
+// when the log is off.
+func DebugWriter() io.Writer { return debugSink{} }

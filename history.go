@@ -1,0 +1,94 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/crashlens/crashlens/kube"
+	"github.com/crashlens/crashlens/ledger"
+	"github.com/crashlens/crashlens/report"
+	"github.com/crashlens/crashlens/theme"
+)
+
+func newHistoryCmd(flags *kube.Flags, lf *ledgerFlags, stdout, stderr io.Writer) *cobra.Command {
+	var output string
+	var since time.Duration
+	cmd := &cobra.Command{
+		Use:   "history [NS/POD | POD | deploy/NAME]",
+		Short: "Crashes the ledger remembers (-o table|json, --since 24h)",
+		Long: `history prints the crash ledger's rows, newest first: every termination a
+crashlens TUI or list --watch observed while it ran, with its exit, what
+killed it, the first error line and, in JSON, the log tail and events of
+that instance. It covers only the time crashlens was running.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if output != "table" && output != "json" {
+				return usageError{fmt.Errorf("-o %q: want table or json", output)}
+			}
+			if lf.off {
+				return usageError{errors.New("history reads the ledger: drop --no-ledger")}
+			}
+			q := ledger.Query{Limit: 100000}
+			if flags.Config.Namespace != nil {
+				q.Namespace = *flags.Config.Namespace
+			}
+			if flags.Config.Context != nil {
+				q.Context = *flags.Config.Context
+			}
+			if since > 0 {
+				q.Since = time.Now().Add(-since)
+			}
+			if len(args) == 1 {
+				if err := historyTarget(args[0], &q); err != nil {
+					return usageError{err}
+				}
+			}
+			l, why := lf.open(cmd.Context())
+			if l == nil {
+				return errors.New(strings.TrimPrefix(why, "crash ledger off: "))
+			}
+			defer l.Close()
+			rows, err := l.History(cmd.Context(), q)
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				return report.HistoryJSON(stdout, rows)
+			}
+			if len(rows) == 0 {
+				fmt.Fprintf(stderr, "no crashes in the ledger %s match\n", l.Path())
+				return nil
+			}
+			return report.HistoryTable(stdout, rows, theme.ForTerminal(isTerminal(stdout)), time.Now())
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "table or json")
+	cmd.Flags().DurationVar(&since, "since", 0, "only crashes newer than this, e.g. 24h")
+	return cmd
+}
+
+// historyTarget reads NS/POD, POD or KIND/NAME (deploy, sts, ds, job,
+// cronjob) into the query.
+func historyTarget(arg string, q *ledger.Query) error {
+	kinds := map[string]string{"deploy": "Deployment", "deployment": "Deployment", "deployments": "Deployment",
+		"sts": "StatefulSet", "statefulset": "StatefulSet", "ds": "DaemonSet", "daemonset": "DaemonSet",
+		"job": "Job", "cronjob": "CronJob", "cj": "CronJob", "rs": "ReplicaSet", "replicaset": "ReplicaSet"}
+	first, rest, ok := strings.Cut(arg, "/")
+	switch {
+	case !ok:
+		q.Pod = arg
+	case kinds[strings.ToLower(first)] != "":
+		if rest == "" {
+			return fmt.Errorf("%s: no name", arg)
+		}
+		q.Workload = kinds[strings.ToLower(first)] + "/" + rest
+	default:
+		q.Namespace, q.Pod = first, rest
+	}
+	return nil
+}

@@ -1,0 +1,235 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/crashlens/crashlens/diagnose"
+	"github.com/crashlens/crashlens/ledger"
+	"github.com/crashlens/crashlens/sanitize"
+)
+
+// The capture's request budget: a capture is three requests (the pod, its
+// events, the instance's log), at most captureRate captures a second with
+// bursts of captureBurst, by captureWorkers workers. So a cluster of 500
+// crash-looping pods costs the apiserver at most 3 x captureRate requests a
+// second, whatever they do; captures past a full queue are dropped and
+// counted, never queued without bound.
+const (
+	captureRate    = 4
+	captureBurst   = 8
+	captureWorkers = 2
+	captureQueue   = 512
+	// captureTimeout bounds one capture's three requests.
+	captureTimeout = 10 * time.Second
+	// captureSeen: how many terminations are remembered for deduplication.
+	captureSeen = 20000
+)
+
+// Recorder writes every termination the watcher's batches show into the
+// crash ledger, with what it leaves behind: the instance's log tail and the
+// pod's events, fetched at once, before the next restart overwrites the one
+// previous log the kubelet keeps.
+type Recorder struct {
+	client  kubernetes.Interface
+	ledger  *ledger.Ledger
+	target  Target
+	warn    io.Writer // one line per lasting problem
+	limiter *rate.Limiter
+	queue   chan captureJob
+
+	mu       sync.Mutex
+	seen     map[string]bool
+	dropped  int
+	requests int
+	noted    map[string]bool
+}
+
+type captureJob struct {
+	namespace, pod, uid, container, workload string
+}
+
+// NewRecorder records into l what the client's watcher shows; warn gets one
+// line per lasting problem (no pods/log permission, a broken ledger).
+func NewRecorder(c kubernetes.Interface, l *ledger.Ledger, t Target, warn io.Writer) *Recorder {
+	return &Recorder{client: c, ledger: l, target: t, warn: warn, limiter: rate.NewLimiter(captureRate, captureBurst),
+		queue: make(chan captureJob, captureQueue), seen: map[string]bool{}, noted: map[string]bool{}}
+}
+
+// Run captures until ctx ends.
+func (r *Recorder) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for range captureWorkers {
+		wg.Go(func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case j := <-r.queue:
+					if r.limiter.Wait(ctx) != nil {
+						return
+					}
+					r.capture(ctx, j)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// Observe queues every termination of a batch not seen before; it never
+// blocks (the caller is the watcher's consumer).
+func (r *Recorder) Observe(b Batch) {
+	for _, g := range b.Upserted {
+		for _, p := range g.Pods {
+			if p.LastFinish.IsZero() {
+				continue // never terminated: nothing to record
+			}
+			key := fmt.Sprintf("%s/%s/%d", p.UID, p.Container, p.LastFinish.UnixMilli())
+			r.mu.Lock()
+			if r.seen[key] {
+				r.mu.Unlock()
+				continue
+			}
+			if len(r.seen) >= captureSeen {
+				r.seen = map[string]bool{} // the ledger's key catches a repeat
+			}
+			r.seen[key] = true
+			r.mu.Unlock()
+			select {
+			case r.queue <- captureJob{namespace: p.Namespace, pod: p.Name, uid: p.UID, container: p.Container, workload: p.Owner}:
+			default:
+				r.mu.Lock()
+				r.dropped++
+				r.mu.Unlock()
+			}
+		}
+	}
+}
+
+// Stats says how many requests the captures made and how many terminations
+// a full queue dropped.
+func (r *Recorder) Stats() (requests, dropped int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.requests, r.dropped
+}
+
+func (r *Recorder) count(n int) {
+	r.mu.Lock()
+	r.requests += n
+	r.mu.Unlock()
+}
+
+// note writes a lasting problem once.
+func (r *Recorder) note(key, line string) {
+	r.mu.Lock()
+	first := !r.noted[key]
+	r.noted[key] = true
+	r.mu.Unlock()
+	if first && r.warn != nil {
+		fmt.Fprintf(r.warn, "crashlens: %s\n", line)
+	}
+}
+
+// capture fetches one termination's pod, log and events and records it.
+func (r *Recorder) capture(ctx context.Context, j captureJob) {
+	ctx, cancel := context.WithTimeout(ctx, captureTimeout)
+	defer cancel()
+	r.count(1)
+	pod, err := r.client.CoreV1().Pods(j.namespace).Get(ctx, j.pod, metav1.GetOptions{})
+	if err != nil || string(pod.UID) != j.uid {
+		return // gone or replaced: its successor has its own terminations
+	}
+	c, ok := terminationOf(pod, j.container)
+	if !ok {
+		return
+	}
+	// The instance that ended: the current one while the kubelet shows it
+	// terminated (then its log is the current one), else the last one
+	// (then it is --previous).
+	opts := &corev1.PodLogOptions{Container: j.container, Previous: !c.current}
+	r.count(2)
+	raw, logErr := readLog(ctx, r.client, j.namespace, j.pod, opts, ledger.MaxLogLines)
+	if logErr != nil {
+		logErr = classifyLogError(logErr, j.namespace)
+	}
+	events, evErr := Events(ctx, r.client, j.namespace, j.pod, nil)
+	log := sanitize.Text(string(raw))
+	in := diagnose.Input{Pod: pod, Container: j.container, Events: events, PreviousLog: log, Now: c.term.FinishedAt.Add(time.Second)}
+	crash := ledger.Crash{ClusterServer: r.target.Server, Context: r.target.Context, Namespace: j.namespace, Workload: j.workload,
+		Pod: j.pod, PodUID: j.uid, Container: j.container, Restart: c.instance,
+		StartedAt: c.term.StartedAt.Time, FinishedAt: c.term.FinishedAt.Time, ExitCode: c.term.ExitCode, Reason: c.term.Reason,
+		Message: sanitize.Line(c.term.Message), LogTail: log}
+	if !crash.StartedAt.IsZero() && crash.FinishedAt.After(crash.StartedAt) && crash.StartedAt.Unix() > 0 {
+		crash.RunSeconds = crash.FinishedAt.Sub(crash.StartedAt).Seconds()
+	}
+	if logErr != nil {
+		in.PreviousLogErr = logErr.Error()
+		crash.LogNote = sanitize.Line(logErr.Error())
+		if errors.Is(logErr, ErrForbidden) {
+			r.note("log-forbidden", "crash ledger: "+crash.LogNote+"; crashes are recorded without their logs")
+		}
+	}
+	rep := diagnose.Diagnose(in)
+	if rep.Exit != nil {
+		crash.Killer, crash.Signal = rep.Exit.Killer, rep.Exit.Signal
+	}
+	if len(rep.Findings) > 0 {
+		crash.TopFinding = rep.Findings[0].ID
+	}
+	if rep.Log.FirstError != nil {
+		crash.FirstError = sanitize.Line(rep.Log.FirstError.Text)
+	}
+	if evErr == nil {
+		crash.Events = foldedEvents(rep.Events)
+	}
+	if _, err := r.ledger.Record(ctx, crash); err != nil {
+		r.note("ledger-write", sanitize.Line(err.Error())+"; history is not being recorded")
+	}
+}
+
+type termination struct {
+	term     *corev1.ContainerStateTerminated
+	instance int32 // the restart count the instance ran with
+	current  bool  // the container's current state (not its last state)
+}
+
+// terminationOf finds the container's latest termination in the pod.
+func terminationOf(pod *corev1.Pod, container string) (termination, bool) {
+	for _, list := range [][]corev1.ContainerStatus{pod.Status.InitContainerStatuses, pod.Status.ContainerStatuses} {
+		for i := range list {
+			cs := &list[i]
+			if cs.Name != container {
+				continue
+			}
+			if t := cs.State.Terminated; t != nil {
+				return termination{term: t, instance: cs.RestartCount, current: true}, true
+			}
+			if t := cs.LastTerminationState.Terminated; t != nil {
+				return termination{term: t, instance: max(cs.RestartCount-1, 0)}, true
+			}
+		}
+	}
+	return termination{}, false
+}
+
+// foldedEvents is the ledger's text of a pod's events: one line each,
+// newest first, repeats folded, sanitized.
+func foldedEvents(events []diagnose.EventSummary) string {
+	var b strings.Builder
+	for _, e := range events {
+		fmt.Fprintf(&b, "%s %s %s %s%s\n", e.Last.UTC().Format(time.RFC3339), e.Type, e.Reason, sanitize.Line(e.Message), e.Repeat())
+	}
+	return b.String()
+}

@@ -1,0 +1,64 @@
+package kube
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/crashlens/crashlens/diagnose"
+	"github.com/crashlens/crashlens/ledger"
+)
+
+// TestRecorderRecordsEachTerminationOnce: a termination seen in two
+// batches (terminated, then running again with it as the last state) is
+// captured once, under the instance that ran, with the log of that
+// instance. (The fake clientset is enough for the queue's logic; the real
+// cluster test is TestLedgerRecordsEveryCrash.)
+func TestRecorderRecordsEachTerminationOnce(t *testing.T) {
+	now := time.Date(2026, 12, 1, 2, 10, 0, 0, time.UTC)
+	term := &corev1.ContainerStateTerminated{ExitCode: 3, Reason: "Error", StartedAt: metav1.NewTime(now.Add(-20 * time.Second)), FinishedAt: metav1.NewTime(now)}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "api-1", Namespace: "shop", UID: "uid-1"},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app"}}},
+		Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{{Name: "app", RestartCount: 4,
+			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(now.Add(time.Second))}}, LastTerminationState: corev1.ContainerState{Terminated: term}}}}}
+	c := fake.NewClientset(pod)
+	l, err := ledger.Open(context.Background(), filepath.Join(t.TempDir(), "ledger.db"), ledger.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	rec := NewRecorder(c, l, Target{Server: "https://127.0.0.1:16443", Context: "test"}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go rec.Run(ctx)
+	v := diagnose.Classify(pod, now.Add(2*time.Second))
+	if !v.Failing {
+		t.Fatal("the pod is not failing")
+	}
+	b := Batch{Upserted: []Group{{Key: v.Pod.GroupKey(), Pods: []diagnose.CrashPod{v.Pod}}}}
+	rec.Observe(b)
+	rec.Observe(b) // the same termination again
+	var rows []ledger.Crash
+	for deadline := time.Now().Add(5 * time.Second); len(rows) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		rows, _ = l.History(ctx, ledger.Query{})
+	}
+	if len(rows) != 1 {
+		t.Fatalf("%d rows, want 1", len(rows))
+	}
+	r := rows[0]
+	if r.Restart != 3 || r.ExitCode != 3 || r.PodUID != "uid-1" || r.RunSeconds != 20 || r.Context != "test" || r.TopFinding == "" || r.Killer != diagnose.KillerApplication {
+		t.Errorf("row %+v", r)
+	}
+	if r.LogTail != "fake logs" {
+		t.Errorf("log tail %q", r.LogTail)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if requests, dropped := rec.Stats(); requests != 3 || dropped != 0 {
+		t.Errorf("%d requests, %d dropped; want 3 and 0", requests, dropped)
+	}
+}

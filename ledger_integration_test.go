@@ -1,0 +1,134 @@
+//go:build integration
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/crashlens/crashlens/ledger"
+)
+
+// TestLedgerRecordsEveryCrash: while `list --watch` runs, a Deployment's
+// pod crashes again and again, is deleted, and its ReplicaSet's new pod
+// crashes too. The ledger then holds one row per observed termination, each
+// with its exit code and its own instance's log (not the latest one), for
+// both pods under the one workload; `crashlens history` prints them.
+func TestLedgerRecordsEveryCrash(t *testing.T) {
+	kubeconfig := clusterKubeconfig(t, "admin")
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := newNamespace(t, cs, "it-ledger")
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"--kubeconfig", kubeconfig, "-n", ns, "--ledger", path, "list", "--watch", "-o", "json"}, &stdout, &stderr)
+	}()
+	waitForText(t, &stderr, 30*time.Second, "watch synced")
+	// Each instance logs when it started (ms), then exits 3 a second later.
+	kubectlAdmin(t, fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: flapper, namespace: %s}
+spec:
+  selector: {matchLabels: {app: flapper}}
+  template:
+    metadata: {labels: {app: flapper}}
+    spec:
+      terminationGracePeriodSeconds: 0
+      containers:
+      - name: app
+        image: crashlens.local/busybox:latest
+        imagePullPolicy: Never
+        command: [sh, -c, 'echo "instance started at $(date +%%s)"; sleep 1; echo "fatal: giving up"; exit 3']
+`, ns), "apply", "-f", "-")
+	restarts := func(min int32) string {
+		var name string
+		ok := poll(120*time.Second, 500*time.Millisecond, func() bool {
+			pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=flapper"})
+			if err != nil || len(pods.Items) != 1 || len(pods.Items[0].Status.ContainerStatuses) == 0 || pods.Items[0].DeletionTimestamp != nil {
+				return false
+			}
+			name = pods.Items[0].Name
+			return pods.Items[0].Status.ContainerStatuses[0].RestartCount >= min
+		})
+		if !ok {
+			t.Fatalf("the pod did not restart %d times", min)
+		}
+		return name
+	}
+	first := restarts(4)
+	kubectlAdmin(t, "", "-n", ns, "delete", "pod", first, "--wait=false")
+	second := ""
+	poll(60*time.Second, 500*time.Millisecond, func() bool { second = restarts(0); return second != first })
+	restarts(2)
+	time.Sleep(3 * time.Second) // the capture of the last one
+	cancel()
+	<-done
+
+	l, err := ledger.Open(context.Background(), path, ledger.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	rows, err := l.History(context.Background(), ledger.Query{Namespace: ns, Workload: "Deployment/flapper", Container: "app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pods := map[string]int{}
+	started := regexp.MustCompile(`instance started at (\d+)`)
+	seen := map[string]bool{}
+	for _, r := range rows {
+		pods[r.Pod]++
+		if r.ExitCode != 3 || r.Killer != "application" || r.FirstError != "fatal: giving up" {
+			t.Errorf("row %s#%d: exit %d, killer %q, first error %q", r.Pod, r.Restart, r.ExitCode, r.Killer, r.FirstError)
+		}
+		m := started.FindStringSubmatch(r.LogTail)
+		if m == nil {
+			t.Errorf("row %s#%d has no log of its own: %q (%s)", r.Pod, r.Restart, r.LogTail, r.LogNote)
+			continue
+		}
+		at, _ := strconv.ParseInt(m[1], 10, 64)
+		if d := r.StartedAt.Sub(time.Unix(at, 0)); d < -2*time.Second || d > 2*time.Second {
+			t.Errorf("row %s#%d started %s but its log says %s: another instance's log", r.Pod, r.Restart, r.StartedAt, time.Unix(at, 0).UTC())
+		}
+		if seen[r.Pod+m[1]] {
+			t.Errorf("two rows with the same log (%s)", m[0])
+		}
+		seen[r.Pod+m[1]] = true
+	}
+	if pods[first] < 4 || pods[second] < 2 {
+		t.Errorf("rows per pod %v: want at least 4 for %s and 2 for %s (the replaced pod's history stays)", pods, first, second)
+	}
+	out, errOut, code := runCLI(t, "--ledger", path, "-n", ns, "history", "deploy/flapper", "-o", "json")
+	var doc struct {
+		Kind  string
+		Items []ledger.Crash
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &doc) != nil || doc.Kind != "CrashHistory" || len(doc.Items) != len(rows) {
+		t.Errorf("history -o json: exit %d, %d items of %d, %s %s", code, len(doc.Items), len(rows), out[:min(len(out), 200)], errOut)
+	}
+	table, _, _ := runCLI(t, "--ledger", path, "history", ns+"/"+second)
+	if !strings.Contains(table, "KILLER") || strings.Count(table, second) < 2 {
+		t.Errorf("history table:\n%s", table)
+	}
+}
