@@ -453,7 +453,9 @@ func startTUI(t *testing.T, bin string, args ...string) tmux {
 	x := tmux{t: t, session: fmt.Sprintf("crashlens-fault-%d-%d", os.Getpid(), time.Now().UnixNano()%100000)}
 	cmd := fmt.Sprintf("%s %s; echo CRASHLENS-EXITED-$?; sleep 60", bin, strings.Join(args, " "))
 	// In a scratch directory: the report key writes its file there.
-	x.run("new-session", "-d", "-s", x.session, "-c", t.TempDir(), "-x", "120", "-y", "45", cmd)
+	// The tmux server may be older than this test binary: hand the TUI the
+	// test's own state directory (TestMain), not the one the server has.
+	x.run("new-session", "-d", "-s", x.session, "-c", t.TempDir(), "-x", "120", "-y", "45", "-e", "XDG_STATE_HOME="+os.Getenv("XDG_STATE_HOME"), cmd)
 	t.Cleanup(func() { _ = exec.Command("tmux", "kill-session", "-t", x.session).Run() })
 	return x
 }

@@ -53,6 +53,7 @@ type Recorder struct {
 	dropped  int
 	requests int
 	noted    map[string]bool
+	refused  map[string]error // "pods/log ns" -> the forbidden error
 }
 
 type captureJob struct {
@@ -63,7 +64,7 @@ type captureJob struct {
 // line per lasting problem (no pods/log permission, a broken ledger).
 func NewRecorder(c kubernetes.Interface, l *ledger.Ledger, t Target, warn io.Writer) *Recorder {
 	return &Recorder{client: c, ledger: l, target: t, warn: warn, limiter: rate.NewLimiter(captureRate, captureBurst),
-		queue: make(chan captureJob, captureQueue), seen: map[string]bool{}, noted: map[string]bool{}}
+		queue: make(chan captureJob, captureQueue), seen: map[string]bool{}, noted: map[string]bool{}, refused: map[string]error{}}
 }
 
 // Run captures until ctx ends.
@@ -131,6 +132,22 @@ func (r *Recorder) count(n int) {
 	r.mu.Unlock()
 }
 
+// forbidden is the remembered refusal of what in namespace, if any.
+func (r *Recorder) forbidden(what, namespace string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.refused[what+" "+namespace]
+}
+
+// remember keeps a refusal (only a forbidden one lasts).
+func (r *Recorder) remember(what, namespace string, err error) {
+	if errors.Is(err, ErrForbidden) {
+		r.mu.Lock()
+		r.refused[what+" "+namespace] = err
+		r.mu.Unlock()
+	}
+}
+
 // note writes a lasting problem once.
 func (r *Recorder) note(key, line string) {
 	r.mu.Lock()
@@ -159,12 +176,26 @@ func (r *Recorder) capture(ctx context.Context, j captureJob) {
 	// terminated (then its log is the current one), else the last one
 	// (then it is --previous).
 	opts := &corev1.PodLogOptions{Container: j.container, Previous: !c.current}
-	r.count(2)
-	raw, logErr := readLog(ctx, r.client, j.namespace, j.pod, opts, ledger.MaxLogLines)
-	if logErr != nil {
-		logErr = classifyLogError(logErr, j.namespace)
+	// A forbidden answer lasts: after the first, that part is not asked
+	// again in the namespace, so a restricted user's captures cost one
+	// request, not three.
+	var raw []byte
+	logErr := r.forbidden("pods/log", j.namespace)
+	if logErr == nil {
+		r.count(1)
+		if raw, logErr = readLog(ctx, r.client, j.namespace, j.pod, opts, ledger.MaxLogLines); logErr != nil {
+			logErr = classifyLogError(logErr, j.namespace)
+			r.remember("pods/log", j.namespace, logErr)
+		}
 	}
-	events, evErr := Events(ctx, r.client, j.namespace, j.pod, nil)
+	var events []corev1.Event
+	evErr := r.forbidden("events", j.namespace)
+	if evErr == nil {
+		r.count(1)
+		if events, evErr = Events(ctx, r.client, j.namespace, j.pod, nil); evErr != nil {
+			r.remember("events", j.namespace, evErr)
+		}
+	}
 	log := sanitize.Text(string(raw))
 	in := diagnose.Input{Pod: pod, Container: j.container, Events: events, PreviousLog: log, Now: c.term.FinishedAt.Add(time.Second)}
 	crash := ledger.Crash{ClusterServer: r.target.Server, Context: r.target.Context, Namespace: j.namespace, Workload: j.workload,
