@@ -50,11 +50,13 @@ func recordBatches(ctx context.Context, s *kube.Session, l *ledger.Ledger, in <-
 		return in
 	}
 	rec := kube.NewRecorder(s.Client, l, s.Target, warn)
-	go rec.Run(ctx)
+	go func() {
+		rec.Run(ctx)
+		l.Close() // after the last capture
+	}()
 	out := make(chan kube.Batch, 1)
 	go func() {
 		defer close(out)
-		defer l.Close()
 		for b := range in {
 			rec.Observe(b)
 			select {

@@ -225,7 +225,7 @@ func (r *Recorder) capture(ctx context.Context, j captureJob) {
 	if evErr == nil {
 		crash.Events = foldedEvents(rep.Events)
 	}
-	if _, err := r.ledger.Record(ctx, crash); err != nil {
+	if _, err := r.ledger.Record(ctx, crash); err != nil && ctx.Err() == nil {
 		r.note("ledger-write", sanitize.Line(err.Error())+"; history is not being recorded")
 	}
 }
