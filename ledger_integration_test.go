@@ -116,6 +116,7 @@ spec:
 		}
 		seen[r.Pod+m[1]] = true
 	}
+	t.Logf("%d rows in the ledger, per pod: %v", len(rows), pods)
 	if pods[first] < 4 || pods[second] < 2 {
 		t.Errorf("rows per pod %v: want at least 4 for %s and 2 for %s (the replaced pod's history stays)", pods, first, second)
 	}

@@ -225,7 +225,7 @@ var Catalogue = []Scenario{
 		Expect: Expect{Container: "api", MinRestarts: 2, ExitCode: code(137), TerminatedReason: "Error"},
 	},
 	{
-		Name: "healthy-shared-probes", Title: "healthy, liveness and readiness on one endpoint: advice only",
+		Name: "healthy-shared-probes", Title: "healthy, liveness and readiness on one HTTP endpoint (by port name and by number): advice only",
 		File: "16-accuracy-services.yaml", Namespace: "triage-svc", Workload: "deploy/session-cache", Selector: "app=session-cache",
 		Expect: Expect{Container: "cache", Healthy: true},
 	},
