@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"charm.land/lipgloss/v2"
@@ -24,27 +23,12 @@ func HistoryTable(w io.Writer, rows []ledger.Crash, st theme.Styles, now time.Ti
 			fmt.Sprintf("%d %s", r.ExitCode, cmp.Or(r.Signal, r.Reason)), cmp.Or(r.Killer, "-"),
 			cmp.Or(sanitize.Truncate(sanitize.Line(r.FirstError), 80), "-")})
 	}
-	widths := make([]int, len(table[0]))
-	for _, r := range table {
-		for i, c := range r {
-			widths[i] = max(widths[i], lipgloss.Width(c))
+	return alignedTable(w, table, func(n, _ int, _ string) lipgloss.Style {
+		if n == 0 {
+			return st.Header
 		}
-	}
-	var b strings.Builder
-	for n, r := range table {
-		for i, c := range r {
-			if n == 0 {
-				c = st.Header.Render(c)
-			}
-			b.WriteString(c)
-			if i < len(r)-1 {
-				b.WriteString(strings.Repeat(" ", widths[i]-lipgloss.Width(r[i])+2))
-			}
-		}
-		b.WriteByte('\n')
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
+		return lipgloss.NewStyle()
+	})
 }
 
 // HistoryJSON writes {"apiVersion": "crashlens/v1", "kind": "CrashHistory",

@@ -35,7 +35,21 @@ func Table(w io.Writer, groups []kube.Group, wide bool, firstErrors map[string]s
 		}
 		rows = append(rows, row)
 	}
-	widths := make([]int, len(head))
+	return alignedTable(w, rows, func(n, i int, c string) lipgloss.Style {
+		switch {
+		case n == 0:
+			return st.Header
+		case i == ColState:
+			return st.State(c)
+		}
+		return lipgloss.NewStyle()
+	})
+}
+
+// alignedTable writes rows (the first is the header) in columns two spaces
+// apart, padded by display width, so styles never break the alignment.
+func alignedTable(w io.Writer, rows [][]string, style func(row, col int, cell string) lipgloss.Style) error {
+	widths := make([]int, len(rows[0]))
 	for _, r := range rows {
 		for i, c := range r {
 			widths[i] = max(widths[i], lipgloss.Width(c))
@@ -44,14 +58,7 @@ func Table(w io.Writer, groups []kube.Group, wide bool, firstErrors map[string]s
 	var b strings.Builder
 	for n, r := range rows {
 		for i, c := range r {
-			style := lipgloss.NewStyle()
-			switch {
-			case n == 0:
-				style = st.Header
-			case i == ColState:
-				style = st.State(c)
-			}
-			b.WriteString(style.Render(c))
+			b.WriteString(style(n, i, c).Render(c))
 			if i < len(r)-1 {
 				b.WriteString(strings.Repeat(" ", widths[i]-lipgloss.Width(c)+2))
 			}
