@@ -81,7 +81,7 @@ spec:
 	second := ""
 	poll(60*time.Second, 500*time.Millisecond, func() bool { second = restarts(0); return second != first })
 	restarts(2)
-	time.Sleep(3 * time.Second) // the capture of the last one
+	time.Sleep(6 * time.Second) // the capture of the last one (it settles 2 s)
 	cancel()
 	<-done
 

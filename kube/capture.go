@@ -34,6 +34,12 @@ const (
 	captureTimeout = 10 * time.Second
 	// captureSeen: how many terminations are remembered for deduplication.
 	captureSeen = 20000
+	// captureSettle: a capture waits this long after the termination, so
+	// the kubelet's events about it (the Killing, the last Unhealthy) have
+	// reached the apiserver and the killer is judged as the detail would.
+	// The kubelet waits at least 10 s before a restart that could replace
+	// the previous log.
+	captureSettle = 2 * time.Second
 )
 
 // Recorder writes every termination the watcher's batches show into the
@@ -58,6 +64,7 @@ type Recorder struct {
 
 type captureJob struct {
 	namespace, pod, uid, container, workload string
+	ready                                    time.Time // not before: the termination's events settle
 }
 
 // NewRecorder records into l what the client's watcher shows; warn gets one
@@ -77,7 +84,9 @@ func (r *Recorder) Run(ctx context.Context) {
 				case <-ctx.Done():
 					return
 				case j := <-r.queue:
-					if r.limiter.Wait(ctx) != nil {
+					// Jobs come in the order they were seen, so waiting for
+					// the head's settle time costs nothing in steady state.
+					if !sleepUntil(ctx, j.ready) || r.limiter.Wait(ctx) != nil {
 						return
 					}
 					r.capture(ctx, j)
@@ -107,14 +116,36 @@ func (r *Recorder) Observe(b Batch) {
 			}
 			r.seen[key] = true
 			r.mu.Unlock()
+			// A node clock ahead of ours must not hold a capture back.
+			ready := p.LastFinish
+			if now := time.Now(); ready.After(now) {
+				ready = now
+			}
+			ready = ready.Add(captureSettle)
 			select {
-			case r.queue <- captureJob{namespace: p.Namespace, pod: p.Name, uid: p.UID, container: p.Container, workload: p.Owner}:
+			case r.queue <- captureJob{namespace: p.Namespace, pod: p.Name, uid: p.UID, container: p.Container, workload: p.Owner, ready: ready}:
 			default:
 				r.mu.Lock()
 				r.dropped++
 				r.mu.Unlock()
 			}
 		}
+	}
+}
+
+// sleepUntil waits until t or the end of ctx, and says whether t came.
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 
