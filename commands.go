@@ -83,8 +83,10 @@ func newListCmd(flags *kube.Flags, lf *ledgerFlags, stdout, stderr io.Writer) *c
 					a = alert.New(alerts)
 					go a.Run(cmd.Context())
 				}
-				l, why := lf.open(cmd.Context())
-				warnf(stderr, why)
+				l, err := lf.open(cmd.Context())
+				if err != nil {
+					fmt.Fprintf(stderr, "crashlens: %s\n", ledgerOff(err))
+				}
 				return watchJSON(cmd.Context(), s, flags.Selector, l, stdout, stderr, a)
 			}
 			groups, err := kube.Snapshot(cmd.Context(), s, flags.Selector, timeoutOr(flags, listSyncTimeout))

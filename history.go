@@ -48,9 +48,9 @@ that instance. It covers only the time crashlens was running.`,
 					return usageError{err}
 				}
 			}
-			l, why := lf.open(cmd.Context())
-			if l == nil {
-				return errors.New(strings.TrimPrefix(why, "crash ledger off: "))
+			l, err := lf.open(cmd.Context())
+			if err != nil {
+				return err
 			}
 			defer l.Close()
 			rows, err := l.History(cmd.Context(), q)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 
 	"github.com/spf13/pflag"
@@ -22,26 +21,26 @@ func (f *ledgerFlags) add(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.off, "no-ledger", false, "do not record crashes in the ledger")
 }
 
-// open opens the ledger, or says in one line why there is none: a broken
-// ledger never stops crashlens, it only loses history.
-func (f *ledgerFlags) open(ctx context.Context) (*ledger.Ledger, string) {
+// open opens the ledger: nil and no error with --no-ledger. A ledger that
+// cannot open is an error the caller reports in one line (ledgerOff) and
+// runs on without: it only loses history.
+func (f *ledgerFlags) open(ctx context.Context) (*ledger.Ledger, error) {
 	if f.off {
-		return nil, ""
+		return nil, nil
 	}
 	path := f.path
 	if path == "" {
 		p, err := ledger.DefaultPath()
 		if err != nil {
-			return nil, "crash ledger off: " + err.Error()
+			return nil, err
 		}
 		path = p
 	}
-	l, err := ledger.Open(ctx, path, ledger.Options{})
-	if err != nil {
-		return nil, "crash ledger off: " + err.Error()
-	}
-	return l, ""
+	return ledger.Open(ctx, path, ledger.Options{})
 }
+
+// ledgerOff is the one line that says why crashes are not recorded.
+func ledgerOff(err error) string { return "crash ledger off: " + err.Error() }
 
 // recordBatches starts recording the session's crashes into l (when there
 // is one) and returns the batches to consume, passed through unchanged.
@@ -67,11 +66,4 @@ func recordBatches(ctx context.Context, s *kube.Session, l *ledger.Ledger, in <-
 		}
 	}()
 	return out
-}
-
-// warnf writes a one-line warning when there is one.
-func warnf(w io.Writer, line string) {
-	if line != "" {
-		fmt.Fprintf(w, "crashlens: %s\n", line)
-	}
 }

@@ -48,10 +48,10 @@ func runTUI(ctx context.Context, flags *kube.Flags, lf *ledgerFlags, debugImage 
 	go w.Run(ctx)
 	// Under the TUI a warning on stderr would tear the screen: the ledger's
 	// open failure is the list's note, later ones go to the debug log.
-	l, why := lf.open(ctx)
+	l, err := lf.open(ctx)
 	note := s.Scope.Note
-	if why != "" {
-		note = strings.TrimPrefix(note+" · "+why, " · ")
+	if err != nil {
+		note = strings.TrimPrefix(note+" · "+ledgerOff(err), " · ")
 	}
 	batches := recordBatches(ctx, s, l, w.Batches(), kube.DebugWriter())
 	kubectl, _ := kube.FindKubectl()
