@@ -2,6 +2,8 @@ package ledger
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -251,5 +253,34 @@ func TestKilledWhileWriting(t *testing.T) {
 		if r.LogTail != strings.Repeat("log line of writer k\n", 50) || r.Killer == "" || r.FinishedAt.IsZero() {
 			t.Fatalf("a half-written row: %+v", r)
 		}
+	}
+}
+
+// TestIsBusy: a write refused because another connection holds the lock is
+// told apart by SQLite's code (what Open retries), other errors are not.
+func TestIsBusy(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	l := open(t, path, Options{})
+	ctx := context.Background()
+	holder, err := l.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	if _, err := holder.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	defer holder.ExecContext(ctx, "ROLLBACK")
+	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(0)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	_, err = other.ExecContext(ctx, "BEGIN IMMEDIATE")
+	if err == nil || !isBusy(err) || !isBusy(fmt.Errorf("migration 1: %w", err)) {
+		t.Errorf("a locked write: %v, isBusy=%v", err, isBusy(err))
+	}
+	if isBusy(errors.New("database is locked (5) (SQLITE_BUSY)")) {
+		t.Error("isBusy matched a message, not a code")
 	}
 }
