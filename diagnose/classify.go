@@ -26,6 +26,10 @@ const (
 	stuckCreatingAfter = time.Minute
 )
 
+// StateRestarted is the state of a container running again after a crash
+// in the last recentRestartWindow (CrashPod.Running says the same).
+const StateRestarted = "Restarted"
+
 // waitingCrashReasons are waiting reasons that mean the container fails.
 var waitingCrashReasons = map[string]bool{
 	"CrashLoopBackOff": true, "ErrImagePull": true, "ImagePullBackOff": true, "CreateContainerConfigError": true,
@@ -236,7 +240,7 @@ func judge(pod *corev1.Pod, cs *corev1.ContainerStatus, init bool, now time.Time
 		j.failing, j.score = true, score+scoreInitFailed
 	case cs.State.Running != nil && cs.RestartCount > 0 && cs.LastTerminationState.Terminated != nil && !now.IsZero() &&
 		now.Before(cs.LastTerminationState.Terminated.FinishedAt.Add(recentRestartWindow)):
-		row.State, row.Running = "Restarted", true
+		row.State, row.Running = StateRestarted, true
 		j.failing, j.score = true, score+scoreRestarted
 		j.until = cs.LastTerminationState.Terminated.FinishedAt.Add(recentRestartWindow)
 	case w != nil && w.Reason == "ContainerCreating":

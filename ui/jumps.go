@@ -26,7 +26,7 @@ func (d *detailModel) shell(o Options) (tea.Cmd, string) {
 	if o.Kubectl == "" {
 		return nil, kube.ErrNoKubectl.Error()
 	}
-	running := d.pod.Running || d.pod.State == "Restarted"
+	running := d.pod.Running
 	if d.inc != nil {
 		for _, cs := range append(toStatus(d.inc.Pod.Status.InitContainerStatuses), toStatus(d.inc.Pod.Status.ContainerStatuses)...) {
 			if cs.name == d.container {

@@ -11,6 +11,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/crashlens/crashlens/diagnose"
 	"github.com/crashlens/crashlens/kube"
 	"github.com/crashlens/crashlens/report"
 	"github.com/crashlens/crashlens/sanitize"
@@ -155,7 +156,9 @@ func (m *listModel) expire(now time.Time) bool {
 	return dropped
 }
 
-func (m *listModel) hidden(r *row) bool { return m.hideRecent && r.group.State == "Restarted" }
+func (m *listModel) hidden(r *row) bool {
+	return m.hideRecent && r.group.State == diagnose.StateRestarted
+}
 
 // resort orders the rows (keeping only matches while a filter is set).
 func (m *listModel) resort() {
