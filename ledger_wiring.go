@@ -53,17 +53,5 @@ func recordBatches(ctx context.Context, s *kube.Session, l *ledger.Ledger, in <-
 		rec.Run(ctx)
 		l.Close() // after the last capture
 	}()
-	out := make(chan kube.Batch, 1)
-	go func() {
-		defer close(out)
-		for b := range in {
-			rec.Observe(b)
-			select {
-			case out <- b:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return out
+	return rec.Pass(ctx, in)
 }

@@ -66,7 +66,10 @@ type CrashPod struct {
 	NextRestart    time.Time // zero when unknown or running
 	Running        bool      // running again after a recent restart
 	Message        string    // waiting or termination message, first line
-	Created        time.Time
+	// Cause is what the status alone proves, in a few words (the CAUSE
+	// column until a captured crash says more; see cause.go).
+	Cause   string
+	Created time.Time
 }
 
 // GroupKey is what pods of one crash group share.
@@ -252,6 +255,13 @@ func judge(pod *corev1.Pod, cs *corev1.ContainerStatus, init bool, now time.Time
 		}
 	default:
 		row.State = quietState(cs, prefix)
+	}
+	if j.failing || !j.from.IsZero() {
+		termMessage := ""
+		if last != nil {
+			termMessage = firstLine(last.Message)
+		}
+		row.Cause = statusCause(*row, termMessage)
 	}
 	return j
 }

@@ -248,7 +248,13 @@ func golden(t *testing.T, path string, r Report) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got = append(got, '\n')
+	goldenText(t, path, string(append(got, '\n')))
+}
+
+// goldenText compares got with the file at path (-update rewrites it).
+func goldenText(t *testing.T, path string, text string) {
+	t.Helper()
+	got := []byte(text)
 	if *update {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
@@ -260,6 +266,6 @@ func golden(t *testing.T, path string, r Report) {
 		t.Fatalf("%v (run go test ./diagnose -update)", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("report differs from %s (go test ./diagnose -update, then review the diff)", path)
+		t.Errorf("%s differs (go test ./diagnose -update, then review the diff)", path)
 	}
 }

@@ -59,11 +59,15 @@ type Recorder struct {
 	dropped  int
 	requests int
 	noted    map[string]bool
-	refused  map[string]error // "pods/log ns" -> the forbidden error
+	refused  map[string]error  // "pods/log ns" -> the forbidden error
+	causes   map[string]string // group key -> the cause its last capture found
+	lastNote string            // the newest lasting problem, for the status bar
+	changed  chan struct{}     // a cause or the note changed (Pass re-sends)
 }
 
 type captureJob struct {
 	namespace, pod, uid, container, workload string
+	group                                    string    // the crash group's key when it was seen
 	ready                                    time.Time // not before: the termination's events settle
 }
 
@@ -71,7 +75,8 @@ type captureJob struct {
 // line per lasting problem (no pods/log permission, a broken ledger).
 func NewRecorder(c kubernetes.Interface, l *ledger.Ledger, t Target, warn io.Writer) *Recorder {
 	return &Recorder{client: c, ledger: l, target: t, warn: warn, limiter: rate.NewLimiter(captureRate, captureBurst),
-		queue: make(chan captureJob, captureQueue), seen: map[string]bool{}, noted: map[string]bool{}, refused: map[string]error{}}
+		queue: make(chan captureJob, captureQueue), seen: map[string]bool{}, noted: map[string]bool{}, refused: map[string]error{},
+		causes: map[string]string{}, changed: make(chan struct{}, 1)}
 }
 
 // Run captures until ctx ends.
@@ -123,7 +128,8 @@ func (r *Recorder) Observe(b Batch) {
 			}
 			ready = ready.Add(captureSettle)
 			select {
-			case r.queue <- captureJob{namespace: p.Namespace, pod: p.Name, uid: p.UID, container: p.Container, workload: p.Owner, ready: ready}:
+			case r.queue <- captureJob{namespace: p.Namespace, pod: p.Name, uid: p.UID, container: p.Container, workload: p.Owner,
+				group: g.Key, ready: ready}:
 			default:
 				r.mu.Lock()
 				r.dropped++
@@ -184,8 +190,15 @@ func (r *Recorder) note(key, line string) {
 	r.mu.Lock()
 	first := !r.noted[key]
 	r.noted[key] = true
+	if first {
+		r.lastNote = line
+	}
 	r.mu.Unlock()
-	if first && r.warn != nil {
+	if !first {
+		return
+	}
+	r.signal()
+	if r.warn != nil {
 		fmt.Fprintf(r.warn, "crashlens: %s\n", line)
 	}
 }
@@ -250,6 +263,7 @@ func (r *Recorder) capture(ctx context.Context, j captureJob) {
 	if len(rep.Findings) > 0 {
 		crash.TopFinding = rep.Findings[0].ID
 	}
+	crash.Cause = rep.Cause()
 	if rep.Log.FirstError != nil {
 		crash.FirstError = sanitize.Line(rep.Log.FirstError.Text)
 	}
@@ -259,6 +273,7 @@ func (r *Recorder) capture(ctx context.Context, j captureJob) {
 	if _, err := r.ledger.Record(ctx, crash); err != nil && ctx.Err() == nil {
 		r.note("ledger-write", sanitize.Line(err.Error())+"; history is not being recorded")
 	}
+	r.learn(j.group, crash.Cause)
 }
 
 type termination struct {

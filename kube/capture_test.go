@@ -62,3 +62,56 @@ func TestRecorderRecordsEachTerminationOnce(t *testing.T) {
 		t.Errorf("%d requests, %d dropped; want 3 and 0", requests, dropped)
 	}
 }
+
+// TestPassRefinesCauses: Pass hands a batch on with the status's cause
+// ("killed by SIGKILL": the status cannot say who), and once the capture
+// has read the kubelet's Killing event, sends the group again with the
+// rulebook's cause from it ("liveness kill"); a later batch of the same
+// group keeps the refined cause.
+func TestPassRefinesCauses(t *testing.T) {
+	now := time.Now().Add(-3 * time.Second).Truncate(time.Second) // past the capture's settle time
+	term := &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "Error", StartedAt: metav1.NewTime(now.Add(-40 * time.Second)), FinishedAt: metav1.NewTime(now)}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "api-1", Namespace: "shop", UID: "uid-1"},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", LivenessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{
+			HTTPGet: &corev1.HTTPGetAction{Path: "/healthz"}}}}}},
+		Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{{Name: "app", RestartCount: 4,
+			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}}, LastTerminationState: corev1.ContainerState{Terminated: term}}}}}
+	kill := &corev1.Event{ObjectMeta: metav1.ObjectMeta{Name: "api-1.kill", Namespace: "shop"}, Reason: "Killing", Type: "Normal",
+		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: "api-1", Namespace: "shop", FieldPath: "spec.containers{app}"},
+		Message:        "Container app failed liveness probe, will be restarted", FirstTimestamp: metav1.NewTime(now.Add(-30 * time.Second)),
+		LastTimestamp: metav1.NewTime(now.Add(-30 * time.Second)), Count: 1}
+	l, err := ledger.Open(context.Background(), filepath.Join(t.TempDir(), "ledger.db"), ledger.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	rec := NewRecorder(fake.NewClientset(pod, kill), l, Target{Context: "test"}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go rec.Run(ctx)
+	v := diagnose.Classify(pod, now.Add(time.Second))
+	in := make(chan Batch)
+	out := rec.Pass(ctx, in)
+	g := NewGroup([]diagnose.CrashPod{v.Pod})
+	in <- Batch{Upserted: []Group{g}, Watched: 1, Crashing: 1}
+	first := <-out
+	if len(first.Upserted) != 1 || first.Upserted[0].Cause != "killed by SIGKILL" {
+		t.Fatalf("first batch: %+v", first.Upserted)
+	}
+	select {
+	case b := <-out:
+		if len(b.Upserted) != 1 || b.Upserted[0].Cause != "liveness kill" || b.Watched != 1 {
+			t.Fatalf("refined batch: %+v", b)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the group was not sent again with the captured cause")
+	}
+	in <- Batch{Upserted: []Group{g}, Watched: 1, Crashing: 1}
+	if b := <-out; b.Upserted[0].Cause != "liveness kill" {
+		t.Errorf("a later batch lost the refined cause: %q", b.Upserted[0].Cause)
+	}
+	rows, err := l.History(ctx, ledger.Query{})
+	if err != nil || len(rows) != 1 || rows[0].Cause != "liveness kill" || rows[0].Killer != diagnose.KillerGracePeriod {
+		t.Errorf("ledger rows %+v (%v)", rows, err)
+	}
+}

@@ -15,6 +15,7 @@ type View struct {
 	Watched  int
 	Crashing int
 	At       time.Time
+	Note     string // the newest lasting problem (Batch.Note)
 }
 
 // NewView returns an empty view.
@@ -47,7 +48,7 @@ func (v *View) Apply(b Batch) Change {
 		ch.Upserted = append(ch.Upserted, Upsert{Group: g, Old: old, Existed: ok})
 		v.groups[g.Key] = g
 	}
-	v.State, v.Watched, v.Crashing, v.At = b.State, b.Watched, b.Crashing, b.At
+	v.State, v.Watched, v.Crashing, v.At, v.Note = b.State, b.Watched, b.Crashing, b.At, b.Note
 	return ch
 }
 

@@ -53,15 +53,18 @@ type ConnState struct {
 
 // Group is a crash group: pods of one workload failing the same way.
 type Group struct {
-	Key         string
-	Namespace   string
-	Owner       string
-	Container   string
-	Init        bool
-	Reason      string
-	State       string // the newest pod's state
-	ExitCode    int32
-	Meaning     string
+	Key       string
+	Namespace string
+	Owner     string
+	Container string
+	Init      bool
+	Reason    string
+	State     string // the newest pod's state
+	ExitCode  int32
+	Meaning   string
+	// Cause is the rulebook's short verdict: the newest pod's status cause,
+	// or what a captured crash of the group said (Recorder.Refine).
+	Cause       string
 	Pods        []diagnose.CrashPod // newest failure first
 	Restarts    int32               // the most restarts of any pod
 	LastRestart time.Time
@@ -76,6 +79,9 @@ type Batch struct {
 	Crashing int      // crashing pods
 	State    ConnState
 	At       time.Time
+	// Note is a lasting problem of the session beside the connection (the
+	// crash ledger cannot write, logs are forbidden), for the status bar.
+	Note string
 }
 
 // Watcher watches pods and delivers crash groups in batches.
@@ -258,12 +264,11 @@ func (w *Watcher) collect() (Batch, bool) {
 			}
 			continue
 		}
-		g := Group{Key: key}
+		pods := make([]diagnose.CrashPod, 0, len(members))
 		for podKey := range members {
-			g.Pods = append(g.Pods, w.pods[podKey].crash)
+			pods = append(pods, w.pods[podKey].crash)
 		}
-		finishGroup(&g)
-		b.Upserted = append(b.Upserted, g)
+		b.Upserted = append(b.Upserted, NewGroup(pods))
 	}
 	sort.Strings(b.Removed)
 	sort.Slice(b.Upserted, func(i, j int) bool { return b.Upserted[i].Key < b.Upserted[j].Key })
@@ -310,6 +315,14 @@ func groupUnchanged(g Group, members map[string]bool, pods map[string]*entry) bo
 	return true
 }
 
+// NewGroup is the crash group of pods that share a GroupKey, its summary
+// filled from them (newest failure first).
+func NewGroup(pods []diagnose.CrashPod) Group {
+	g := Group{Key: pods[0].GroupKey(), Pods: pods}
+	finishGroup(&g)
+	return g
+}
+
 // finishGroup fills a group's summary from its pods.
 func finishGroup(g *Group) {
 	sort.Slice(g.Pods, func(i, j int) bool {
@@ -320,7 +333,7 @@ func finishGroup(g *Group) {
 	})
 	p := g.Pods[0]
 	g.Namespace, g.Owner, g.Container, g.Init = p.Namespace, p.Owner, p.Container, p.Init
-	g.Reason, g.State, g.ExitCode, g.Meaning = p.Reason, p.State, p.ExitCode, p.Meaning
+	g.Reason, g.State, g.ExitCode, g.Meaning, g.Cause = p.Reason, p.State, p.ExitCode, p.Meaning, p.Cause
 	g.LastRestart = p.LastFinish
 	for _, q := range g.Pods {
 		g.Restarts = max(g.Restarts, q.Restarts)

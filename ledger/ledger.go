@@ -63,6 +63,7 @@ type Crash struct {
 	Message       string    `json:"message,omitempty"`
 	Killer        string    `json:"killer,omitempty"`     // as diagnose judged it
 	TopFinding    string    `json:"topFinding,omitempty"` // diagnose's first finding id
+	Cause         string    `json:"cause,omitempty"`      // that finding in a few words (the list's CAUSE)
 	FirstError    string    `json:"firstError,omitempty"`
 	Events        string    `json:"events,omitempty"` // folded, one per line
 	LogTail       string    `json:"logTail,omitempty"`
@@ -196,6 +197,8 @@ var migrations = []string{
 	);
 	CREATE INDEX crashes_by_workload ON crashes (context, namespace, workload, container, finished_at DESC);
 	CREATE INDEX crashes_by_time ON crashes (finished_at);`,
+	// 2: the top finding in a few words, as the list's CAUSE column shows it.
+	`ALTER TABLE crashes ADD COLUMN cause TEXT NOT NULL DEFAULT '';`,
 }
 
 // SchemaVersion is the version Open brings every file to.
@@ -253,12 +256,12 @@ func (l *Ledger) Record(ctx context.Context, c Crash) (bool, error) {
 		c.ObservedAt = l.now()
 	}
 	res, err := l.db.ExecContext(ctx, `INSERT INTO crashes (cluster_server, context, namespace, workload, pod, pod_uid, container, restart,
-		started_at, finished_at, run_seconds, exit_code, signal, reason, message, killer, top_finding, first_error, events, log_tail, log_note, observed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		started_at, finished_at, run_seconds, exit_code, signal, reason, message, killer, top_finding, cause, first_error, events, log_tail, log_note, observed_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (pod_uid, container, restart) DO NOTHING`,
 		c.ClusterServer, c.Context, c.Namespace, c.Workload, c.Pod, c.PodUID, c.Container, c.Restart,
 		millisOrNil(c.StartedAt), c.FinishedAt.UnixMilli(), c.RunSeconds, c.ExitCode, cut(c.Signal, maxTextBytes), cut(c.Reason, maxTextBytes),
-		cut(c.Message, maxTextBytes), c.Killer, c.TopFinding, cut(c.FirstError, maxTextBytes), cut(c.Events, MaxEventBytes), TailOf(c.LogTail),
+		cut(c.Message, maxTextBytes), c.Killer, c.TopFinding, cut(c.Cause, maxTextBytes), cut(c.FirstError, maxTextBytes), cut(c.Events, MaxEventBytes), TailOf(c.LogTail),
 		cut(c.LogNote, maxTextBytes), c.ObservedAt.UnixMilli())
 	if err != nil {
 		return false, fmt.Errorf("ledger: %v", err)
@@ -305,7 +308,7 @@ func (l *Ledger) History(ctx context.Context, q Query) ([]Crash, error) {
 		limit = 1000
 	}
 	query := `SELECT id, cluster_server, context, namespace, workload, pod, pod_uid, container, restart, started_at, finished_at, run_seconds,
-		exit_code, signal, reason, message, killer, top_finding, first_error, events, log_tail, log_note, observed_at FROM crashes`
+		exit_code, signal, reason, message, killer, top_finding, cause, first_error, events, log_tail, log_note, observed_at FROM crashes`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -321,7 +324,7 @@ func (l *Ledger) History(ctx context.Context, q Query) ([]Crash, error) {
 		var started sql.NullInt64
 		var finished, observed int64
 		if err := rows.Scan(&c.ID, &c.ClusterServer, &c.Context, &c.Namespace, &c.Workload, &c.Pod, &c.PodUID, &c.Container, &c.Restart,
-			&started, &finished, &c.RunSeconds, &c.ExitCode, &c.Signal, &c.Reason, &c.Message, &c.Killer, &c.TopFinding, &c.FirstError,
+			&started, &finished, &c.RunSeconds, &c.ExitCode, &c.Signal, &c.Reason, &c.Message, &c.Killer, &c.TopFinding, &c.Cause, &c.FirstError,
 			&c.Events, &c.LogTail, &c.LogNote, &observed); err != nil {
 			return nil, fmt.Errorf("ledger: %v", err)
 		}

@@ -284,3 +284,36 @@ func TestIsBusy(t *testing.T) {
 		t.Error("isBusy matched a message, not a code")
 	}
 }
+
+// TestMigratesAnOlderFile: a file at schema version 1 (before the cause
+// column) keeps its rows when a newer crashlens opens it, and takes the
+// new column.
+func TestMigratesAnOlderFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(migrations[0] + "; PRAGMA user_version = 1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO crashes (cluster_server, context, namespace, workload, pod, pod_uid, container, restart, finished_at,
+		run_seconds, exit_code, observed_at) VALUES ('s', 'test', 'shop', 'Deployment/api', 'api-1', 'uid-1', 'app', 3, ?, 30, 1, ?)`,
+		t0.UnixMilli(), t0.UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	l := open(t, path, Options{})
+	c := crash("api-1", 4, t0.Add(time.Minute))
+	c.Cause = "liveness kill"
+	if _, err := l.Record(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := l.History(context.Background(), Query{})
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("%d rows after the migration, want 2 (%v)", len(rows), err)
+	}
+	if rows[0].Cause != "liveness kill" || rows[1].Cause != "" || rows[1].Restart != 3 {
+		t.Errorf("rows after the migration: %+v", rows)
+	}
+}

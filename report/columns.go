@@ -32,6 +32,7 @@ const (
 	ColContainer
 	ColState
 	ColExit
+	ColCause
 	ColRestarts
 	ColLast
 	ColNext
@@ -45,6 +46,7 @@ var Columns = []Column{
 	ColContainer: {"CONTAINER", 9, func(g kube.Group, _ time.Time) string { return sanitize.Line(g.Container) }},
 	ColState:     {"STATE", 16, func(g kube.Group, _ time.Time) string { return sanitize.Line(g.State) }},
 	ColExit:      {"EXIT", 11, func(g kube.Group, _ time.Time) string { return ExitText(g.ExitCode, sanitize.Line(g.Meaning)) }},
+	ColCause:     {"CAUSE", 12, func(g kube.Group, _ time.Time) string { return sanitize.Line(g.Cause) }},
 	ColRestarts:  {"RESTARTS", 0, func(g kube.Group, _ time.Time) string { return strconv.Itoa(int(g.Restarts)) }},
 	ColLast:      {"LAST", 0, func(g kube.Group, now time.Time) string { return Ago(g.LastRestart, now) }},
 	ColNext:      {"NEXT", 0, func(g kube.Group, now time.Time) string { return In(g.NextRestart, now) }},
@@ -55,10 +57,12 @@ var Columns = []Column{
 // order, once padding is gone: first characters of the columns a user
 // reads least (the exit's meaning keeps its code), then the columns that
 // matter least, the workload's characters only after those, and last the
-// columns that place a group; STATE, EXIT and WORKLOAD always stay.
+// columns that place a group; STATE, EXIT and WORKLOAD always stay. The
+// cause gives up characters first (it is the longest cell) but stays until
+// the columns a glance needs less are gone.
 var Narrowing = []Narrow{
-	{ColExit, true}, {ColState, true}, {ColContainer, true}, {ColNamespace, true},
-	{ColPods, false}, {ColNext, false}, {ColWorkload, true},
+	{ColCause, true}, {ColExit, true}, {ColState, true}, {ColContainer, true}, {ColNamespace, true},
+	{ColPods, false}, {ColNext, false}, {ColWorkload, true}, {ColCause, false},
 	{ColRestarts, false}, {ColContainer, false}, {ColLast, false}, {ColNamespace, false},
 }
 

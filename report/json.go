@@ -17,7 +17,7 @@ const apiVersion = "crashlens/v1"
 // json, and the "group" of each `list --watch` line):
 //
 //	{namespace, workload, container, init, reason, state, exitCode, meaning,
-//	 restarts, lastRestart, nextRestart, pods: [{name, node, restarts, state,
+//	 cause, restarts, lastRestart, nextRestart, pods: [{name, node, restarts, state,
 //	 exitCode, lastStart, lastFinish, nextRestart, message}]}
 //
 // Times are RFC 3339; absent times are omitted; exitCode is -1 when the
@@ -31,6 +31,7 @@ type GroupJSON struct {
 	State       string    `json:"state"`
 	ExitCode    int32     `json:"exitCode"`
 	Meaning     string    `json:"meaning,omitempty"`
+	Cause       string    `json:"cause,omitempty"` // the rulebook's short verdict (the CAUSE column)
 	Restarts    int32     `json:"restarts"`
 	LastRestart time.Time `json:"lastRestart,omitzero"`
 	NextRestart time.Time `json:"nextRestart,omitzero"`
@@ -53,7 +54,7 @@ type PodJSON struct {
 // ToJSON converts a group to its JSON form.
 func ToJSON(g kube.Group) GroupJSON {
 	j := GroupJSON{Namespace: g.Namespace, Workload: g.Owner, Container: g.Container, Init: g.Init, Reason: g.Reason, State: g.State,
-		ExitCode: g.ExitCode, Meaning: g.Meaning, Restarts: g.Restarts, LastRestart: g.LastRestart, NextRestart: g.NextRestart}
+		ExitCode: g.ExitCode, Meaning: g.Meaning, Cause: g.Cause, Restarts: g.Restarts, LastRestart: g.LastRestart, NextRestart: g.NextRestart}
 	for _, p := range g.Pods {
 		j.Pods = append(j.Pods, PodJSON{Name: p.Name, Node: p.Node, Restarts: p.Restarts, State: p.State, ExitCode: p.ExitCode,
 			LastStart: p.LastStart, LastFinish: p.LastFinish, NextRestart: p.NextRestart, Message: p.Message})

@@ -264,6 +264,9 @@ func (m *Model) statusBar(now time.Time) string {
 	}
 	s := fmt.Sprintf(" %s · %s · %s · %d crashing / %s watched · sort %s · updated %s%s ",
 		sanitize.Line(cmp.Or(m.opts.Context, "-")), m.opts.Scope, state, v.Crashing, thousands(v.Watched), sortNames[m.list.sortBy], age, ro)
+	if v.Note != "" {
+		s += "· " + sanitize.Line(v.Note) + " "
+	}
 	if m.ended {
 		s += m.st.Error.Render("· watch ended ")
 	}

@@ -23,8 +23,10 @@ import (
 // line, then the rows, or what is true when there are none.
 func (m *listModel) screen(st theme.Styles, o Options, w, h int, now time.Time) string {
 	var top []string
-	if o.Note != "" {
-		top = append(top, st.Warning.Render(ansi.Truncate(o.Note, w, "…")))
+	for _, note := range []string{o.Note, m.view.Note} {
+		if note != "" {
+			top = append(top, st.Warning.Render(ansi.Truncate(sanitize.Line(note), w, "…")))
+		}
 	}
 	if m.filtering || m.input.Value() != "" {
 		top = append(top, ansi.Truncate(m.input.View(), w, ""))

@@ -10,9 +10,10 @@ import (
 // TestColumnsFollowContent: at 160 columns every column is as wide as its
 // widest cell (no padding takes the place of a cut name); at 80 padding goes
 // first, then characters of the exit's meaning, state and container, and
-// only then whole columns, never RESTARTS or LAST, never the workload.
+// only then whole columns, never RESTARTS or LAST, never the workload; the
+// cause shrinks first and stays at 100 columns.
 func TestColumnsFollowContent(t *testing.T) {
-	content := []int{9, 20, 15, 21, 19, 8, 5, 6, 4} // NAMESPACE WORKLOAD CONTAINER STATE EXIT RESTARTS LAST NEXT PODS: cells or titles, whichever is wider
+	content := []int{9, 20, 15, 21, 19, 24, 8, 5, 6, 4} // NAMESPACE WORKLOAD CONTAINER STATE EXIT CAUSE RESTARTS LAST NEXT PODS: cells or titles, whichever is wider
 	if got := fitColumns(160, content); !slices.Equal(got, content) {
 		t.Errorf("160 columns: %v, want the content widths %v", got, content)
 	}
@@ -44,8 +45,11 @@ func TestColumnsFollowContent(t *testing.T) {
 			t.Errorf("%d columns: exit or state cut below \"137 SIGKILL\" or \"CrashLoopBackOff\": %v", w, got)
 		}
 	}
-	if got := fitColumns(100, content); got[report.ColNext] == 0 || got[report.ColWorkload] != 20 {
-		t.Errorf("100 columns: NEXT dropped or the workload cut: %v", got)
+	if got := fitColumns(100, content); got[report.ColCause] < 12 || got[report.ColWorkload] != 20 {
+		t.Errorf("100 columns: CAUSE dropped or the workload cut: %v", got)
+	}
+	if got := fitColumns(120, content); got[report.ColNext] == 0 || got[report.ColCause] < 12 {
+		t.Errorf("120 columns: NEXT or CAUSE dropped: %v", got)
 	}
 	if got := fitColumns(40, content); got[report.ColWorkload] == 0 || got[report.ColState] == 0 {
 		t.Errorf("40 columns: workload or state dropped: %v", got)

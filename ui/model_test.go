@@ -68,9 +68,7 @@ func batchOf(t *testing.T, incs ...kube.Incident) kube.Batch {
 		if !ok {
 			continue
 		}
-		g := kube.Group{Key: cp.GroupKey(), Namespace: cp.Namespace, Owner: cp.Owner, Container: cp.Container, Reason: cp.Reason,
-			State: cp.State, ExitCode: cp.ExitCode, Meaning: cp.Meaning, Pods: []diagnose.CrashPod{cp}, Restarts: cp.Restarts, LastRestart: cp.LastFinish}
-		b.Upserted = append(b.Upserted, g)
+		b.Upserted = append(b.Upserted, kube.NewGroup([]diagnose.CrashPod{cp}))
 		b.Crashing++
 	}
 	return b

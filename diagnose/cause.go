@@ -1,0 +1,147 @@
+package diagnose
+
+import (
+	"fmt"
+	"strings"
+)
+
+// The CAUSE column: the rulebook's verdict in a few words. A row knows only
+// the pod's status, so its cause is what the status proves (statusCause);
+// once a crash has been captured with its events and log, the same
+// rulebook's top finding says more (Report.Cause) and the list shows that.
+// Neither ever names an OOM kill the status does not show.
+
+// maxCauseLen bounds a cause: it is one cell of the list.
+const maxCauseLen = 48
+
+// Cause is the report's top finding in a few words, for the list's CAUSE
+// column and the ledger; empty when the container is not crashing.
+func (r Report) Cause() string {
+	if len(r.Findings) == 0 || r.Findings[0].ID == FindingNotCrashing {
+		return ""
+	}
+	f := r.Findings[0]
+	detail := func(kinds ...string) string {
+		if m := r.Log.matchOf(kinds...); m != nil && m.Detail != "" {
+			return " " + m.Detail
+		}
+		return ""
+	}
+	code := ""
+	if r.Exit != nil {
+		code = fmt.Sprintf(" %d", r.Exit.Code)
+	}
+	var c string
+	switch f.ID {
+	case FindingLivenessKill:
+		c = "liveness kill"
+	case FindingStartupKill:
+		c = "startup probe kill"
+	case FindingOOMKilled:
+		c = "OOM killed"
+	case FindingAppOutOfMemory:
+		c = "app out of memory"
+		if m := r.Log.matchOf(LogOOM); m != nil {
+			c += " (" + runtimeOf(m.Text).name + ")"
+		}
+	case FindingExternalKill:
+		c = "killed from outside"
+	case FindingGracePeriodKill:
+		c = "SIGTERM ignored, SIGKILL"
+	case FindingMissingFile:
+		c = "missing file" + detail(LogNoSuchFile)
+	case FindingDependencyUnreachable:
+		c = "dependency unreachable" + detail(LogConnRefused, LogNoSuchHost, LogTimeout)
+		if m := r.Log.matchOf(LogConnRefused, LogNoSuchHost, LogTimeout); m != nil && m.Kind == LogConnRefused {
+			c = "dependency" + detail(LogConnRefused) + " refused"
+		}
+	case FindingPermissionDenied:
+		c = "permission denied" + detail(LogPermissionDenied, LogReadOnlyFS)
+	case FindingPortInUse:
+		c = "port in use" + detail(LogAddressInUse)
+	case FindingConfigError:
+		c = "app config rejected"
+	case FindingCommandNotFound:
+		c = "command not found" + detail(LogNotFound)
+	case FindingNotExecutable:
+		c = "not executable"
+	case FindingSegfault:
+		c = "segfault"
+	case FindingAbort:
+		c = "abort (SIGABRT)"
+	case FindingExitZeroUnderAlways:
+		c = "exits 0 under restart Always"
+	case FindingConfigRefMissing:
+		c = "missing ConfigMap/Secret"
+	case FindingMountFailed:
+		c = "volume mount failed"
+	case FindingImagePullFailed:
+		c = "image pull failed"
+	case FindingInitContainerFailing:
+		c = "init container fails"
+	case FindingRolloutRegression:
+		c = "rollout regression"
+	case FindingBackoffNeverResets:
+		c = "back-off never resets"
+	case FindingAppErrorExit:
+		c = "app exit" + code
+		if r.Log.FirstError != nil {
+			c += ": " + r.Log.FirstError.Text
+		}
+	default:
+		c = f.ID
+	}
+	return cutCause(c)
+}
+
+// statusCause is what the status alone proves about a failing row;
+// termMessage is the last termination's message (row.Message may be the
+// kubelet's waiting message instead).
+func statusCause(row CrashPod, termMessage string) string {
+	state := strings.TrimPrefix(row.State, "Init:")
+	reason := strings.TrimPrefix(row.Reason, "Init:")
+	var c string
+	switch {
+	case state == "ImagePullBackOff" || state == "ErrImagePull" || state == "InvalidImageName" || state == "ErrImageNeverPull":
+		c = "image pull failed"
+	case state == "CreateContainerConfigError":
+		c = "config error: " + row.Message
+	case state == "CreateContainerError" || state == "RunContainerError" || state == "StartError" || reason == "StartError" ||
+		reason == "ContainerCannotRun":
+		c = "cannot start: " + runcDetail(row.Message)
+	case state == "ContainerCreating":
+		c = "stuck creating (see events)"
+	case reason == "OOMKilled":
+		c = "OOM killed"
+	case row.ExitCode == 0:
+		c = "exits 0"
+	case row.ExitCode == 127:
+		c = "command not found"
+	case row.ExitCode == 126:
+		c = "not executable"
+	case row.ExitCode == 139:
+		c = "segfault"
+	case row.ExitCode == 134:
+		c = "abort (SIGABRT)"
+	case row.ExitCode > 128 && row.Signal != "":
+		// Who sent it (the kubelet after a probe, the kernel, a person)
+		// takes the events: the captured crash says.
+		c = "killed by " + row.Signal
+	case row.ExitCode > 0:
+		c = "app exit " + fmt.Sprint(row.ExitCode)
+		if termMessage != "" {
+			c += ": " + termMessage
+		}
+	default:
+		c = strings.ToLower(state)
+	}
+	return cutCause(strings.TrimSuffix(strings.TrimSpace(c), ":"))
+}
+
+func cutCause(s string) string {
+	s = firstLine(s)
+	if r := []rune(s); len(r) > maxCauseLen {
+		return string(r[:maxCauseLen-1]) + "…"
+	}
+	return s
+}

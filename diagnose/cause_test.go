@@ -1,0 +1,71 @@
+package diagnose
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// TestCauses: every recording's cause, as the row gives it from the status
+// and as the detail's report gives it, in one golden file a reviewer reads
+// side by side; neither ever says OOM when the status does not show an
+// OOMKilled termination, and a crashing report always has one.
+func TestCauses(t *testing.T) {
+	fixtures := loadFixtures(t)
+	names := make([]string, 0, len(fixtures))
+	for name := range fixtures {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, name := range names {
+		in := fixtures[name].in
+		in.Container = ""
+		v := Classify(in.Pod, in.Now)
+		r := Diagnose(in)
+		row, detail := v.Pod.Cause, r.Cause()
+		fmt.Fprintf(&b, "%-30s row: %-40q detail: %q\n", name, row, detail)
+		oomKilled := strings.TrimPrefix(v.Pod.Reason, "Init:") == "OOMKilled"
+		for _, c := range []string{row, detail} {
+			if strings.Contains(c, "OOM") && !oomKilled {
+				t.Errorf("%s: cause %q names an OOM kill; the termination reason is %q", name, c, v.Pod.Reason)
+			}
+			if len([]rune(c)) > maxCauseLen {
+				t.Errorf("%s: cause %q is longer than %d", name, c, maxCauseLen)
+			}
+		}
+		if r.Crashing && detail == "" {
+			t.Errorf("%s: crashing, but the report has no cause", name)
+		}
+		if v.Failing && row == "" {
+			t.Errorf("%s: a failing row without a cause", name)
+		}
+		if !r.Crashing && detail != "" {
+			t.Errorf("%s: not crashing, yet the cause %q", name, detail)
+		}
+	}
+	goldenText(t, filepath.Join("testdata", "causes.golden"), b.String())
+}
+
+func TestStatusCause(t *testing.T) {
+	for _, tc := range []struct {
+		row  CrashPod
+		term string // the last termination's message
+		want string
+	}{
+		{CrashPod{State: "CrashLoopBackOff", Reason: "OOMKilled", ExitCode: 137, Signal: "SIGKILL"}, "", "OOM killed"},
+		{CrashPod{State: "CrashLoopBackOff", Reason: "Error", ExitCode: 137, Signal: "SIGKILL"}, "", "killed by SIGKILL"},
+		{CrashPod{State: "Init:CrashLoopBackOff", Reason: "Init:Error", ExitCode: 1, Message: "back-off 10s restarting failed container"}, "", "app exit 1"},
+		{CrashPod{State: "ImagePullBackOff", Reason: "ImagePullBackOff", ExitCode: -1}, "", "image pull failed"},
+		{CrashPod{State: "CreateContainerConfigError", Reason: "CreateContainerConfigError", ExitCode: -1, Message: `secret "db" not found`}, "", `config error: secret "db" not found`},
+		{CrashPod{State: "CrashLoopBackOff", Reason: "Completed", ExitCode: 0}, "", "exits 0"},
+		{CrashPod{State: "ContainerCreating", Reason: "ContainerCreating", ExitCode: -1}, "", "stuck creating (see events)"},
+		{CrashPod{State: "CrashLoopBackOff", Reason: "Error", ExitCode: 1}, strings.Repeat("x", 100), "app exit 1: " + strings.Repeat("x", maxCauseLen-13) + "…"},
+	} {
+		if got := statusCause(tc.row, tc.term); got != tc.want {
+			t.Errorf("%+v: got %q, want %q", tc.row, got, tc.want)
+		}
+	}
+}
