@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/crashlens/crashlens/kube"
+	"github.com/crashlens/crashlens/ledger"
 	"github.com/crashlens/crashlens/theme"
 	"github.com/crashlens/crashlens/ui"
 )
@@ -21,6 +23,8 @@ type kubeSource struct {
 	batches <-chan kube.Batch
 	c       kubernetes.Interface
 	memo    *kube.Memo
+	ledger  *ledger.Ledger // nil: no history (--no-ledger, or it could not open)
+	off     string         // why there is no ledger
 }
 
 func (s kubeSource) Batches() <-chan kube.Batch { return s.batches }
@@ -31,6 +35,13 @@ func (s kubeSource) Gather(ctx context.Context, ns, pod, container string) (kube
 
 func (s kubeSource) Follow(ctx context.Context, ns, pod, container string, emit func(string)) error {
 	return kube.FollowLog(ctx, s.c, ns, pod, container, emit)
+}
+
+func (s kubeSource) History(ctx context.Context, q ledger.Query) ([]ledger.Crash, error) {
+	if s.ledger == nil {
+		return nil, errors.New(s.off)
+	}
+	return s.ledger.History(ctx, q)
 }
 
 // runTUI connects, then runs the live TUI on the terminal.
@@ -49,9 +60,10 @@ func runTUI(ctx context.Context, flags *kube.Flags, lf *ledgerFlags, debugImage 
 	// Under the TUI a warning on stderr would tear the screen: the ledger's
 	// open failure is the list's note, later ones go to the debug log.
 	l, err := lf.open(ctx)
-	note := s.Scope.Note
+	note, off := s.Scope.Note, "no crash history: the ledger is off (--no-ledger)"
 	if err != nil {
-		note = strings.TrimPrefix(note+" · "+ledgerOff(err), " · ")
+		off = ledgerOff(err)
+		note = strings.TrimPrefix(note+" · "+off, " · ")
 	}
 	batches := recordBatches(ctx, s, l, w.Batches(), kube.DebugWriter())
 	kubectl, _ := kube.FindKubectl()
@@ -70,5 +82,5 @@ func runTUI(ctx context.Context, flags *kube.Flags, lf *ledgerFlags, debugImage 
 		Readonly: flags.Readonly, Kubectl: kubectl, Args: args, DebugImage: *debugImage,
 		Timeout: timeoutOr(flags, 0), Version: version, Styles: theme.ForTerminal(true),
 	}
-	return ui.Run(ctx, kubeSource{batches: batches, c: s.Client, memo: kube.NewMemo()}, o, nil, nil)
+	return ui.Run(ctx, kubeSource{batches: batches, c: s.Client, memo: kube.NewMemo(), ledger: l, off: off}, o, nil, nil)
 }

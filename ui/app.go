@@ -14,6 +14,7 @@ import (
 
 	"github.com/crashlens/crashlens/diagnose"
 	"github.com/crashlens/crashlens/kube"
+	"github.com/crashlens/crashlens/ledger"
 	"github.com/crashlens/crashlens/report"
 	"github.com/crashlens/crashlens/sanitize"
 	"github.com/crashlens/crashlens/theme"
@@ -28,6 +29,8 @@ type Source interface {
 	Batches() <-chan kube.Batch
 	Gather(ctx context.Context, namespace, pod, container string) (kube.Incident, error)
 	Follow(ctx context.Context, namespace, pod, container string, emit func(string)) error
+	// History is the crash ledger's rows; an error when there is no ledger.
+	History(ctx context.Context, q ledger.Query) ([]ledger.Crash, error)
 }
 
 // Options configure the UI.
@@ -145,6 +148,16 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, m.detail.onFollow(msg, m.st)
 		}
 		return m, nil
+	case historyMsg:
+		if m.detail != nil {
+			m.detail.onHistory(msg)
+		}
+		return m, nil
+	case historyAgainMsg:
+		if m.detail != nil && m.detail.pod.UID == msg.uid {
+			return m, m.detail.fetchHistory(m.src, m.opts)
+		}
+		return m, nil
 	case noticeMsg:
 		if m.detail != nil {
 			m.detail.notice = string(msg)
@@ -161,7 +174,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m *Model) applyBatch(b kube.Batch) tea.Cmd {
 	cmd := m.list.onBatch(b, m.now())
 	if m.detail != nil {
-		return tea.Batch(cmd, m.detail.onBatch(b, m.src, m.opts.timeout()))
+		return tea.Batch(cmd, m.detail.onBatch(b, m.src, m.opts))
 	}
 	return cmd
 }
@@ -184,6 +197,9 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	if m.detail != nil {
 		if !typing && key.Matches(msg, Keys.Back) {
+			if m.detail.closeRecord() {
+				return nil
+			}
 			if m.detail.zoom {
 				m.detail.zoom = false
 				return nil
@@ -200,7 +216,7 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	if open {
 		if g, ok := m.list.selected(); ok {
 			m.detail = newDetail(g)
-			return tea.Batch(cmd, m.detail.fetch(m.src, m.opts.timeout()))
+			return tea.Batch(cmd, m.detail.fetch(m.src, m.opts.timeout()), m.detail.fetchHistory(m.src, m.opts))
 		}
 	}
 	return cmd
@@ -318,6 +334,7 @@ func (m *Model) helpView() string {
 		{"list", []key.Binding{Keys.Filter, Keys.Open, Keys.Up, Keys.Down, Keys.PageUp, Keys.PageDown, Keys.Top, Keys.Bottom, Keys.Sort, Keys.Expand, Keys.Recent}},
 		{"detail", []key.Binding{Keys.NextPane, Keys.PrevPane, Keys.Zoom, Keys.Shell, Keys.Logs, Keys.Describe, Keys.Copy, Keys.Report, Keys.Container}},
 		{"log pane", []key.Binding{Keys.Search, Keys.SearchNext, Keys.SearchPrev, Keys.Pause, Keys.Wrap}},
+		{"history pane", []key.Binding{Keys.Open}},
 	} {
 		b.WriteString(m.st.Header.Render(sec.name) + "\n")
 		for _, k := range sec.bs {

@@ -27,10 +27,11 @@ const (
 	paneEvents
 	paneLogs
 	paneProbes
+	paneHistory
 	paneCount
 )
 
-var paneTitles = [paneCount]string{"Diagnosis", "Exit code", "Events", "Previous logs", "Probes"}
+var paneTitles = [paneCount]string{"Diagnosis", "Exit code", "Events", "Previous logs", "Probes", "History"}
 
 // incidentMsg is a gathered pod, tagged with its UID: a late answer for
 // another pod is dropped.
@@ -55,6 +56,7 @@ type detailModel struct {
 	inc       *kube.Incident
 	rep       *diagnose.Report
 	panes     [paneCount]*pane
+	hist      history // the crash ledger's rows for the workload's container
 	focus     int
 	zoom      bool
 	builtW    int
@@ -74,7 +76,7 @@ type detailModel struct {
 func newDetail(g kube.Group) *detailModel {
 	d := &detailModel{group: g, pod: g.Pods[0], container: g.Container, restarts: g.Pods[0].Restarts}
 	for i := range d.panes {
-		d.panes[i] = &pane{title: paneTitles[i], loading: true, searchable: i == paneLogs}
+		d.panes[i] = &pane{title: paneTitles[i], loading: true, searchable: i == paneLogs, selectable: i == paneHistory}
 	}
 	d.search = textinput.New()
 	d.search.Prompt = "search log: "
@@ -106,8 +108,10 @@ func (d *detailModel) onIncident(msg incidentMsg, tmpl *diagnose.Template, now t
 		msg.err = fmt.Errorf("no pod data came back")
 	}
 	if msg.err != nil {
-		for _, p := range d.panes {
-			p.setError(sanitize.Line(msg.err.Error()))
+		for i, p := range d.panes {
+			if i != paneHistory { // the ledger answers on its own
+				p.setError(sanitize.Line(msg.err.Error()))
+			}
 		}
 		return
 	}
@@ -130,13 +134,16 @@ func (d *detailModel) onFollow(msg followMsg, st theme.Styles) tea.Cmd {
 	return waitFollow(d.followCh)
 }
 
-// onBatch gathers the pod anew when the batch says it restarted again.
-func (d *detailModel) onBatch(b kube.Batch, src Source, timeout time.Duration) tea.Cmd {
+// onBatch gathers the pod anew when the batch says it restarted again, and
+// reads the ledger again once that crash is likely captured.
+func (d *detailModel) onBatch(b kube.Batch, src Source, o Options) tea.Cmd {
 	for _, g := range b.Upserted {
 		for _, p := range g.Pods {
 			if p.UID == d.pod.UID && p.Restarts > d.restarts {
 				d.pod, d.restarts = p, p.Restarts
-				return d.fetch(src, timeout)
+				uid := p.UID
+				return tea.Batch(d.fetch(src, o.timeout()), d.fetchHistory(src, o),
+					tea.Tick(historyRefetch, func(time.Time) tea.Msg { return historyAgainMsg{uid: uid} }))
 			}
 		}
 	}
@@ -170,6 +177,9 @@ func (d *detailModel) update(msg tea.KeyPressMsg, o Options, src Source, st them
 	d.notice = ""
 	if msg.String() != "s" {
 		d.confirm = false
+	}
+	if d.focus == paneHistory && d.historyKey(msg, d.paneHeight(h)) {
+		return nil
 	}
 	p := d.panes[d.focus]
 	switch {
@@ -241,6 +251,6 @@ func (d *detailModel) nextContainer(src Source, o Options) tea.Cmd {
 	for i := range d.panes {
 		d.panes[i].loading = true
 	}
-	d.rep = nil
-	return d.fetch(src, o.timeout())
+	d.rep, d.hist = nil, history{}
+	return tea.Batch(d.fetch(src, o.timeout()), d.fetchHistory(src, o))
 }

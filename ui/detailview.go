@@ -21,7 +21,12 @@ import (
 
 // build (re)renders the panes' lines for a content width.
 func (d *detailModel) build(st theme.Styles, w int, now time.Time) {
-	if d.rep == nil || d.builtW == w {
+	if d.builtW == w {
+		return
+	}
+	// The ledger answers on its own, before or after the cluster does.
+	d.panes[paneHistory].setLines(d.historyLines(st, now))
+	if d.rep == nil {
 		return
 	}
 	d.builtW = w
@@ -174,6 +179,9 @@ func (d *detailModel) header(st theme.Styles, w int, now time.Time) []string {
 		}
 	}
 	out := []string{l1, l2, l3}
+	if strip := d.restartStrip(st, now); strip != "" {
+		out = append(out, strip)
+	}
 	for i := range out {
 		out[i] = ansi.Truncate(out[i], w, "…")
 	}
@@ -216,7 +224,7 @@ func (d *detailModel) view(st theme.Styles, w, h int, now time.Time) string {
 		row := func(a, b int, hh int) string {
 			return lipgloss.JoinHorizontal(lipgloss.Top, d.pane(a).View(st, left, hh, d.focus == a), d.pane(b).View(st, right, hh, d.focus == b))
 		}
-		body = row(paneDiagnosis, paneExit, h1) + "\n" + d.pane(paneEvents).View(st, w, h2, d.focus == paneEvents) + "\n" + row(paneLogs, paneProbes, h3)
+		body = row(paneDiagnosis, paneExit, h1) + "\n" + row(paneEvents, paneHistory, h2) + "\n" + row(paneLogs, paneProbes, h3)
 	}
 	return strings.Join(head, "\n") + "\n" + body
 }

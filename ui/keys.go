@@ -58,5 +58,7 @@ func (k KeyMap) scopes() map[string][]key.Binding {
 		"detail": append(append(append([]key.Binding{}, global...), nav...), k.NextPane, k.PrevPane, k.Zoom, k.Shell, k.Logs, k.Describe, k.Copy, k.Report, k.Container),
 		"logs": append(append(append([]key.Binding{}, global...), nav...), k.NextPane, k.PrevPane, k.Zoom, k.Shell, k.Logs, k.Describe, k.Copy, k.Report, k.Container,
 			k.Search, k.SearchNext, k.SearchPrev, k.Pause, k.Wrap),
+		"history": append(append(append([]key.Binding{}, global...), nav...), k.NextPane, k.PrevPane, k.Zoom, k.Shell, k.Logs, k.Describe, k.Copy, k.Report,
+			k.Container, k.Open),
 	}
 }

@@ -18,13 +18,15 @@ import (
 
 	"github.com/crashlens/crashlens/diagnose"
 	"github.com/crashlens/crashlens/kube"
+	"github.com/crashlens/crashlens/ledger"
 	"github.com/crashlens/crashlens/theme"
 )
 
 // fakeSource serves recorded incidents; no cluster.
 type fakeSource struct {
-	ch  chan kube.Batch
-	inc map[string]kube.Incident // by pod name
+	ch      chan kube.Batch
+	inc     map[string]kube.Incident // by pod name
+	history []ledger.Crash
 }
 
 func (f *fakeSource) Batches() <-chan kube.Batch { return f.ch }
@@ -32,6 +34,37 @@ func (f *fakeSource) Gather(_ context.Context, _, pod, _ string) (kube.Incident,
 	return f.inc[pod], nil
 }
 func (f *fakeSource) Follow(context.Context, string, string, string, func(string)) error { return nil }
+func (f *fakeSource) History(_ context.Context, q ledger.Query) ([]ledger.Crash, error) {
+	var out []ledger.Crash
+	for _, r := range f.history {
+		if r.Namespace == q.Namespace && r.Workload == q.Workload && r.Container == q.Container {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// ledgerRowsOf is what a ledger would hold for a recorded pod: its last
+// four crashes, 10 s, 20 s and 40 s apart (a climbing back-off), and one
+// of a pod its ReplicaSet replaced; newest first, as the ledger answers.
+func ledgerRowsOf(inc kube.Incident) []ledger.Crash {
+	pod := inc.Pod
+	owner := diagnose.ResolveOwner(pod)
+	row := func(name, uid string, restart int32, finished time.Time) ledger.Crash {
+		return ledger.Crash{ID: int64(restart) + 1, Context: "test", Namespace: pod.Namespace, Workload: owner, Pod: name, PodUID: uid,
+			Container: inc.Container, Restart: restart, StartedAt: finished.Add(-25 * time.Second), FinishedAt: finished, RunSeconds: 25,
+			ExitCode: 137, Signal: "SIGKILL", Killer: diagnose.KillerGracePeriod, TopFinding: diagnose.FindingLivenessKill, Cause: "liveness kill",
+			Events:  finished.Format(time.RFC3339) + " Normal Killing Container app failed liveness probe, will be restarted\n",
+			LogTail: fmt.Sprintf("instance %d starting\nwarming cache\n", restart)}
+	}
+	end := testNow.Add(-4 * time.Minute)
+	var out []ledger.Crash
+	for i, wait := range []time.Duration{40, 20, 10, 0} {
+		out = append(out, row(pod.Name, string(pod.UID), int32(4-i), end))
+		end = end.Add(-(wait*time.Second + 25*time.Second))
+	}
+	return append(out, row(pod.Name[:len(pod.Name)-5]+"old01", "uid-replaced", 9, end.Add(-time.Hour)))
+}
 
 var testNow = time.Date(2026, 11, 21, 14, 10, 0, 0, time.UTC)
 
@@ -81,6 +114,7 @@ func newTestModel(t *testing.T, scenarios ...string) (*Model, *fakeSource) {
 	for _, s := range scenarios {
 		inc := recordedIncident(t, s)
 		src.inc[inc.Pod.Name] = inc
+		src.history = append(src.history, ledgerRowsOf(inc)...)
 		incs = append(incs, inc)
 	}
 	m := New(src, Options{Context: "test", Scope: "all namespaces", Styles: theme.Plain(), Version: "test"})
@@ -388,5 +422,47 @@ func TestBestMatchFirstWhateverTheScores(t *testing.T) {
 		if m.order[0] != "g02999" {
 			t.Errorf("spread %d: first is %s, want the best match g02999", spread, m.order[0])
 		}
+	}
+}
+
+// TestHistoryPane: the History pane lists the ledger's crashes of the
+// workload's container newest first (a replaced pod's too), the header's
+// strip shows the waits next to the back-off, enter opens a crash's stored
+// log and events, esc goes back to the rows and then to the list.
+func TestHistoryPane(t *testing.T) {
+	m, _ := newTestModel(t, "probe-mixup-bad")
+	press(t, m, "enter")
+	if m.detail == nil || !m.detail.hist.loaded || len(m.detail.hist.rows) != 5 {
+		t.Fatalf("history not loaded: %+v", m.detail)
+	}
+	out := screen(m)
+	for _, want := range []string{"crashes ×", "waits 10s 20s 40s (back-off 10s 20s 40s) · climbing", " History [1-4/6] "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("detail lacks %q:\n%s", want, out)
+		}
+	}
+	press(t, m, "shift+tab", "z") // History is the last pane
+	out = screen(m)
+	for _, want := range []string{"liveness kill", "grace-period-sigkill", "this pod", "› 4m", "probe-mixup-bad-dff9b4556-…"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("zoomed history lacks %q:\n%s", want, out)
+		}
+	}
+	goldenScreen(t, "history", out)
+	press(t, m, "j", "enter")
+	out = screen(m)
+	for _, want := range []string{"restart 3", "instance 3 starting", "Killing Container app failed liveness probe", "cause: liveness kill"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the second crash's record lacks %q:\n%s", want, out)
+		}
+	}
+	goldenScreen(t, "record", out)
+	press(t, m, "esc")
+	if m.detail == nil || m.detail.hist.open || !strings.Contains(screen(m), "this pod") {
+		t.Fatal("esc did not close the record")
+	}
+	press(t, m, "esc", "esc")
+	if m.detail != nil {
+		t.Error("esc did not go back to the list")
 	}
 }

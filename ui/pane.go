@@ -29,6 +29,7 @@ type pane struct {
 	loading    bool
 	err        string // shown instead of the content
 	searchable bool   // the log pane: / n N
+	selectable bool   // the history pane: a row opens with enter
 	// search in the pane (the log pane): the query and matching lines.
 	query   string
 	matches []int
@@ -112,6 +113,9 @@ func (p *pane) jump() {
 func (p *pane) Help() []key.Binding {
 	if p.searchable {
 		return []key.Binding{Keys.Down, Keys.Search, Keys.SearchNext}
+	}
+	if p.selectable {
+		return []key.Binding{Keys.Down, Keys.Open}
 	}
 	return []key.Binding{Keys.Down, Keys.PageDown, Keys.Top}
 }
