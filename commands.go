@@ -165,15 +165,16 @@ func watchJSON(ctx context.Context, s *kube.Session, selector string, l *ledger.
 	return nil
 }
 
-func newExplainCmd(flags *kube.Flags, stdout io.Writer) *cobra.Command {
+func newExplainCmd(flags *kube.Flags, lf *ledgerFlags, stdout, stderr io.Writer) *cobra.Command {
 	var output, container, templateFile string
 	cmd := &cobra.Command{
 		Use:   "explain NS/POD | POD | deploy/NAME",
 		Short: "Explain one pod's crash as Markdown or JSON",
 		Long: `explain gathers what the detail screen shows for one pod (events of the pod and
 its owners, previous and current logs, the exit code in context, the back-off
-timeline, the probe diff and patch) and writes it as a report. deploy/NAME
-picks the Deployment's newest crashing pod.`,
+timeline, the probe diff and patch) and writes it as a report, with what the
+crash ledger remembers of the workload's earlier crashes. deploy/NAME picks
+the Deployment's newest crashing pod.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if output != "markdown" && output != "json" {
@@ -198,10 +199,14 @@ picks the Deployment's newest crashing pod.`,
 			}
 			now := time.Now()
 			r := diagnose.Diagnose(inc.Input(tmpl, now))
-			if output == "json" {
-				return report.ExplainJSON(stdout, inc, r)
+			history, err := lf.workloadHistory(ctx, s.Target.Context, inc.Pod, r.Pod.Container)
+			if err != nil {
+				fmt.Fprintf(stderr, "crashlens: no crash history in the report: %v\n", err)
 			}
-			return report.Markdown(stdout, inc, r, now, version)
+			if output == "json" {
+				return report.ExplainJSON(stdout, inc, r, history)
+			}
+			return report.Markdown(stdout, inc, r, history, now, version)
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "markdown", "markdown or json")

@@ -129,7 +129,7 @@ context, the back-off timeline and a probe diff with the patch to apply.`,
 		},
 		newListCmd(flags, &lf, stdout, stderr),
 		newHistoryCmd(flags, &lf, stdout, stderr),
-		newExplainCmd(flags, stdout),
+		newExplainCmd(flags, &lf, stdout, stderr),
 		newLintCmd(stdout),
 		newDemoCmd(stderr),
 	)

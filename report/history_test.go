@@ -52,3 +52,26 @@ func TestHistoryOutput(t *testing.T) {
 		t.Errorf("json %s (%v)", b.String(), err)
 	}
 }
+
+func TestHistorySummary(t *testing.T) {
+	at := time.Date(2026, 12, 1, 2, 10, 0, 0, time.UTC)
+	kill := func(pod string, min int) ledger.Crash {
+		return ledger.Crash{PodUID: pod, FinishedAt: at.Add(time.Duration(min) * time.Minute), ExitCode: 137, Cause: "liveness kill"}
+	}
+	exit1 := ledger.Crash{PodUID: "b", FinishedAt: at.Add(time.Hour), ExitCode: 1, Cause: "dependency :5432 refused"}
+	for _, tc := range []struct {
+		name string
+		rows []ledger.Crash
+		want string
+	}{
+		{"none", nil, ""},
+		{"one", []ledger.Crash{kill("a", 0)}, "1 crash since 2026-12-01 02:10 UTC, all exit 137 (liveness kill)"},
+		{"all alike", []ledger.Crash{kill("a", 9), kill("a", 5), kill("a", 0)}, "3 crashes since 2026-12-01 02:10 UTC, all exit 137 (liveness kill)"},
+		{"mixed, two pods", []ledger.Crash{exit1, kill("a", 9), kill("a", 0)},
+			"3 crashes in 2 pods since 2026-12-01 02:10 UTC: 2 exit 137 (liveness kill), 1 exit 1 (dependency :5432 refused)"},
+	} {
+		if got := HistorySummary(tc.rows); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/crashlens/crashlens/diagnose"
 	"github.com/crashlens/crashlens/kube"
+	"github.com/crashlens/crashlens/ledger"
 	"github.com/crashlens/crashlens/lint"
 )
 
@@ -118,11 +119,19 @@ func newsworthy(a, b GroupJSON) bool {
 
 // ExplainJSON writes `explain -o json`: the pod's identity, the
 // diagnose.Report, and why any part is missing.
-func ExplainJSON(w io.Writer, inc kube.Incident, r diagnose.Report) error {
+func ExplainJSON(w io.Writer, inc kube.Incident, r diagnose.Report, history []ledger.Crash) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	// The ledger's rows without their logs and events (crashlens history -o
+	// json has them): a summary of what happened before this crash.
+	items := make([]ledger.Crash, 0, len(history))
+	for _, c := range history {
+		c.LogTail, c.Events = "", ""
+		items = append(items, c)
+	}
 	return enc.Encode(map[string]any{
 		"apiVersion": apiVersion, "kind": "Explanation",
+		"history": map[string]any{"summary": HistorySummary(history), "items": items},
 		"pod":    map[string]any{"namespace": inc.Pod.Namespace, "name": inc.Pod.Name, "uid": inc.Pod.UID, "container": inc.Container, "node": inc.Pod.Spec.NodeName},
 		"report": r,
 		"errors": map[string]string{"owners": errText(inc.OwnersErr), "events": errText(inc.EventsErr),

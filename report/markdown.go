@@ -17,6 +17,7 @@ import (
 
 	"github.com/crashlens/crashlens/diagnose"
 	"github.com/crashlens/crashlens/kube"
+	"github.com/crashlens/crashlens/ledger"
 	"github.com/crashlens/crashlens/sanitize"
 )
 
@@ -26,8 +27,9 @@ const (
 	MaxLogLineRunes = 500
 )
 
-// Markdown writes the incident report.
-func Markdown(w io.Writer, inc kube.Incident, r diagnose.Report, now time.Time, version string) error {
+// Markdown writes the incident report; history is the crash ledger's rows
+// of the pod's workload and container, newest first (nil without a ledger).
+func Markdown(w io.Writer, inc kube.Incident, r diagnose.Report, history []ledger.Crash, now time.Time, version string) error {
 	var b strings.Builder
 	p := inc.Pod
 	fmt.Fprintf(&b, "# Crash report: %s/%s\n\n", cell(p.Namespace), cell(p.Name))
@@ -94,6 +96,8 @@ func Markdown(w io.Writer, inc kube.Incident, r diagnose.Report, now time.Time, 
 		}
 		fmt.Fprintf(&b, "- last run: %s; back-off resets after %s of running: %v\n\n", dur(t.LastRunSeconds), dur(t.ResetWindow), map[bool]string{true: "yes, this run was long enough", false: "no"}[t.WillReset])
 	}
+
+	writeHistory(&b, history, now)
 
 	b.WriteString("## Pod status\n\n")
 	fmt.Fprintf(&b, "Phase %s, pod IP %s, created %s.\n\n", cell(string(p.Status.Phase)), cmp.Or(cell(p.Status.PodIP), "-"), stamp(p.CreationTimestamp.Time))
@@ -164,6 +168,28 @@ func Markdown(w io.Writer, inc kube.Incident, r diagnose.Report, now time.Time, 
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// historyRows bounds the report's table of recorded crashes.
+const historyRows = 20
+
+// writeHistory is the report's section of the crash ledger: the summary,
+// then the newest crashes.
+func writeHistory(b *strings.Builder, rows []ledger.Crash, now time.Time) {
+	if len(rows) == 0 {
+		return
+	}
+	b.WriteString("## Crash history (crashlens ledger)\n\n")
+	fmt.Fprintf(b, "%s.\n\n", cell(HistorySummary(rows)))
+	b.WriteString("| finished | ago | pod | ran | exit | cause | killer | first error |\n|---|---|---|---|---|---|---|---|\n")
+	for _, r := range rows[:min(len(rows), historyRows)] {
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %d %s | %s | %s | %s |\n", stamp(r.FinishedAt), Ago(r.FinishedAt, now), cell(r.Pod), dur(r.RunSeconds),
+			r.ExitCode, cell(cmp.Or(r.Signal, r.Reason)), cmp.Or(cell(r.Cause), "-"), cmp.Or(r.Killer, "-"), cmp.Or(cell(r.FirstError), "-"))
+	}
+	if len(rows) > historyRows {
+		fmt.Fprintf(b, "\n%d older crashes: `crashlens history` lists them.\n", len(rows)-historyRows)
+	}
+	b.WriteString("\n")
 }
 
 type check struct {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/crashlens/crashlens/diagnose"
 	"github.com/crashlens/crashlens/kube"
+	"github.com/crashlens/crashlens/ledger"
 )
 
 // hostile is what an attacker can put in a log line, an event message or a
@@ -54,10 +55,14 @@ func TestMarkdownHostileInput(t *testing.T) {
 	}
 	r := diagnose.Diagnose(diagnose.Input{Pod: inc.Pod, Events: inc.Events, PreviousLog: inc.PreviousLog, Now: time.Now()})
 	var out bytes.Buffer
-	if err := Markdown(&out, inc, r, time.Now(), "test"); err != nil {
+	history := []ledger.Crash{{Pod: hostile, PodUID: "u", Cause: hostile, FirstError: hostile, Signal: hostile, FinishedAt: time.Now(), ExitCode: 1}}
+	if err := Markdown(&out, inc, r, history, time.Now(), "test"); err != nil {
 		t.Fatal(err)
 	}
 	md := out.String()
+	if !strings.Contains(md, "## Crash history (crashlens ledger)\n\n1 crash since") {
+		t.Error("the report lacks the ledger's history")
+	}
 	for _, bad := range []string{"\x1b", "\u009b", "\x07", "\x00", "\u202E", "\xff"} {
 		if strings.Contains(md, bad) {
 			t.Errorf("report contains %q", bad)
@@ -90,7 +95,7 @@ func TestMarkdownHostileInput(t *testing.T) {
 func TestMarkdownSections(t *testing.T) {
 	inc, r := recorded(t, "probe-mixup-bad")
 	var out bytes.Buffer
-	if err := Markdown(&out, inc, r, time.Now(), "test"); err != nil {
+	if err := Markdown(&out, inc, r, nil, time.Now(), "test"); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"# Crash report: gateway/", "## Findings", "`liveness-kill`", "## Exit code", "grace-period-sigkill",
@@ -116,7 +121,7 @@ func TestEnvironmentShowsReferencesNotSecrets(t *testing.T) {
 	}
 	c.EnvFrom = []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "bulk"}}}}
 	var out bytes.Buffer
-	if err := Markdown(&out, inc, r, time.Now(), "test"); err != nil {
+	if err := Markdown(&out, inc, r, nil, time.Now(), "test"); err != nil {
 		t.Fatal(err)
 	}
 	md := out.String()

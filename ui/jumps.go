@@ -97,7 +97,7 @@ func (d *detailModel) writeReport(version string) string {
 		return "cannot write the report: " + err.Error()
 	}
 	defer f.Close()
-	if err := report.Markdown(f, *d.inc, *d.rep, time.Now(), version); err != nil {
+	if err := report.Markdown(f, *d.inc, *d.rep, d.hist.rows, time.Now(), version); err != nil {
 		return "cannot write the report: " + err.Error()
 	}
 	abs, _ := filepath.Abs(name)
