@@ -24,7 +24,9 @@ import (
 // pod crashes again and again, is deleted, and its ReplicaSet's new pod
 // crashes too. The ledger then holds one row per observed termination, each
 // with its exit code and its own instance's log (not the latest one), for
-// both pods under the one workload; `crashlens history` prints them.
+// both pods under the one workload; `crashlens history` prints them. The
+// TUI then shows them: the list's CAUSE refined from a capture, the History
+// pane with both pods' crashes, a crash's stored log, the restart strip.
 func TestLedgerRecordsEveryCrash(t *testing.T) {
 	kubeconfig := clusterKubeconfig(t, "admin")
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
@@ -132,4 +134,22 @@ spec:
 	if !strings.Contains(table, "KILLER") || strings.Count(table, second) < 2 {
 		t.Errorf("history table:\n%s", table)
 	}
+
+	// The TUI on the same ledger, while the second pod keeps crashing.
+	bin := buildCrashlens(t, "ledger")
+	x := startTUI(t, bin, "--kubeconfig", kubeconfig, "-n", ns, "--ledger", path)
+	// The status cause is "app exit 3"; the capture's log makes it the
+	// rulebook's "app exit 3: fatal: giving up".
+	x.waitFor(60*time.Second, "CAUSE", "deploy/flapper", "app exit 3: fatal")
+	x.keys("enter")
+	x.waitFor(30*time.Second, " History ", "crashes ×", "back-off")
+	x.keys("BTab", "z") // History is the last pane
+	screen := x.waitFor(10*time.Second, "this pod", first, "app exit 3: fatal: giving up")
+	if n := strings.Count(screen, first); n < 4 {
+		t.Errorf("the History pane shows %d crashes of the replaced pod %s, want 4 or more:\n%s", n, first, screen)
+	}
+	x.keys("G", "Enter")
+	x.waitFor(10*time.Second, "restart ", "instance started at", "events then")
+	x.keys("Escape")
+	x.waitFor(10*time.Second, "this pod", first)
 }

@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"time"
 )
@@ -35,10 +36,12 @@ func (r *Recorder) signal() {
 }
 
 // refine sets each upserted group's cause from its captures and the
-// batch's note from the newest lasting problem.
+// batch's note from the newest lasting problem. The groups are copied
+// first: the watcher still reads the batch it sent.
 func (r *Recorder) refine(b *Batch) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	b.Upserted = slices.Clone(b.Upserted)
 	for i := range b.Upserted {
 		if c := r.causes[b.Upserted[i].Key]; c != "" {
 			b.Upserted[i].Cause = c

@@ -58,10 +58,11 @@ var Columns = []Column{
 // reads least (the exit's meaning keeps its code), then the columns that
 // matter least, the workload's characters only after those, and last the
 // columns that place a group; STATE, EXIT and WORKLOAD always stay. The
-// cause gives up characters first (it is the longest cell) but stays until
-// the columns a glance needs less are gone.
+// exit's meaning goes first (the cause says it better), then the cause's
+// characters; the cause itself stays until the columns a glance needs less
+// are gone.
 var Narrowing = []Narrow{
-	{ColCause, true}, {ColExit, true}, {ColState, true}, {ColContainer, true}, {ColNamespace, true},
+	{ColExit, true}, {ColCause, true}, {ColState, true}, {ColContainer, true}, {ColNamespace, true},
 	{ColPods, false}, {ColNext, false}, {ColWorkload, true}, {ColCause, false},
 	{ColRestarts, false}, {ColContainer, false}, {ColLast, false}, {ColNamespace, false},
 }
