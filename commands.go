@@ -145,7 +145,10 @@ func isTerminal(w io.Writer) bool {
 // (reconnecting, relisting, synced again) go to stderr, one line each, so a
 // script's reader knows when the stream is stale.
 func watchJSON(ctx context.Context, s *kube.Session, selector string, l *ledger.Ledger, stdout, stderr io.Writer, a *alert.Alerter) error {
-	w := kube.NewWatcher(s.Client, s.Scope.Namespace, selector)
+	w, err := s.Watcher(selector)
+	if err != nil {
+		return err
+	}
 	go w.Run(ctx)
 	view, out := kube.NewView(), report.NewWatchJSON(stdout)
 	for b := range recordBatches(ctx, s, l, w.Batches(), stderr) {

@@ -55,7 +55,10 @@ func runTUI(ctx context.Context, flags *kube.Flags, lf *ledgerFlags, debugImage 
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	w := kube.NewWatcher(s.Client, s.Scope.Namespace, flags.Selector)
+	w, err := s.Watcher(flags.Selector)
+	if err != nil {
+		return err
+	}
 	go w.Run(ctx)
 	// Under the TUI a warning on stderr would tear the screen: the ledger's
 	// open failure is the list's note, later ones go to the debug log.

@@ -20,6 +20,11 @@ const (
 // work because client-go runs them. cfg.Timeout (--request-timeout) bounds
 // each request, and only the start of a watch or a log follow.
 func NewClientset(cfg *rest.Config, version string) (kubernetes.Interface, error) {
+	return kubernetes.NewForConfig(clientConfig(cfg, version))
+}
+
+// clientConfig is cfg as every crashlens client uses it (see NewClientset).
+func clientConfig(cfg *rest.Config, version string) *rest.Config {
 	c := rest.CopyConfig(cfg)
 	timeout := c.Timeout
 	c.Timeout = 0 // as http.Client.Timeout it would cut every watch
@@ -28,7 +33,7 @@ func NewClientset(cfg *rest.Config, version string) (kubernetes.Interface, error
 	c.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	c.QPS, c.Burst = clientQPS, clientBurst
 	c.UserAgent = UserAgent(version)
-	return kubernetes.NewForConfig(c)
+	return c
 }
 
 // UserAgent is how crashlens names itself to the API server (and in its

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -103,7 +104,15 @@ func TestWatcherSeesEveryScenario(t *testing.T) {
 	applyScenarios(t, c)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	w := NewWatcher(c, "", "")
+	_, path := clusterClient(t, "admin")
+	cfg, err := clientcmd.BuildConfigFromFlags("", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewSlimWatcher(clientConfig(cfg, "test"), "", "") // as every command watches
+	if err != nil {
+		t.Fatal(err)
+	}
 	go w.Run(ctx)
 	want := map[string]demo.Scenario{}
 	for _, s := range demo.Catalogue {
@@ -319,4 +328,51 @@ func TestArgvBuildersWork(t *testing.T) {
 	if !strings.Contains(strings.Join(k.Describe("ns", "p"), " "), "--kubeconfig "+kubeconfig+" -n ns describe pod p") {
 		t.Errorf("describe argv %v", k.Describe("ns", "p"))
 	}
+}
+
+// TestSlimDecoderAgreesOnTheCluster: every pod of the real cluster (the
+// catalogue's crash loops and the healthy ones), listed at one resource
+// version through the full decoder and through the watcher's slim one:
+// the slim pod is exactly the full pod's fields that Classify reads, and
+// the rulebook's verdicts are the same.
+func TestSlimDecoderAgreesOnTheCluster(t *testing.T) {
+	c, path := clusterClient(t, "admin")
+	applyScenarios(t, c)
+	cfg, err := clientcmd.BuildConfigFromFlags("", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	full, err := c.CoreV1().Pods("").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slim, err := newSlimPods(clientConfig(cfg, "test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := slim.List(ctx, "", metav1.ListOptions{ResourceVersion: full.ResourceVersion, ResourceVersionMatch: metav1.ResourceVersionMatchExact})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := obj.(*corev1.PodList)
+	if len(got.Items) != len(full.Items) || len(got.Items) < 30 {
+		t.Fatalf("%d slim pods, %d full ones", len(got.Items), len(full.Items))
+	}
+	now := time.Now()
+	failing := 0
+	for i := range full.Items {
+		want := slimView(&full.Items[i])
+		if !reflect.DeepEqual(&got.Items[i], want) {
+			t.Errorf("%s/%s: slim %+v\nfull %+v", want.Namespace, want.Name, got.Items[i], want)
+		}
+		a, b := diagnose.Classify(&full.Items[i], now), diagnose.Classify(&got.Items[i], now)
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("%s/%s: verdicts differ: full %+v, slim %+v", want.Namespace, want.Name, a, b)
+		}
+		if a.Failing {
+			failing++
+		}
+	}
+	t.Logf("%d pods agree, %d of them failing", len(full.Items), failing)
 }

@@ -4,12 +4,16 @@ import (
 	"errors"
 	"sync"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 )
 
 // peekWatch passes a watch's events through, hands each object of the
 // initial stream to peek (when not nil) on the way and logs error events.
+// What it passes on of a peeked pod is a stub (classifiedStub): the
+// reflector keeps every object of the initial stream until its bookmark,
+// and a stub there costs a few dozen bytes where the pod cost kilobytes.
 type peekWatch struct {
 	inner watch.Interface
 	out   chan watch.Event
@@ -35,6 +39,9 @@ func newPeekWatch(inner watch.Interface, peek func(any)) *peekWatch {
 				}
 			case initial && peek != nil && ev.Type == watch.Added:
 				peek(ev.Object)
+				if pod, ok := ev.Object.(*corev1.Pod); ok {
+					ev.Object = classifiedStub(pod)
+				}
 			}
 			select {
 			case p.out <- ev:
@@ -45,6 +52,19 @@ func newPeekWatch(inner watch.Interface, peek func(any)) *peekWatch {
 	}()
 	return p
 }
+
+// classifiedMark marks a stub of a pod the watcher has classified (in the
+// status's reason, which the API never sets to it).
+const classifiedMark = "crashlens.io/classified"
+
+// classifiedStub keeps of a pod what the reflector reads (its key and
+// resource version) and the mark that Replace keeps its entry.
+func classifiedStub(pod *corev1.Pod) *corev1.Pod {
+	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: pod.Name, Namespace: pod.Namespace, UID: pod.UID, ResourceVersion: pod.ResourceVersion},
+		Status: corev1.PodStatus{Reason: classifiedMark}}
+}
+
+func isClassifiedStub(pod *corev1.Pod) bool { return pod.Status.Reason == classifiedMark }
 
 func (p *peekWatch) ResultChan() <-chan watch.Event { return p.out }
 

@@ -7,17 +7,19 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/creack/pty"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 )
@@ -26,66 +28,28 @@ import (
 // starts one): pods are written straight to the apiserver, 1% with crash
 // statuses, no kubelet touches them.
 
-const scaleNS = "scale"
+// worstLabel marks the pods of the worst case: every healthy pod and one
+// crashing pod whose name sorts last, so with this selector exactly one pod
+// crashes and it is the last in the stream.
+const worstLabel = "crashlens-bench/worst"
 
-// realisticPod is about 6.5 KB as stored: labels, annotations, two
-// containers with env, probes, resources, mounts, and a running status.
-func realisticPod(i int) *corev1.Pod {
-	yes := true
-	app := fmt.Sprintf("svc-%04d", i/50)
-	env := make([]corev1.EnvVar, 0, 12)
-	for j := 0; j < 12; j++ {
-		env = append(env, corev1.EnvVar{Name: fmt.Sprintf("SETTING_%02d", j), Value: strings.Repeat("v", 40)})
-	}
-	container := func(name string) corev1.Container {
-		probe := &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz", Port: intstr.FromString(name)}}, PeriodSeconds: 10}
-		return corev1.Container{Name: name, Image: "registry.example.internal/" + app + ":v1.2.3", Env: env,
-			Ports:         []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}},
-			LivenessProbe: probe, ReadinessProbe: probe,
-			Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("128Mi")},
-				Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("256Mi")}},
-			VolumeMounts: []corev1.VolumeMount{{Name: "config", MountPath: "/etc/app"}}}
-	}
-	return &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-7d9f8c6b5-%06d", app, i), Namespace: scaleNS,
-			Labels: map[string]string{"app": app, "pod-template-hash": "7d9f8c6b5", "team": "payments", "tier": "backend", "version": "v1.2.3"},
-			Annotations: map[string]string{"prometheus.io/scrape": "true", "prometheus.io/port": "9090",
-				"kubectl.kubernetes.io/last-applied-configuration": strings.Repeat("x", 1200)},
-			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: app + "-7d9f8c6b5", UID: "00000000-0000-0000-0000-000000000001", Controller: &yes}}},
-		Spec: corev1.PodSpec{NodeName: "fake-node", Containers: []corev1.Container{container("app"), container("proxy")},
-			Volumes: []corev1.Volume{{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: app}}}}}},
-	}
-}
-
-func statusFor(i int, now time.Time) corev1.PodStatus {
-	st := corev1.PodStatus{Phase: corev1.PodRunning, PodIP: fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255),
-		Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(now)}}}
-	for _, name := range []string{"app", "proxy"} {
-		cs := corev1.ContainerStatus{Name: name, Ready: true, Image: "registry.example.internal/x:v1.2.3", ImageID: "sha256:" + strings.Repeat("a", 64),
-			ContainerID: "containerd://" + strings.Repeat("b", 64), State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(now)}}}
-		if i%100 == 0 && name == "app" { // 1% crash
-			cs.Ready, cs.RestartCount = false, 7
-			cs.State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: "back-off 2m40s restarting failed container=app"}}
-			cs.LastTerminationState = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "OOMKilled",
-				StartedAt: metav1.NewTime(now.Add(-time.Minute)), FinishedAt: metav1.NewTime(now.Add(-30 * time.Second))}}
-		}
-		st.ContainerStatuses = append(st.ContainerStatuses, cs)
-	}
-	return st
-}
+// lastCrash is the worst case's crashing pod; written after all others, it
+// also says that an earlier run wrote them all.
+const lastCrash = "zz-last-crash"
 
 // populate creates pods up to n (reusing what an earlier run made).
 func populate(b *testing.B, c kubernetes.Interface, n int) {
 	ctx := context.Background()
 	_, _ = c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: scaleNS}}, metav1.CreateOptions{})
-	// Pods are named by index: when the last one exists, an earlier run
-	// wrote them all.
-	if _, err := c.CoreV1().Pods(scaleNS).Get(ctx, realisticPod(n-1).Name, metav1.GetOptions{}); err == nil {
+	if p, err := c.CoreV1().Pods(scaleNS).Get(ctx, lastCrash, metav1.GetOptions{}); err == nil && p.Labels["size"] == strconv.Itoa(n) {
 		return
 	}
 	start, now := time.Now(), time.Now()
-	err := parallel(32, n, func(i int) error {
-		p, err := c.CoreV1().Pods(scaleNS).Create(ctx, realisticPod(i), metav1.CreateOptions{})
+	write := func(p *corev1.Pod, i int) error {
+		if i%100 != 0 || p.Name == lastCrash {
+			p.Labels[worstLabel] = "1"
+		}
+		p, err := c.CoreV1().Pods(scaleNS).Create(ctx, p, metav1.CreateOptions{})
 		if apierrors.IsAlreadyExists(err) {
 			return nil
 		}
@@ -95,16 +59,40 @@ func populate(b *testing.B, c kubernetes.Interface, n int) {
 		p.Status = statusFor(i, now)
 		_, err = c.CoreV1().Pods(scaleNS).UpdateStatus(ctx, p, metav1.UpdateOptions{})
 		return err
-	})
-	if err != nil {
+	}
+	if err := parallel(32, n, func(i int) error { return write(realisticPod(i), i) }); err != nil {
 		b.Fatalf("writing pods: %v", err)
+	}
+	_ = c.CoreV1().Pods(scaleNS).Delete(ctx, lastCrash, metav1.DeleteOptions{GracePeriodSeconds: new(int64)})
+	last := realisticPod(0) // index 0 crashes
+	last.Name = lastCrash
+	last.Labels["size"] = strconv.Itoa(n)
+	if err := write(last, 0); err != nil {
+		b.Fatalf("writing the last pod: %v", err)
 	}
 	b.Logf("wrote %d pods in %s", n, time.Since(start).Round(time.Second))
 }
 
-// BenchmarkScale reports, per pod count: a raw protobuf LIST of every pod
-// into io.Discard, the watcher's time to its first full batch of crash
-// groups, their ratio, and the heap the watcher holds per watched pod.
+// scaleRow is one size's line of the table.
+type scaleRow struct {
+	pods                   int
+	floor, kubectl         time.Duration
+	first, full            time.Duration
+	groups                 int
+	heapPerPod             float64
+	worstFloor, worstFirst time.Duration
+	listWall               time.Duration
+	listRSS, tuiRSS        int64 // KiB
+	tuiSynced              time.Duration
+	tuiIdleCPU             float64 // share of one core
+}
+
+// BenchmarkScale measures, per size, in one run: the floor (a raw protobuf
+// LIST of every pod into io.Discard), kubectl's own listing, the watcher's
+// first crash group and full view with their ratios to the floor, the heap
+// it keeps per watched pod, the worst case (one crash, last in the stream),
+// and the real binary: `crashlens list -o json` and the TUI under a pty
+// (time to synced, peak RSS, CPU over 30 s idle after sync).
 func BenchmarkScale(b *testing.B) {
 	sizes := []int{10000, 50000}
 	if s := os.Getenv("CRASHLENS_SCALE_PODS"); s != "" {
@@ -115,55 +103,170 @@ func BenchmarkScale(b *testing.B) {
 		}
 	}
 	cfg := clusterConfig(b)
+	kubeconfig := os.Getenv("CRASHLENS_KUBECONFIG")
 	writer := rest.CopyConfig(cfg)
 	writer.QPS, writer.Burst = 2000, 4000
 	wc := kubernetes.NewForConfigOrDie(writer)
-	fmt.Printf("\n| pods | protobuf LIST | first crash group | ratio | all groups (synced) | groups | heap per watched pod |\n|---|---|---|---|---|---|---|\n")
+	bin := filepath.Join(b.TempDir(), "crashlens")
+	if out, err := exec.Command("go", "build", "-o", bin, "..").CombinedOutput(); err != nil {
+		b.Fatalf("building crashlens: %v: %s", err, out)
+	}
+	var rows []scaleRow
 	for _, n := range sizes {
 		populate(b, wc, n)
+		r := scaleRow{pods: n}
 		c, err := NewClientset(cfg, "bench")
 		if err != nil {
 			b.Fatal(err)
 		}
-		// Raw LIST, protobuf, into io.Discard.
+		r.floor = rawList(b, c, "")
 		start := time.Now()
-		rc, err := c.CoreV1().RESTClient().Get().AbsPath("/api/v1/pods").SetHeader("Accept", "application/vnd.kubernetes.protobuf").Stream(context.Background())
-		if err != nil {
-			b.Fatal(err)
+		if out, err := exec.Command(filepath.Join("..", "hack", "cluster", "bin", "kubectl"), "--kubeconfig", kubeconfig,
+			"get", "pods", "-A", "-o", "name").CombinedOutput(); err != nil {
+			b.Fatalf("kubectl: %v: %s", err, out[:min(len(out), 300)])
 		}
-		if _, err := io.Copy(io.Discard, rc); err != nil {
-			b.Fatal(err)
-		}
-		rc.Close()
-		list := time.Since(start)
-
+		r.kubectl = time.Since(start)
 		before := heapInUse()
-		ctx, cancel := context.WithCancel(context.Background())
-		w := NewWatcher(c, "", "")
-		start = time.Now()
-		go w.Run(ctx)
-		var first, synced time.Duration
-		seen := map[string]bool{}
-		for bt := range w.Batches() {
-			for _, g := range bt.Upserted {
-				seen[g.Key] = true
-			}
-			if first == 0 && len(bt.Upserted) > 0 {
-				first = time.Since(start)
-			}
-			if bt.State.Phase == PhaseSynced {
-				synced = time.Since(start)
-				break
-			}
-		}
-		groups := len(seen)
-		after := heapInUse()
-		perPod := float64(int64(after)-int64(before)) / float64(n)
-		cancel()
-		for range w.Batches() {
-		}
-		fmt.Printf("| %d | %s | %s | %.2fx | %s | %d | %.0f B |\n", n, list.Round(time.Millisecond), first.Round(time.Millisecond),
-			first.Seconds()/list.Seconds(), synced.Round(time.Millisecond), groups, perPod)
+		w, first, full, groups := watchOnce(b, cfg, "")
+		r.heapPerPod = float64(int64(heapInUse())-int64(before)) / float64(n)
 		runtime.KeepAlive(w)
+		r.first, r.full, r.groups = first, full, groups
+		r.worstFloor = rawList(b, c, worstLabel+"=1")
+		_, r.worstFirst, _, _ = watchOnce(b, cfg, worstLabel+"=1")
+		r.listWall, r.listRSS = runList(b, bin, kubeconfig)
+		r.tuiSynced, r.tuiRSS, r.tuiIdleCPU = runTUIUnderPty(b, bin, kubeconfig)
+		rows = append(rows, r)
+		fmt.Printf("%d pods: %+v\n", n, r)
 	}
+	fmt.Printf("\n| pods | LIST floor | kubectl get -A -o name | first group | full view | full/floor | groups | heap per watched pod | worst case: first group = full view | worst/floor | list -o json | its peak RSS | TUI synced | TUI peak RSS | TUI idle CPU |\n")
+	fmt.Printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, r := range rows {
+		ms := func(d time.Duration) string { return d.Round(10 * time.Millisecond).String() }
+		fmt.Printf("| %d | %s | %s | %s | %s | %.2fx | %d | %.0f B | %s | %.2fx | %s | %d MB | %s | %d MB | %.2f%% |\n", r.pods, ms(r.floor), ms(r.kubectl),
+			ms(r.first), ms(r.full), r.full.Seconds()/r.floor.Seconds(), r.groups, r.heapPerPod, ms(r.worstFirst), r.worstFirst.Seconds()/r.worstFloor.Seconds(),
+			ms(r.listWall), r.listRSS/1024, ms(r.tuiSynced), r.tuiRSS/1024, 100*r.tuiIdleCPU)
+	}
+}
+
+// rawList is the floor: every pod (matching selector) as protobuf, read
+// into io.Discard, nothing decoded.
+func rawList(b *testing.B, c kubernetes.Interface, selector string) time.Duration {
+	start := time.Now()
+	req := c.CoreV1().RESTClient().Get().AbsPath("/api/v1/pods").SetHeader("Accept", "application/vnd.kubernetes.protobuf")
+	if selector != "" {
+		req = req.Param("labelSelector", selector)
+	}
+	rc, err := req.Stream(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rc.Close()
+	if _, err := io.Copy(io.Discard, rc); err != nil {
+		b.Fatal(err)
+	}
+	return time.Since(start)
+}
+
+// watchOnce runs the watcher as the commands do (slim decoder) until its
+// first full view: when the first crash group came, when every pod was
+// reconciled, and how many groups there were. The watcher is returned
+// stopped, its memory still held.
+func watchOnce(b *testing.B, cfg *rest.Config, selector string) (*Watcher, time.Duration, time.Duration, int) {
+	w, err := NewSlimWatcher(clientConfig(cfg, "bench"), "", selector)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	start := time.Now()
+	go w.Run(ctx)
+	var first, synced time.Duration
+	seen := map[string]bool{}
+	for bt := range w.Batches() {
+		for _, g := range bt.Upserted {
+			seen[g.Key] = true
+		}
+		if first == 0 && len(bt.Upserted) > 0 {
+			first = time.Since(start)
+		}
+		if bt.State.Phase == PhaseSynced {
+			synced = time.Since(start)
+			break
+		}
+	}
+	cancel()
+	for range w.Batches() {
+	}
+	return w, first, synced, len(seen)
+}
+
+// runList times `crashlens list -o json` and reads its peak RSS (KiB).
+func runList(b *testing.B, bin, kubeconfig string) (time.Duration, int64) {
+	cmd := exec.Command(bin, "--kubeconfig", kubeconfig, "--no-ledger", "list", "-o", "json")
+	cmd.Stdout = io.Discard
+	start := time.Now()
+	if err := cmd.Run(); err != nil && cmd.ProcessState.ExitCode() != 3 {
+		b.Fatalf("crashlens list: %v", err)
+	}
+	return time.Since(start), cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
+}
+
+// runTUIUnderPty runs the TUI in a 160x50 pty until its debug log says the
+// watch synced, then 30 s more: time to synced, peak RSS (KiB) and the
+// share of a core it used while idle.
+func runTUIUnderPty(b *testing.B, bin, kubeconfig string) (time.Duration, int64, float64) {
+	logPath := filepath.Join(b.TempDir(), "debug.log")
+	cmd := exec.Command(bin, "--kubeconfig", kubeconfig, "--no-ledger")
+	cmd.Env = append(os.Environ(), "CRASHLENS_DEBUG_LOG="+logPath, "TERM=xterm-256color")
+	start := time.Now()
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: 160, Rows: 50})
+	if err != nil {
+		b.Fatal(err)
+	}
+	go func() { _, _ = io.Copy(io.Discard, tty) }()
+	defer func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		tty.Close()
+	}()
+	var synced time.Duration
+	for deadline := time.Now().Add(10 * time.Minute); synced == 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			b.Fatal("the TUI never synced")
+		}
+		if log, _ := os.ReadFile(logPath); strings.Contains(string(log), "watcher: synced") {
+			synced = time.Since(start)
+		}
+	}
+	time.Sleep(5 * time.Second) // the sync's own work settles
+	cpu0 := procCPU(b, cmd.Process.Pid)
+	time.Sleep(30 * time.Second)
+	idle := (procCPU(b, cmd.Process.Pid) - cpu0).Seconds() / 30
+	return synced, procHWM(b, cmd.Process.Pid), idle
+}
+
+// procCPU is a process's user+system CPU time (/proc/PID/stat, 100 Hz ticks).
+func procCPU(b *testing.B, pid int) time.Duration {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// procHWM is a process's peak RSS in KiB (/proc/PID/status VmHWM).
+func procHWM(b *testing.B, pid int) int64 {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, l := range strings.Split(string(status), "\n") {
+		if strings.HasPrefix(l, "VmHWM:") {
+			kb, _ := strconv.ParseInt(strings.Fields(l)[1], 10, 64)
+			return kb
+		}
+	}
+	return 0
 }

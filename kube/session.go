@@ -5,12 +5,16 @@ import (
 	"fmt"
 
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 )
 
 // Session is one connected cluster: the client every call of a command
 // shares, what it talks to, and what it may watch.
 type Session struct {
 	Client kubernetes.Interface
+	// Config is the client's configuration, for the watcher's own client
+	// (nil in tests that hand a session a fake clientset).
+	Config *rest.Config
 	Target Target
 	// Scope is set by ResolveScope; commands that look at one pod (explain)
 	// do not need it.
@@ -30,11 +34,21 @@ func Connect(ctx context.Context, f *Flags, version string) (*Session, error) {
 	if _, err := Probe(ctx, rc, t); err != nil {
 		return nil, err
 	}
-	c, err := NewClientset(rc, version)
+	cfg := clientConfig(rc, version)
+	c, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &Session{Client: c, Target: t}, nil
+	return &Session{Client: c, Config: cfg, Target: t}, nil
+}
+
+// Watcher watches the session's scope: through the slim decoder when the
+// session has a config, else through its clientset.
+func (s *Session) Watcher(selector string) (*Watcher, error) {
+	if s.Config == nil {
+		return NewWatcher(s.Client, s.Scope.Namespace, selector), nil
+	}
+	return NewSlimWatcher(s.Config, s.Scope.Namespace, selector)
 }
 
 // ResolveScope settles what the session watches (see the package function

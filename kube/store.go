@@ -5,6 +5,7 @@ package kube
 // up to date as pods join and leave them.
 
 import (
+	"runtime/debug"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -45,16 +46,31 @@ func (s *store) Delete(obj any) error {
 	return nil
 }
 
+// Replace reconciles with a full list. A stub of a pod the watcher peeked
+// at during the initial stream keeps the entry the peek made; a pod is
+// classified now. The first sync hands the memory of the initial stream
+// back to the OS: Go keeps it otherwise, and nothing will need it again.
 func (s *store) Replace(list []any, _ string) error {
 	w := (*Watcher)(s)
 	now := w.now()
 	fresh := make(map[string]*entry, len(list))
+	var kept []string // stubs: their entries are the peek's
 	for _, obj := range list {
-		if pod, ok := obj.(*corev1.Pod); ok {
+		pod, ok := obj.(*corev1.Pod)
+		switch {
+		case !ok:
+		case isClassifiedStub(pod):
+			kept = append(kept, pod.Namespace+"/"+pod.Name)
+		default:
 			fresh[pod.Namespace+"/"+pod.Name] = makeEntry(pod, now)
 		}
 	}
 	w.mu.Lock()
+	for _, key := range kept {
+		if e, ok := w.pods[key]; ok {
+			fresh[key] = e
+		}
+	}
 	for key := range w.pods {
 		if _, ok := fresh[key]; !ok {
 			w.remove(key)
@@ -64,12 +80,21 @@ func (s *store) Replace(list []any, _ string) error {
 		w.put(key, e, now)
 	}
 	w.counts = true
+	first := !w.synced
+	w.synced = true
 	if w.state.Phase != PhaseSynced {
 		w.state, w.stateNew = ConnState{Phase: PhaseSynced, Since: now}, true
 	}
 	w.mu.Unlock()
+	if first && len(list) >= freeAfterSyncPods {
+		go debug.FreeOSMemory()
+	}
 	return nil
 }
+
+// freeAfterSyncPods: below this many pods the initial stream's memory is
+// not worth a forced collection.
+const freeAfterSyncPods = 5000
 
 func (w *Watcher) upsert(obj any) {
 	pod, ok := obj.(*corev1.Pod)

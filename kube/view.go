@@ -75,7 +75,10 @@ func (v *View) Groups() []Group {
 func Snapshot(ctx context.Context, s *Session, selector string, timeout time.Duration) ([]Group, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	w := NewWatcher(s.Client, s.Scope.Namespace, selector)
+	w, err := s.Watcher(selector)
+	if err != nil {
+		return nil, err
+	}
 	go w.Run(ctx)
 	view := NewView()
 	for b := range w.Batches() {

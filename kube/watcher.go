@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/crashlens/crashlens/diagnose"
@@ -86,7 +87,7 @@ type Batch struct {
 
 // Watcher watches pods and delivers crash groups in batches.
 type Watcher struct {
-	client    kubernetes.Interface
+	source    podSource
 	namespace string
 	selector  string
 	now       func() time.Time
@@ -100,13 +101,30 @@ type Watcher struct {
 	counts   bool
 	state    ConnState
 	stateNew bool
+	synced   bool            // a full list was reconciled once
 	timed    map[string]bool // pods whose entry has a from/until
 	lastSent map[string]bool // group keys the consumer has
 }
 
-// NewWatcher watches pods in namespace ("" for all) matching selector.
+// NewWatcher watches pods in namespace ("" for all) matching selector,
+// through a clientset that decodes every pod whole (see NewSlimWatcher).
 func NewWatcher(client kubernetes.Interface, namespace, selector string) *Watcher {
-	return &Watcher{client: client, namespace: namespace, selector: selector, now: time.Now,
+	return newWatcher(typedPods{client}, namespace, selector)
+}
+
+// NewSlimWatcher is NewWatcher through a client built from cfg that
+// decodes only what the rulebook reads of each pod (slimpod.go): the one
+// every command uses.
+func NewSlimWatcher(cfg *rest.Config, namespace, selector string) (*Watcher, error) {
+	pods, err := newSlimPods(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return newWatcher(pods, namespace, selector), nil
+}
+
+func newWatcher(pods podSource, namespace, selector string) *Watcher {
+	return &Watcher{source: pods, namespace: namespace, selector: selector, now: time.Now,
 		out: make(chan Batch, 1), pods: map[string]*entry{}, members: map[string]map[string]bool{},
 		groupOf: map[string]string{}, dirty: map[string]bool{}, timed: map[string]bool{}, lastSent: map[string]bool{},
 		state: ConnState{Phase: PhaseSyncing, Since: time.Now()}, stateNew: true}
@@ -127,7 +145,7 @@ func (w *Watcher) Run(ctx context.Context) {
 			})
 			w.listing()
 			opts.FieldSelector, opts.LabelSelector = podFieldSelector, w.selector
-			l, err := w.client.CoreV1().Pods(w.namespace).List(ctx, opts)
+			l, err := w.source.List(ctx, w.namespace, opts)
 			if err != nil {
 				w.failed("list", err)
 			}
@@ -145,7 +163,7 @@ func (w *Watcher) Run(ctx context.Context) {
 				w.listing() // streaming watch-list: the initial state arrives on the watch
 			}
 			opts.FieldSelector, opts.LabelSelector = podFieldSelector, w.selector
-			wi, err := w.client.CoreV1().Pods(w.namespace).Watch(ctx, opts)
+			wi, err := w.source.Watch(ctx, w.namespace, opts)
 			if err != nil {
 				w.failed("watch", err)
 				return nil, err

@@ -1,0 +1,90 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+)
+
+// podSource lists and watches pods: the watcher's only API calls.
+type podSource interface {
+	List(ctx context.Context, namespace string, opts metav1.ListOptions) (runtime.Object, error)
+	Watch(ctx context.Context, namespace string, opts metav1.ListOptions) (watch.Interface, error)
+}
+
+// typedPods is the clientset's pods, decoded whole: for clients that are
+// not built from a rest.Config (the fake clientset of unit tests).
+type typedPods struct{ c kubernetes.Interface }
+
+func (t typedPods) List(ctx context.Context, ns string, opts metav1.ListOptions) (runtime.Object, error) {
+	return t.c.CoreV1().Pods(ns).List(ctx, opts)
+}
+
+func (t typedPods) Watch(ctx context.Context, ns string, opts metav1.ListOptions) (watch.Interface, error) {
+	return t.c.CoreV1().Pods(ns).Watch(ctx, opts)
+}
+
+// slimPods is the same requests through a REST client whose protobuf
+// decoder decodes pods slim (slimpod.go).
+type slimPods struct{ rc rest.Interface }
+
+// newSlimPods builds the watcher's REST client from the session's config
+// (transport, auth, user agent and protobuf as every other call).
+func newSlimPods(cfg *rest.Config) (slimPods, error) {
+	c := rest.CopyConfig(cfg)
+	c.GroupVersion, c.APIPath = &corev1.SchemeGroupVersion, "/api"
+	c.NegotiatedSerializer = slimCodecs{scheme.Codecs.WithoutConversion()}
+	rc, err := rest.RESTClientFor(c)
+	return slimPods{rc}, err
+}
+
+func (s slimPods) List(ctx context.Context, ns string, opts metav1.ListOptions) (runtime.Object, error) {
+	out := &corev1.PodList{}
+	err := s.rc.Get().Namespace(ns).Resource("pods").VersionedParams(&opts, scheme.ParameterCodec).Do(ctx).Into(out)
+	return out, err
+}
+
+func (s slimPods) Watch(ctx context.Context, ns string, opts metav1.ListOptions) (watch.Interface, error) {
+	var timeout time.Duration
+	if opts.TimeoutSeconds != nil {
+		timeout = time.Duration(*opts.TimeoutSeconds) * time.Second
+	}
+	opts.Watch = true
+	return s.rc.Get().Namespace(ns).Resource("pods").VersionedParams(&opts, scheme.ParameterCodec).Timeout(timeout).Watch(ctx)
+}
+
+// slimCodecs is client-go's codecs with the protobuf decoder swapped for
+// one that decodes v1 pods and pod lists slim; every other object (a
+// Status, an error) decodes as before.
+type slimCodecs struct{ runtime.NegotiatedSerializer }
+
+func (c slimCodecs) SupportedMediaTypes() []runtime.SerializerInfo {
+	infos := slices.Clone(c.NegotiatedSerializer.SupportedMediaTypes())
+	for i := range infos {
+		if infos[i].MediaType == runtime.ContentTypeProtobuf {
+			infos[i].Serializer = slimSerializer{infos[i].Serializer}
+		}
+	}
+	return infos
+}
+
+type slimSerializer struct{ runtime.Serializer }
+
+func (s slimSerializer) Decode(data []byte, defaults *schema.GroupVersionKind, into runtime.Object) (runtime.Object, *schema.GroupVersionKind, error) {
+	obj, kind, err := decodeSlim(data, into)
+	if errors.Is(err, errNotPod) {
+		return s.Serializer.Decode(data, defaults, into)
+	}
+	gvk := corev1.SchemeGroupVersion.WithKind(kind)
+	return obj, &gvk, err
+}

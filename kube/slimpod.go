@@ -1,0 +1,264 @@
+package kube
+
+// The watcher's pod decoder. The rulebook's Classify reads a pod's status,
+// a few fields of its metadata and three of its spec; a pod on the wire is
+// mostly spec (env, volumes, probes, resources) and managed fields. Decoding
+// all of it for 50,000 pods was most of the full view's time (BENCHMARKS.md),
+// so the watcher walks each pod's protobuf wire format and decodes only what
+// Classify reads; every other byte is skipped unread. FuzzSlimPod proves it
+// agrees with the full decoder on what it keeps.
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"google.golang.org/protobuf/encoding/protowire"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// protobufMagic prefixes every object the apiserver encodes as protobuf
+// (k8s.io/apimachinery's protobuf serializer), before a runtime.Unknown.
+var protobufMagic = []byte{0x6b, 0x38, 0x73, 0x00}
+
+// Field numbers of k8s.io/api's generated.proto that the slim decoder reads.
+const (
+	fieldUnknownTypeMeta = 1 // runtime.Unknown
+	fieldUnknownRaw      = 2
+	fieldTypeAPIVersion  = 1 // runtime.TypeMeta
+	fieldTypeKind        = 2
+
+	fieldListMeta  = 1 // PodList
+	fieldListItems = 2
+
+	fieldPodMeta   = 1 // Pod
+	fieldPodSpec   = 2
+	fieldPodStatus = 3
+
+	fieldMetaName       = 1 // ObjectMeta
+	fieldMetaNamespace  = 3
+	fieldMetaUID        = 5
+	fieldMetaRV         = 6
+	fieldMetaCreated    = 8
+	fieldMetaDeleted    = 9
+	fieldMetaLabels     = 11
+	fieldMetaOwnerRefs  = 13
+	fieldMapKey         = 1 // a map entry
+	fieldMapValue       = 2
+	fieldSpecContainers = 2 // PodSpec
+	fieldSpecRestart    = 3
+	fieldSpecNodeName   = 10
+	fieldSpecInit       = 20
+	fieldContainerName  = 1 // Container
+	fieldContainerRP    = 24
+)
+
+// templateHashLabel is the one label Classify reads (a ReplicaSet's pods
+// name their Deployment through it).
+const templateHashLabel = "pod-template-hash"
+
+// unknownPayload splits an apiserver protobuf object into its kind and the
+// message bytes; ok is false for anything else (JSON, another encoding).
+func unknownPayload(data []byte) (apiVersion, kind string, raw []byte, ok bool) {
+	if !bytes.HasPrefix(data, protobufMagic) {
+		return "", "", nil, false
+	}
+	err := eachField(data[len(protobufMagic):], func(num protowire.Number, v []byte) error {
+		switch num {
+		case fieldUnknownTypeMeta:
+			return eachField(v, func(num protowire.Number, v []byte) error {
+				switch num {
+				case fieldTypeAPIVersion:
+					apiVersion = string(v)
+				case fieldTypeKind:
+					kind = string(v)
+				}
+				return nil
+			})
+		case fieldUnknownRaw:
+			raw = v
+		}
+		return nil
+	})
+	return apiVersion, kind, raw, err == nil
+}
+
+// eachField calls fn for every length-delimited field of a message and
+// skips the others (varints, fixed-width: none that the slim decoder
+// reads). fn's bytes alias b.
+func eachField(b []byte, fn func(num protowire.Number, v []byte) error) error {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return protowire.ParseError(n)
+		}
+		b = b[n:]
+		if typ != protowire.BytesType {
+			n = protowire.ConsumeFieldValue(num, typ, b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
+			continue
+		}
+		v, n := protowire.ConsumeBytes(b)
+		if n < 0 {
+			return protowire.ParseError(n)
+		}
+		b = b[n:]
+		if err := fn(num, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decodeSlimPodList decodes a PodList's list metadata and, slim, its pods.
+func decodeSlimPodList(b []byte, list *corev1.PodList) error {
+	return eachField(b, func(num protowire.Number, v []byte) error {
+		switch num {
+		case fieldListMeta:
+			return list.ListMeta.Unmarshal(v)
+		case fieldListItems:
+			list.Items = append(list.Items, corev1.Pod{})
+			return decodeSlimPod(v, &list.Items[len(list.Items)-1])
+		}
+		return nil
+	})
+}
+
+// decodeSlimPod fills pod with what Classify reads: name, namespace, UID,
+// resource version, creation and deletion time, owner references and the
+// pod-template-hash label; the spec's node, restart policy and container
+// names (init containers with their restart policy, the sidecar rule); the
+// whole status.
+func decodeSlimPod(b []byte, pod *corev1.Pod) error {
+	return eachField(b, func(num protowire.Number, v []byte) error {
+		switch num {
+		case fieldPodMeta:
+			return decodeSlimMeta(v, &pod.ObjectMeta)
+		case fieldPodSpec:
+			return decodeSlimSpec(v, &pod.Spec)
+		case fieldPodStatus:
+			return pod.Status.Unmarshal(v)
+		}
+		return nil
+	})
+}
+
+func decodeSlimMeta(b []byte, m *metav1.ObjectMeta) error {
+	return eachField(b, func(num protowire.Number, v []byte) error {
+		switch num {
+		case fieldMetaName:
+			m.Name = string(v)
+		case fieldMetaNamespace:
+			m.Namespace = string(v)
+		case fieldMetaUID:
+			m.UID = types.UID(v)
+		case fieldMetaRV:
+			m.ResourceVersion = string(v)
+		case fieldMetaCreated:
+			return m.CreationTimestamp.Unmarshal(v)
+		case fieldMetaDeleted:
+			t := metav1.Time{}
+			if err := t.Unmarshal(v); err != nil {
+				return err
+			}
+			m.DeletionTimestamp = &t
+		case fieldMetaLabels:
+			var key, value []byte
+			if err := eachField(v, func(num protowire.Number, v []byte) error {
+				switch num {
+				case fieldMapKey:
+					key = v
+				case fieldMapValue:
+					value = v
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+			if string(key) == templateHashLabel {
+				m.Labels = map[string]string{templateHashLabel: string(value)}
+			}
+		case fieldMetaOwnerRefs:
+			m.OwnerReferences = append(m.OwnerReferences, metav1.OwnerReference{})
+			return m.OwnerReferences[len(m.OwnerReferences)-1].Unmarshal(v)
+		}
+		return nil
+	})
+}
+
+func decodeSlimSpec(b []byte, s *corev1.PodSpec) error {
+	return eachField(b, func(num protowire.Number, v []byte) error {
+		switch num {
+		case fieldSpecContainers:
+			c, err := decodeSlimContainer(v)
+			s.Containers = append(s.Containers, c)
+			return err
+		case fieldSpecInit:
+			c, err := decodeSlimContainer(v)
+			s.InitContainers = append(s.InitContainers, c)
+			return err
+		case fieldSpecRestart:
+			s.RestartPolicy = corev1.RestartPolicy(v)
+		case fieldSpecNodeName:
+			s.NodeName = string(v)
+		}
+		return nil
+	})
+}
+
+func decodeSlimContainer(b []byte) (corev1.Container, error) {
+	var c corev1.Container
+	err := eachField(b, func(num protowire.Number, v []byte) error {
+		switch num {
+		case fieldContainerName:
+			c.Name = string(v)
+		case fieldContainerRP:
+			rp := corev1.ContainerRestartPolicy(v)
+			c.RestartPolicy = &rp
+		}
+		return nil
+	})
+	return c, err
+}
+
+// errNotPod: the slim decoder was handed something it does not decode.
+var errNotPod = errors.New("not a protobuf v1 Pod or PodList")
+
+// decodeSlim decodes an apiserver protobuf object that is a v1 Pod or
+// PodList, slim, into into (a *corev1.Pod or *corev1.PodList, or nil for a
+// new one), and says which it was.
+func decodeSlim(data []byte, into runtime.Object) (runtime.Object, string, error) {
+	apiVersion, kind, raw, ok := unknownPayload(data)
+	if !ok || apiVersion != "v1" {
+		return nil, "", errNotPod
+	}
+	switch kind {
+	case "Pod":
+		pod, _ := into.(*corev1.Pod)
+		if pod == nil {
+			pod = &corev1.Pod{}
+		}
+		*pod = corev1.Pod{}
+		if err := decodeSlimPod(raw, pod); err != nil {
+			return nil, kind, fmt.Errorf("decoding a pod: %w", err)
+		}
+		return pod, kind, nil
+	case "PodList":
+		list, _ := into.(*corev1.PodList)
+		if list == nil {
+			list = &corev1.PodList{}
+		}
+		*list = corev1.PodList{}
+		if err := decodeSlimPodList(raw, list); err != nil {
+			return nil, kind, fmt.Errorf("decoding a pod list: %w", err)
+		}
+		return list, kind, nil
+	}
+	return nil, kind, errNotPod
+}

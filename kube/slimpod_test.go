@@ -1,0 +1,189 @@
+package kube
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/scheme"
+
+	"github.com/crashlens/crashlens/diagnose"
+)
+
+// protobufSerializer is client-go's protobuf serializer (the full decoder).
+func protobufSerializer(tb testing.TB) runtime.Serializer {
+	info, ok := runtime.SerializerInfoForMediaType(scheme.Codecs.SupportedMediaTypes(), runtime.ContentTypeProtobuf)
+	if !ok {
+		tb.Fatal("no protobuf serializer")
+	}
+	return info.Serializer
+}
+
+// recordedPods encodes every pod recorded from the real cluster
+// (diagnose/testdata) as the apiserver sends it.
+func recordedPods(tb testing.TB) map[string][]byte {
+	tb.Helper()
+	enc := scheme.Codecs.EncoderForVersion(protobufSerializer(tb), corev1.SchemeGroupVersion)
+	dirs, err := filepath.Glob(filepath.Join("..", "diagnose", "testdata", "*", "pod.json"))
+	if err != nil || len(dirs) == 0 {
+		tb.Fatalf("no recorded pods: %v", err)
+	}
+	out := map[string][]byte{}
+	for _, path := range dirs {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		var pod corev1.Pod
+		if err := json.Unmarshal(b, &pod); err != nil {
+			tb.Fatal(err)
+		}
+		data, err := runtime.Encode(enc, &pod)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out[filepath.Base(filepath.Dir(path))] = data
+	}
+	return out
+}
+
+// slimView is what the slim decoder must keep of a fully decoded pod.
+func slimView(full *corev1.Pod) *corev1.Pod {
+	p := &corev1.Pod{Status: full.Status}
+	m := full.ObjectMeta
+	p.ObjectMeta = metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, UID: m.UID, ResourceVersion: m.ResourceVersion,
+		CreationTimestamp: m.CreationTimestamp, DeletionTimestamp: m.DeletionTimestamp, OwnerReferences: m.OwnerReferences}
+	if h, ok := m.Labels[templateHashLabel]; ok {
+		p.Labels = map[string]string{templateHashLabel: h}
+	}
+	p.Spec.NodeName, p.Spec.RestartPolicy = full.Spec.NodeName, full.Spec.RestartPolicy
+	for _, c := range full.Spec.Containers {
+		p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: c.Name})
+	}
+	for _, c := range full.Spec.InitContainers {
+		p.Spec.InitContainers = append(p.Spec.InitContainers, corev1.Container{Name: c.Name, RestartPolicy: c.RestartPolicy})
+	}
+	return p
+}
+
+// agree decodes data both ways: when the full decoder takes it, the slim
+// one must too, keep exactly slimView of it, and the rulebook must judge
+// both the same at the pod's own time and later.
+func agree(t *testing.T, full runtime.Serializer, data []byte) {
+	obj, _, err := full.Decode(data, nil, &corev1.Pod{})
+	fullPod, isPod := obj.(*corev1.Pod)
+	slim, _, slimErr := decodeSlim(data, nil)
+	if err != nil || !isPod {
+		return // not a pod the apiserver could send; the slim decoder only must not panic
+	}
+	if slimErr != nil {
+		t.Fatalf("the full decoder takes it, the slim one fails: %v", slimErr)
+	}
+	slimPod := slim.(*corev1.Pod)
+	if want := slimView(fullPod); !reflect.DeepEqual(slimPod, want) {
+		t.Fatalf("slim pod differs from the full one's fields:\nslim %+v\nfull %+v", slimPod, want)
+	}
+	for _, now := range []time.Time{fullPod.CreationTimestamp.Add(time.Hour), time.Date(2026, 11, 21, 14, 10, 0, 0, time.UTC)} {
+		if a, b := diagnose.Classify(fullPod, now), diagnose.Classify(slimPod, now); !reflect.DeepEqual(a, b) {
+			t.Fatalf("the rulebook judges them differently at %s:\nfull %+v\nslim %+v", now, a, b)
+		}
+	}
+}
+
+// TestSlimPodAgrees: on every pod recorded from the real cluster, the slim
+// decoder keeps what Classify reads exactly as the full decoder has it, and
+// the verdicts are the same; a pod list decodes item by item the same way.
+func TestSlimPodAgrees(t *testing.T) {
+	full := protobufSerializer(t)
+	pods := recordedPods(t)
+	for name, data := range pods {
+		t.Run(name, func(t *testing.T) { agree(t, full, data) })
+	}
+	// A list through the negotiated client decoder, as the watcher's LIST
+	// fallback gets it.
+	var list corev1.PodList
+	for _, data := range pods {
+		obj, _, _ := full.Decode(data, nil, &corev1.Pod{})
+		list.Items = append(list.Items, *obj.(*corev1.Pod))
+	}
+	list.ResourceVersion = "4242"
+	data, err := runtime.Encode(scheme.Codecs.EncoderForVersion(full, corev1.SchemeGroupVersion), &list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := slimCodecs{scheme.Codecs.WithoutConversion()}
+	info, _ := runtime.SerializerInfoForMediaType(dec.SupportedMediaTypes(), runtime.ContentTypeProtobuf)
+	obj, _, err := dec.DecoderToVersion(info.Serializer, corev1.SchemeGroupVersion).Decode(data, nil, &corev1.PodList{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := obj.(*corev1.PodList)
+	if got.ResourceVersion != "4242" || len(got.Items) != len(list.Items) {
+		t.Fatalf("list rv %q, %d items of %d", got.ResourceVersion, len(got.Items), len(list.Items))
+	}
+	for i := range got.Items {
+		if want := slimView(&list.Items[i]); !reflect.DeepEqual(&got.Items[i], want) {
+			t.Errorf("item %d differs:\nslim %+v\nfull %+v", i, got.Items[i], want)
+		}
+	}
+	// Anything else decodes as before.
+	st, _ := runtime.Encode(scheme.Codecs.EncoderForVersion(full, metav1.SchemeGroupVersion), &metav1.Status{Status: "Failure", Code: 410, Reason: metav1.StatusReasonGone})
+	if obj, _, err := dec.DecoderToVersion(info.Serializer, metav1.SchemeGroupVersion).Decode(st, nil, nil); err != nil || obj.(*metav1.Status).Code != 410 {
+		t.Errorf("a Status through the slim codecs: %v %v", obj, err)
+	}
+}
+
+// FuzzSlimPod: any bytes, mutated from the recorded pods, never panic the
+// slim decoder, and whatever the full decoder accepts the slim one decodes
+// the same way.
+func FuzzSlimPod(f *testing.F) {
+	for _, data := range recordedPods(f) {
+		f.Add(data)
+	}
+	full := protobufSerializer(f)
+	for _, i := range []int{0, 7} { // crashing, running
+		p := realisticPod(i)
+		p.Status = statusFor(i, time.Date(2026, 11, 21, 14, 10, 0, 0, time.UTC))
+		data, err := runtime.Encode(scheme.Codecs.EncoderForVersion(full, corev1.SchemeGroupVersion), p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) { agree(t, full, data) })
+}
+
+// BenchmarkDecodePod: one realistic pod (the scale benchmark's: two
+// containers with env, probes, resources, mounts, an annotation) decoded
+// whole and slim.
+func BenchmarkDecodePod(b *testing.B) {
+	full := protobufSerializer(b)
+	p := realisticPod(7)
+	p.Status = statusFor(7, time.Now())
+	data, err := runtime.Encode(scheme.Codecs.EncoderForVersion(full, corev1.SchemeGroupVersion), p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("full", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			if _, _, err := full.Decode(data, nil, &corev1.Pod{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("slim", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			if _, _, err := decodeSlim(data, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
