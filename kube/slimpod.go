@@ -45,6 +45,7 @@ const (
 	fieldMetaCreated    = 8
 	fieldMetaDeleted    = 9
 	fieldMetaLabels     = 11
+	fieldMetaAnnots     = 12
 	fieldMetaOwnerRefs  = 13
 	fieldMapKey         = 1 // a map entry
 	fieldMapValue       = 2
@@ -132,7 +133,8 @@ func decodeSlimPodList(b []byte, list *corev1.PodList) error {
 
 // decodeSlimPod fills pod with what Classify reads: name, namespace, UID,
 // resource version, creation and deletion time, owner references and the
-// pod-template-hash label; the spec's node, restart policy and container
+// pod-template-hash label (and the annotation that marks the end of a
+// watch-list's initial events, which the reflector reads); the spec's node, restart policy and container
 // names (init containers with their restart policy, the sidecar rule); the
 // whole status.
 func decodeSlimPod(b []byte, pod *corev1.Pod) error {
@@ -169,27 +171,40 @@ func decodeSlimMeta(b []byte, m *metav1.ObjectMeta) error {
 			}
 			m.DeletionTimestamp = &t
 		case fieldMetaLabels:
-			var key, value []byte
-			if err := eachField(v, func(num protowire.Number, v []byte) error {
-				switch num {
-				case fieldMapKey:
-					key = v
-				case fieldMapValue:
-					value = v
-				}
-				return nil
-			}); err != nil {
-				return err
+			key, value, err := mapEntry(v)
+			if err == nil && key == templateHashLabel {
+				m.Labels = map[string]string{key: value}
 			}
-			if string(key) == templateHashLabel {
-				m.Labels = map[string]string{templateHashLabel: string(value)}
+			return err
+		case fieldMetaAnnots:
+			// The watch-list's bookmark ends the initial events with this
+			// annotation: the reflector waits for it.
+			key, value, err := mapEntry(v)
+			if err == nil && key == metav1.InitialEventsAnnotationKey {
+				m.Annotations = map[string]string{key: value}
 			}
+			return err
 		case fieldMetaOwnerRefs:
 			m.OwnerReferences = append(m.OwnerReferences, metav1.OwnerReference{})
 			return m.OwnerReferences[len(m.OwnerReferences)-1].Unmarshal(v)
 		}
 		return nil
 	})
+}
+
+// mapEntry reads one entry of a protobuf map<string, string>.
+func mapEntry(b []byte) (key, value string, err error) {
+	var k, v []byte
+	err = eachField(b, func(num protowire.Number, b []byte) error {
+		switch num {
+		case fieldMapKey:
+			k = b
+		case fieldMapValue:
+			v = b
+		}
+		return nil
+	})
+	return string(k), string(v), err
 }
 
 func decodeSlimSpec(b []byte, s *corev1.PodSpec) error {

@@ -62,6 +62,9 @@ func slimView(full *corev1.Pod) *corev1.Pod {
 	if h, ok := m.Labels[templateHashLabel]; ok {
 		p.Labels = map[string]string{templateHashLabel: h}
 	}
+	if v, ok := m.Annotations[metav1.InitialEventsAnnotationKey]; ok {
+		p.Annotations = map[string]string{metav1.InitialEventsAnnotationKey: v}
+	}
 	p.Spec.NodeName, p.Spec.RestartPolicy = full.Spec.NodeName, full.Spec.RestartPolicy
 	for _, c := range full.Spec.Containers {
 		p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: c.Name})
@@ -131,6 +134,18 @@ func TestSlimPodAgrees(t *testing.T) {
 		if want := slimView(&list.Items[i]); !reflect.DeepEqual(&got.Items[i], want) {
 			t.Errorf("item %d differs:\nslim %+v\nfull %+v", i, got.Items[i], want)
 		}
+	}
+	// The watch-list's bookmark keeps the annotation that ends the initial
+	// events (the reflector waits for it), and only that one.
+	bookmark := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{ResourceVersion: "4243",
+		Annotations: map[string]string{metav1.InitialEventsAnnotationKey: "true", "other": "x"}}}
+	data, err = runtime.Encode(scheme.Codecs.EncoderForVersion(full, corev1.SchemeGroupVersion), bookmark)
+	if err != nil {
+		t.Fatal(err)
+	}
+	agree(t, full, data)
+	if obj, _, err := decodeSlim(data, nil); err != nil || obj.(*corev1.Pod).Annotations[metav1.InitialEventsAnnotationKey] != "true" {
+		t.Errorf("the bookmark lost its end-of-initial-events annotation: %+v %v", obj, err)
 	}
 	// Anything else decodes as before.
 	st, _ := runtime.Encode(scheme.Codecs.EncoderForVersion(full, metav1.SchemeGroupVersion), &metav1.Status{Status: "Failure", Code: 410, Reason: metav1.StatusReasonGone})

@@ -101,3 +101,15 @@ func BenchmarkBatchApply1000Events(b *testing.B) {
 	}
 	b.ReportMetric(float64(frames)/float64(b.N), "frames/1000-events")
 }
+
+// BenchmarkIdleFrame: what one second of an idle TUI costs the model: the
+// clock's tick (expiry, re-sort when needed) and the frame it renders, for
+// the recorded scenarios at 160x50.
+func BenchmarkIdleFrame(b *testing.B) {
+	m, _ := newTestModel(b, allScenarios...)
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 50})
+	for b.Loop() {
+		m.Update(tickMsg(testNow))
+		_ = m.View()
+	}
+}

@@ -69,7 +69,7 @@ func ledgerRowsOf(inc kube.Incident) []ledger.Crash {
 var testNow = time.Date(2026, 11, 21, 14, 10, 0, 0, time.UTC)
 
 // recordedIncident loads a scenario recorded from the real cluster.
-func recordedIncident(t *testing.T, scenario string) kube.Incident {
+func recordedIncident(t testing.TB, scenario string) kube.Incident {
 	t.Helper()
 	dir := filepath.Join("..", "diagnose", "testdata", scenario)
 	var pod corev1.Pod
@@ -92,7 +92,7 @@ func recordedIncident(t *testing.T, scenario string) kube.Incident {
 }
 
 // batchOf classifies recorded pods into groups, as the watcher would.
-func batchOf(t *testing.T, incs ...kube.Incident) kube.Batch {
+func batchOf(t testing.TB, incs ...kube.Incident) kube.Batch {
 	t.Helper()
 	b := kube.Batch{State: kube.ConnState{Phase: kube.PhaseSynced}, Watched: 120, At: testNow}
 	for _, inc := range incs {
@@ -107,7 +107,7 @@ func batchOf(t *testing.T, incs ...kube.Incident) kube.Batch {
 	return b
 }
 
-func newTestModel(t *testing.T, scenarios ...string) (*Model, *fakeSource) {
+func newTestModel(t testing.TB, scenarios ...string) (*Model, *fakeSource) {
 	t.Helper()
 	src := &fakeSource{ch: make(chan kube.Batch), inc: map[string]kube.Incident{}}
 	var incs []kube.Incident
