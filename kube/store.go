@@ -84,6 +84,7 @@ func (s *store) Replace(list []any, _ string) error {
 	w.synced = true
 	if w.state.Phase != PhaseSynced {
 		w.state, w.stateNew = ConnState{Phase: PhaseSynced, Since: now}, true
+		debugf("watcher: synced (%d pods)", len(list))
 	}
 	w.mu.Unlock()
 	if first && len(list) >= freeAfterSyncPods {

@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"sort"
+	"syscall"
 	"testing"
 	"time"
 
@@ -11,6 +14,7 @@ import (
 	"github.com/crashlens/crashlens/diagnose"
 	"github.com/crashlens/crashlens/kube"
 	"github.com/crashlens/crashlens/theme"
+	"github.com/creack/pty"
 )
 
 // syntheticBatch makes n crash groups with realistic names.
@@ -112,4 +116,41 @@ func BenchmarkIdleFrame(b *testing.B) {
 		m.Update(tickMsg(testNow))
 		_ = m.View()
 	}
+}
+
+// BenchmarkIdleCPU: the real program (renderer, input reader, clock) on a
+// pty at 160x50 with the recorded scenarios, idle for 10 s: the share of a
+// core it uses (the pty's reader in this process included).
+func BenchmarkIdleCPU(b *testing.B) {
+	m, src := newTestModel(b, allScenarios...)
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ptmx.Close()
+	_ = pty.Setsize(ptmx, &pty.Winsize{Cols: 160, Rows: 50})
+	go func() { _, _ = io.Copy(io.Discard, ptmx) }()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = Run(ctx, src, m.opts, tty, tty) }()
+	var incs []kube.Incident
+	for _, s := range allScenarios {
+		incs = append(incs, recordedIncident(b, s))
+	}
+	src.ch <- batchOf(b, incs...)
+	time.Sleep(3 * time.Second) // started, first frames drawn
+	b.ResetTimer()
+	var share float64
+	for range b.N {
+		c0 := processCPU()
+		time.Sleep(10 * time.Second)
+		share = (processCPU() - c0).Seconds() / 10
+	}
+	b.ReportMetric(100*share, "%core-idle")
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
