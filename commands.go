@@ -59,6 +59,16 @@ func newListCmd(flags *kube.Flags, lf *ledgerFlags, stdout, stderr io.Writer) *c
 			if alerts.URL != "" && !watchMode {
 				return usageError{errors.New("--webhook alerts need --watch")}
 			}
+			names, err := flags.Contexts()
+			if err != nil {
+				return err
+			}
+			if names != nil {
+				if watchMode {
+					return usageError{errors.New("list --watch follows one context so far: pick one with --context")}
+				}
+				return listFleet(cmd.Context(), flags, names, output, failOnCrash, stdout, stderr)
+			}
 			s, err := open(cmd.Context(), flags, stderr)
 			if err != nil {
 				return err
@@ -99,13 +109,13 @@ func newListCmd(flags *kube.Flags, lf *ledgerFlags, stdout, stderr io.Writer) *c
 			case "json":
 				err = report.ListJSON(stdout, groups)
 			case "wide":
-				err = report.Table(stdout, groups, true, kube.FirstLogErrors(cmd.Context(), s.Client, groups), theme.ForTerminal(isTerminal(stdout)), now)
+				err = report.Table(stdout, groups, true, false, kube.FirstLogErrors(cmd.Context(), s.Client, groups), theme.ForTerminal(isTerminal(stdout)), now)
 			default:
 				if len(groups) == 0 {
 					fmt.Fprintf(stderr, "no crashing pods in %s\n", scopeText(s.Scope.Namespace))
 					break
 				}
-				err = report.Table(stdout, groups, false, nil, theme.ForTerminal(isTerminal(stdout)), now)
+				err = report.Table(stdout, groups, false, false, nil, theme.ForTerminal(isTerminal(stdout)), now)
 			}
 			if err != nil {
 				return err

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,7 +38,11 @@ that instance. It covers only the time crashlens was running.`,
 			if flags.Config.Namespace != nil {
 				q.Namespace = *flags.Config.Namespace
 			}
-			if flags.Config.Context != nil {
+			contexts, err := flags.Contexts()
+			if err != nil {
+				return err
+			}
+			if flags.Config.Context != nil && contexts == nil {
 				q.Context = *flags.Config.Context
 			}
 			if since > 0 {
@@ -56,6 +61,9 @@ that instance. It covers only the time crashlens was running.`,
 			rows, err := l.History(cmd.Context(), q)
 			if err != nil {
 				return err
+			}
+			if contexts != nil { // several contexts: the rows of any of them
+				rows = slices.DeleteFunc(rows, func(r ledger.Crash) bool { return !slices.Contains(contexts, r.Context) })
 			}
 			if output == "json" {
 				return report.HistoryJSON(stdout, rows)

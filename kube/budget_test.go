@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/crashlens/crashlens/ledger"
 )
@@ -34,8 +35,9 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // TestFaultCaptureBudget: 200 pods crash-loop at once, each restarting
-// every 2 s (their status is written as a kubelet would, on a node that does
-// not exist, so no kubelet runs them), while the watcher feeds a Recorder.
+// every 2 s (their status is written as a kubelet would, on a Node object
+// no kubelet serves, so nothing runs them and the pod GC keeps them), while
+// the watcher feeds a Recorder.
 // The captures' requests, counted on the wire, stay within the budget in
 // every second (3 requests per capture, captureRate captures a second after
 // a burst of captureBurst); the terminations past the bounded queue are
@@ -43,7 +45,9 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // would show in the other tests' cluster-wide views.
 func TestFaultCaptureBudget(t *testing.T) {
 	cfg := clusterConfig(t)
-	admin, err := kubernetes.NewForConfig(cfg)
+	writer := rest.CopyConfig(cfg)
+	writer.QPS, writer.Burst = 1000, 1000 // the test plays 200 kubelets
+	admin, err := kubernetes.NewForConfig(writer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,11 +58,19 @@ func TestFaultCaptureBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = admin.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}) })
+	// No capacity: the scheduler never places another test's pod on it.
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: ns + "-node"}}
+	if _, err := admin.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = admin.CoreV1().Nodes().Delete(context.Background(), node.Name, metav1.DeleteOptions{}) })
 	const pods = 200
+	created := make([]*corev1.Pod, pods)
 	if err := parallel(8, pods, func(i int) error {
 		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("loop-%03d", i), Namespace: ns},
-			Spec: corev1.PodSpec{NodeName: "no-such-node", Containers: []corev1.Container{{Name: "app", Image: "crashlens.local/busybox:latest"}}}}
-		_, err := admin.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{})
+			Spec: corev1.PodSpec{NodeName: node.Name, Containers: []corev1.Container{{Name: "app", Image: "crashlens.local/busybox:latest"}}}}
+		var err error
+		created[i], err = admin.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{})
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -93,18 +105,15 @@ func TestFaultCaptureBudget(t *testing.T) {
 	for round := int32(1); round <= rounds; round++ {
 		now := metav1.NewTime(time.Now().Truncate(time.Second))
 		if err := parallel(8, pods, func(i int) error {
-			name := fmt.Sprintf("loop-%03d", i)
-			p, err := admin.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
-			if err != nil {
-				return err
-			}
+			p, name := created[i], created[i].Name
 			p.Status.Phase = corev1.PodRunning
 			p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", Image: "crashlens.local/busybox:latest", RestartCount: round,
 				State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff",
 					Message: "back-off 10s restarting failed container=app pod=" + name}},
 				LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error",
 					StartedAt: metav1.NewTime(now.Add(-time.Second)), FinishedAt: now}}}}
-			_, err = admin.CoreV1().Pods(ns).UpdateStatus(ctx, p, metav1.UpdateOptions{})
+			var err error
+			created[i], err = admin.CoreV1().Pods(ns).UpdateStatus(ctx, p, metav1.UpdateOptions{})
 			return err
 		}); err != nil {
 			t.Fatal(err)

@@ -32,6 +32,7 @@ const DefaultProbeTimeout = 5 * time.Second
 // own (through cli-runtime) plus crashlens's scope and safety switches.
 type Flags struct {
 	Config        *genericclioptions.ConfigFlags
+	AllContexts   bool // every context of the kubeconfig (see Contexts)
 	AllNamespaces bool
 	Selector      string
 	Readonly      bool
@@ -64,6 +65,12 @@ func (t Target) Describe() string {
 // Resolve loads the kubeconfig and returns the REST config and the target,
 // or an error whose message is one clear line.
 func (f *Flags) Resolve() (*rest.Config, Target, error) {
+	if names, err := f.Contexts(); err != nil {
+		return nil, Target{}, err
+	} else if names != nil {
+		return nil, Target{}, fmt.Errorf("%d contexts selected (%s): only `crashlens list` takes several so far; pick one with --context",
+			len(names), strings.Join(names, ", "))
+	}
 	loader := f.Config.ToRawKubeConfigLoader()
 	raw, err := loader.RawConfig()
 	if err != nil {

@@ -45,10 +45,15 @@ func Connect(ctx context.Context, f *Flags, version string) (*Session, error) {
 // Watcher watches the session's scope: through the slim decoder when the
 // session has a config, else through its clientset.
 func (s *Session) Watcher(selector string) (*Watcher, error) {
-	if s.Config == nil {
-		return NewWatcher(s.Client, s.Scope.Namespace, selector), nil
+	w := NewWatcher(s.Client, s.Scope.Namespace, selector)
+	if s.Config != nil {
+		var err error
+		if w, err = NewSlimWatcher(s.Config, s.Scope.Namespace, selector); err != nil {
+			return nil, err
+		}
 	}
-	return NewSlimWatcher(s.Config, s.Scope.Namespace, selector)
+	w.cluster = s.Target.Context
+	return w, nil
 }
 
 // ResolveScope settles what the session watches (see the package function

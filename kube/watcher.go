@@ -54,7 +54,10 @@ type ConnState struct {
 
 // Group is a crash group: pods of one workload failing the same way.
 type Group struct {
-	Key       string
+	Key string
+	// Cluster is the kubeconfig context the group was seen in (empty when
+	// the watcher was not told).
+	Cluster   string
 	Namespace string
 	Owner     string
 	Container string
@@ -88,6 +91,7 @@ type Batch struct {
 // Watcher watches pods and delivers crash groups in batches.
 type Watcher struct {
 	source    podSource
+	cluster   string // stamped on every group
 	namespace string
 	selector  string
 	now       func() time.Time
@@ -286,7 +290,9 @@ func (w *Watcher) collect() (Batch, bool) {
 		for podKey := range members {
 			pods = append(pods, w.pods[podKey].crash)
 		}
-		b.Upserted = append(b.Upserted, NewGroup(pods))
+		g := NewGroup(pods)
+		g.Cluster = w.cluster
+		b.Upserted = append(b.Upserted, g)
 	}
 	sort.Strings(b.Removed)
 	sort.Slice(b.Upserted, func(i, j int) bool { return b.Upserted[i].Key < b.Upserted[j].Key })

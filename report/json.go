@@ -17,13 +17,14 @@ const apiVersion = "crashlens/v1"
 // GroupJSON is the stable JSON schema of a crash group (crashlens list -o
 // json, and the "group" of each `list --watch` line):
 //
-//	{namespace, workload, container, init, reason, state, exitCode, meaning,
+//	{cluster, namespace, workload, container, init, reason, state, exitCode, meaning,
 //	 cause, restarts, lastRestart, nextRestart, pods: [{name, node, restarts, state,
 //	 exitCode, lastStart, lastFinish, nextRestart, message}]}
 //
 // Times are RFC 3339; absent times are omitted; exitCode is -1 when the
 // container never terminated.
 type GroupJSON struct {
+	Cluster     string    `json:"cluster,omitempty"` // the kubeconfig context
 	Namespace   string    `json:"namespace"`
 	Workload    string    `json:"workload"`
 	Container   string    `json:"container"`
@@ -54,7 +55,7 @@ type PodJSON struct {
 
 // ToJSON converts a group to its JSON form.
 func ToJSON(g kube.Group) GroupJSON {
-	j := GroupJSON{Namespace: g.Namespace, Workload: g.Owner, Container: g.Container, Init: g.Init, Reason: g.Reason, State: g.State,
+	j := GroupJSON{Cluster: g.Cluster, Namespace: g.Namespace, Workload: g.Owner, Container: g.Container, Init: g.Init, Reason: g.Reason, State: g.State,
 		ExitCode: g.ExitCode, Meaning: g.Meaning, Cause: g.Cause, Restarts: g.Restarts, LastRestart: g.LastRestart, NextRestart: g.NextRestart}
 	for _, p := range g.Pods {
 		j.Pods = append(j.Pods, PodJSON{Name: p.Name, Node: p.Node, Restarts: p.Restarts, State: p.State, ExitCode: p.ExitCode,

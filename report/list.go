@@ -13,10 +13,14 @@ import (
 )
 
 // Table writes the groups as an aligned table; wide adds pods, node, next
-// restart and the first log error (firstErrors by group key). Cells are
-// padded by their display width, so colours never break the alignment.
-func Table(w io.Writer, groups []kube.Group, wide bool, firstErrors map[string]string, st theme.Styles, now time.Time) error {
-	head := make([]string, 0, len(Columns)+3)
+// restart and the first log error (firstErrors by group key); with several
+// clusters a CLUSTER column leads. Cells are padded by their display width,
+// so colours never break the alignment.
+func Table(w io.Writer, groups []kube.Group, wide, clusters bool, firstErrors map[string]string, st theme.Styles, now time.Time) error {
+	head := make([]string, 0, len(Columns)+4)
+	if clusters {
+		head = append(head, "CLUSTER")
+	}
 	for _, c := range Columns {
 		head = append(head, c.Title)
 	}
@@ -24,8 +28,15 @@ func Table(w io.Writer, groups []kube.Group, wide bool, firstErrors map[string]s
 		head = append(head, "NODE", "POD NAMES", "FIRST LOG ERROR")
 	}
 	rows := [][]string{head}
+	lead := 0 // the CLUSTER column shifts the others
+	if clusters {
+		lead = 1
+	}
 	for _, g := range groups {
 		row := Cells(g, now)
+		if clusters {
+			row = append([]string{cell(g.Cluster)}, row...)
+		}
 		if wide {
 			var names []string
 			for _, p := range g.Pods {
@@ -39,7 +50,7 @@ func Table(w io.Writer, groups []kube.Group, wide bool, firstErrors map[string]s
 		switch {
 		case n == 0:
 			return st.Header
-		case i == ColState:
+		case i == ColState+lead:
 			return st.State(c)
 		}
 		return lipgloss.NewStyle()

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/crashlens/crashlens/kube"
+	"github.com/crashlens/crashlens/report"
+	"github.com/crashlens/crashlens/sanitize"
+	"github.com/crashlens/crashlens/theme"
+)
+
+// listFleet is `crashlens list` across several contexts: each connects,
+// resolves its scope and syncs on its own, in parallel, within its own
+// bound, so a cluster that is down, slow or forbidden costs one line on
+// stderr and never hides the others. The groups of all of them are one
+// list, sorted by urgency, each with its cluster. It fails only when every
+// context failed.
+func listFleet(ctx context.Context, flags *kube.Flags, names []string, output string, failOnCrash bool, stdout, stderr io.Writer) error {
+	type result struct {
+		name   string
+		s      *kube.Session
+		groups []kube.Group
+		err    error
+	}
+	results := make([]result, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() {
+			r := result{name: name}
+			f := flags.ForContext(name)
+			if r.s, r.err = kube.Connect(ctx, f, version); r.err == nil {
+				if r.err = r.s.ResolveScope(ctx); r.err == nil {
+					r.groups, r.err = kube.Snapshot(ctx, r.s, f.Selector, timeoutOr(f, listSyncTimeout))
+				}
+			}
+			results[i] = r
+		})
+	}
+	wg.Wait()
+	var groups []kube.Group
+	failed := 0
+	for _, r := range results {
+		if r.err != nil {
+			failed++
+			fmt.Fprintf(stderr, "crashlens: context %s: %s\n", sanitize.Line(r.name), sanitize.Line(r.err.Error()))
+			continue
+		}
+		if r.s.Scope.Note != "" {
+			fmt.Fprintf(stderr, "crashlens: context %s: %s\n", sanitize.Line(r.name), r.s.Scope.Note)
+		}
+		for _, g := range r.groups {
+			g.Key = r.name + "\x00" + g.Key // keys are unique per cluster only
+			groups = append(groups, g)
+		}
+	}
+	if failed == len(names) {
+		return fmt.Errorf("none of the %d contexts answered", len(names))
+	}
+	report.SortByUrgency(groups)
+	now := time.Now()
+	var err error
+	switch output {
+	case "json":
+		err = report.ListJSON(stdout, groups)
+	case "wide":
+		firstErrors := map[string]string{}
+		for _, r := range results {
+			if r.err != nil {
+				continue
+			}
+			var own []kube.Group
+			for _, g := range groups {
+				if g.Cluster == r.name {
+					own = append(own, g)
+				}
+			}
+			for k, v := range kube.FirstLogErrors(ctx, r.s.Client, own) {
+				firstErrors[k] = v
+			}
+		}
+		err = report.Table(stdout, groups, true, true, firstErrors, theme.ForTerminal(isTerminal(stdout)), now)
+	default:
+		if len(groups) == 0 {
+			fmt.Fprintf(stderr, "no crashing pods in %d contexts\n", len(names)-failed)
+			break
+		}
+		err = report.Table(stdout, groups, false, true, nil, theme.ForTerminal(isTerminal(stdout)), now)
+	}
+	if err != nil {
+		return err
+	}
+	if failOnCrash && len(groups) > 0 {
+		return exitCodeError{exitCrash}
+	}
+	return nil
+}
