@@ -103,27 +103,8 @@ func newListCmd(flags *kube.Flags, lf *ledgerFlags, stdout, stderr io.Writer) *c
 			if err != nil {
 				return err
 			}
-			report.SortByUrgency(groups)
-			now := time.Now()
-			switch output {
-			case "json":
-				err = report.ListJSON(stdout, groups)
-			case "wide":
-				err = report.Table(stdout, groups, true, false, kube.FirstLogErrors(cmd.Context(), s.Client, groups), theme.ForTerminal(isTerminal(stdout)), now)
-			default:
-				if len(groups) == 0 {
-					fmt.Fprintf(stderr, "no crashing pods in %s\n", scopeText(s.Scope.Namespace))
-					break
-				}
-				err = report.Table(stdout, groups, false, false, nil, theme.ForTerminal(isTerminal(stdout)), now)
-			}
-			if err != nil {
-				return err
-			}
-			if failOnCrash && len(groups) > 0 {
-				return exitCodeError{exitCrash}
-			}
-			return nil
+			firstErrors := func() map[string]string { return kube.FirstLogErrors(cmd.Context(), s.Client, groups) }
+			return printGroups(listOutput{format: output, failOnCrash: failOnCrash, empty: scopeText(s.Scope.Namespace)}, groups, firstErrors, stdout, stderr)
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "table, wide or json")
@@ -134,6 +115,41 @@ func newListCmd(flags *kube.Flags, lf *ledgerFlags, stdout, stderr io.Writer) *c
 	cmd.Flags().StringArrayVar(&alerts.IgnoreNamespaces, "ignore-namespace", nil, "never alert for this namespace (repeatable)")
 	cmd.Flags().DurationVar(&alerts.MuteFor, "mute-for", alert.DefaultMuteFor, "after an alert, mute the same group this long")
 	return cmd
+}
+
+// listOutput is how `crashlens list` prints its groups.
+type listOutput struct {
+	format      string // table, wide or json
+	clusters    bool   // several contexts: the table leads with CLUSTER
+	failOnCrash bool
+	empty       string // where nothing crashes, for the one line that says so
+}
+
+// printGroups prints the groups of `crashlens list`, most urgent first;
+// firstErrors (asked only for -o wide) reads each group's first log error.
+func printGroups(o listOutput, groups []kube.Group, firstErrors func() map[string]string, stdout, stderr io.Writer) error {
+	report.SortByUrgency(groups)
+	now := time.Now()
+	var err error
+	switch o.format {
+	case "json":
+		err = report.ListJSON(stdout, groups)
+	case "wide":
+		err = report.Table(stdout, groups, true, o.clusters, firstErrors(), theme.ForTerminal(isTerminal(stdout)), now)
+	default:
+		if len(groups) == 0 {
+			fmt.Fprintf(stderr, "no crashing pods in %s\n", o.empty)
+			break
+		}
+		err = report.Table(stdout, groups, false, o.clusters, nil, theme.ForTerminal(isTerminal(stdout)), now)
+	}
+	if err != nil {
+		return err
+	}
+	if o.failOnCrash && len(groups) > 0 {
+		return exitCodeError{exitCrash}
+	}
+	return nil
 }
 
 func timeoutOr(f *kube.Flags, def time.Duration) time.Duration {

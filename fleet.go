@@ -4,13 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"sync"
-	"time"
 
 	"github.com/crashlens/crashlens/kube"
-	"github.com/crashlens/crashlens/report"
 	"github.com/crashlens/crashlens/sanitize"
-	"github.com/crashlens/crashlens/theme"
 )
 
 // listFleet is `crashlens list` across several contexts: each connects,
@@ -60,14 +58,8 @@ func listFleet(ctx context.Context, flags *kube.Flags, names []string, output st
 	if failed == len(names) {
 		return fmt.Errorf("none of the %d contexts answered", len(names))
 	}
-	report.SortByUrgency(groups)
-	now := time.Now()
-	var err error
-	switch output {
-	case "json":
-		err = report.ListJSON(stdout, groups)
-	case "wide":
-		firstErrors := map[string]string{}
+	firstErrors := func() map[string]string {
+		out := map[string]string{}
 		for _, r := range results {
 			if r.err != nil {
 				continue
@@ -78,23 +70,10 @@ func listFleet(ctx context.Context, flags *kube.Flags, names []string, output st
 					own = append(own, g)
 				}
 			}
-			for k, v := range kube.FirstLogErrors(ctx, r.s.Client, own) {
-				firstErrors[k] = v
-			}
+			maps.Copy(out, kube.FirstLogErrors(ctx, r.s.Client, own))
 		}
-		err = report.Table(stdout, groups, true, true, firstErrors, theme.ForTerminal(isTerminal(stdout)), now)
-	default:
-		if len(groups) == 0 {
-			fmt.Fprintf(stderr, "no crashing pods in %d contexts\n", len(names)-failed)
-			break
-		}
-		err = report.Table(stdout, groups, false, true, nil, theme.ForTerminal(isTerminal(stdout)), now)
+		return out
 	}
-	if err != nil {
-		return err
-	}
-	if failOnCrash && len(groups) > 0 {
-		return exitCodeError{exitCrash}
-	}
-	return nil
+	o := listOutput{format: output, clusters: true, failOnCrash: failOnCrash, empty: fmt.Sprintf("%d contexts", len(names)-failed)}
+	return printGroups(o, groups, firstErrors, stdout, stderr)
 }
