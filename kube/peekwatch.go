@@ -13,7 +13,7 @@ import (
 // initial stream to peek (when not nil) on the way and logs error events.
 // What it passes on of a peeked pod is a stub (classifiedStub): the
 // reflector keeps every object of the initial stream until its bookmark,
-// and a stub there costs a few dozen bytes where the pod cost kilobytes.
+// and a stub there costs a few hundred bytes where the pod cost kilobytes.
 type peekWatch struct {
 	inner watch.Interface
 	out   chan watch.Event
@@ -53,18 +53,14 @@ func newPeekWatch(inner watch.Interface, peek func(any)) *peekWatch {
 	return p
 }
 
-// classifiedMark marks a stub of a pod the watcher has classified (in the
-// status's reason, which the API never sets to it).
-const classifiedMark = "crashlens.io/classified"
-
-// classifiedStub keeps of a pod what the reflector reads (its key and
-// resource version) and the mark that Replace keeps its entry.
-func classifiedStub(pod *corev1.Pod) *corev1.Pod {
-	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: pod.Name, Namespace: pod.Namespace, UID: pod.UID, ResourceVersion: pod.ResourceVersion},
-		Status: corev1.PodStatus{Reason: classifiedMark}}
+// classifiedStub keeps of a pod the watcher has classified what the
+// reflector reads (its key and resource version): Replace keeps the entry
+// the peek made for it. The reflector takes it because the watcher gives
+// the reflector no expected type.
+func classifiedStub(pod *corev1.Pod) *metav1.PartialObjectMetadata {
+	return &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: pod.Name, Namespace: pod.Namespace, UID: pod.UID,
+		ResourceVersion: pod.ResourceVersion}}
 }
-
-func isClassifiedStub(pod *corev1.Pod) bool { return pod.Status.Reason == classifiedMark }
 
 func (p *peekWatch) ResultChan() <-chan watch.Event { return p.out }
 

@@ -172,16 +172,16 @@ func decodeSlimMeta(b []byte, m *metav1.ObjectMeta) error {
 			m.DeletionTimestamp = &t
 		case fieldMetaLabels:
 			key, value, err := mapEntry(v)
-			if err == nil && key == templateHashLabel {
-				m.Labels = map[string]string{key: value}
+			if err == nil && string(key) == templateHashLabel {
+				m.Labels = map[string]string{templateHashLabel: string(value)}
 			}
 			return err
 		case fieldMetaAnnots:
 			// The watch-list's bookmark ends the initial events with this
 			// annotation: the reflector waits for it.
 			key, value, err := mapEntry(v)
-			if err == nil && key == metav1.InitialEventsAnnotationKey {
-				m.Annotations = map[string]string{key: value}
+			if err == nil && string(key) == metav1.InitialEventsAnnotationKey {
+				m.Annotations = map[string]string{metav1.InitialEventsAnnotationKey: string(value)}
 			}
 			return err
 		case fieldMetaOwnerRefs:
@@ -192,19 +192,19 @@ func decodeSlimMeta(b []byte, m *metav1.ObjectMeta) error {
 	})
 }
 
-// mapEntry reads one entry of a protobuf map<string, string>.
-func mapEntry(b []byte) (key, value string, err error) {
-	var k, v []byte
+// mapEntry reads one entry of a protobuf map<string, string>, without
+// copying: most entries are skipped.
+func mapEntry(b []byte) (key, value []byte, err error) {
 	err = eachField(b, func(num protowire.Number, b []byte) error {
 		switch num {
 		case fieldMapKey:
-			k = b
+			key = b
 		case fieldMapValue:
-			v = b
+			value = b
 		}
 		return nil
 	})
-	return string(k), string(v), err
+	return key, value, err
 }
 
 func decodeSlimSpec(b []byte, s *corev1.PodSpec) error {

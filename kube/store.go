@@ -9,6 +9,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/crashlens/crashlens/diagnose"
@@ -56,13 +57,11 @@ func (s *store) Replace(list []any, _ string) error {
 	fresh := make(map[string]*entry, len(list))
 	var kept []string // stubs: their entries are the peek's
 	for _, obj := range list {
-		pod, ok := obj.(*corev1.Pod)
-		switch {
-		case !ok:
-		case isClassifiedStub(pod):
-			kept = append(kept, pod.Namespace+"/"+pod.Name)
-		default:
-			fresh[pod.Namespace+"/"+pod.Name] = makeEntry(pod, now)
+		switch o := obj.(type) {
+		case *metav1.PartialObjectMetadata: // classifiedStub
+			kept = append(kept, o.Namespace+"/"+o.Name)
+		case *corev1.Pod:
+			fresh[o.Namespace+"/"+o.Name] = makeEntry(o, now)
 		}
 	}
 	w.mu.Lock()

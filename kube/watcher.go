@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -187,7 +186,9 @@ func (w *Watcher) Run(ctx context.Context) {
 			return newPeekWatch(wi, nil), nil
 		},
 	}
-	r := cache.NewReflectorWithOptions(lw, &corev1.Pod{}, (*store)(w), cache.ReflectorOptions{Name: "crashlens-pods"})
+	// No expected type: during the initial stream the reflector gets the
+	// peek's stubs, not pods (peekwatch.go).
+	r := cache.NewReflectorWithOptions(lw, nil, (*store)(w), cache.ReflectorOptions{Name: "crashlens-pods"})
 	go r.RunWithContext(ctx)
 	batch := time.NewTicker(BatchInterval)
 	defer batch.Stop()

@@ -124,3 +124,26 @@ func BenchmarkWatcherUpdate(b *testing.B) {
 		_ = s.Update(pods[i%len(pods)])
 	}
 }
+
+// TestReplaceKeepsPeekedEntries: after a relist's initial stream, whose
+// pods the peek classified and whose stubs the reflector kept, Replace
+// keeps the peek's entries for the stubs, drops the pods the stream did not
+// have, and classifies a whole pod (the paginated LIST fallback) itself.
+func TestReplaceKeepsPeekedEntries(t *testing.T) {
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	w := newTestWatcher(&now)
+	s := (*store)(w)
+	_ = s.Replace([]any{testPod("gone-1", 2, true, now)}, "1")
+	mustBatch(t, w)
+	crashing, healthy := testPod("api-1", 3, true, now), testPod("web-1", 0, false, now)
+	w.upsert(crashing) // what peekWatch does with each initial event
+	w.upsert(healthy)
+	_ = s.Replace([]any{classifiedStub(crashing), classifiedStub(healthy), testPod("api-2", 4, true, now)}, "2")
+	b := mustBatch(t, w)
+	if b.Watched != 3 || b.Crashing != 2 || len(b.Upserted) != 1 || len(b.Upserted[0].Pods) != 2 {
+		t.Fatalf("after the relist: %+v", b)
+	}
+	if _, ok := w.pods["shop/gone-1"]; ok {
+		t.Error("a pod the relist did not have is still watched")
+	}
+}
