@@ -86,8 +86,11 @@ func (s *store) Replace(list []any, _ string) error {
 		debugf("watcher: synced (%d pods)", len(list))
 	}
 	w.mu.Unlock()
-	if first && len(list) >= freeAfterSyncPods {
-		go debug.FreeOSMemory()
+	if first {
+		w.releaseSyncGC()
+		if len(list) >= freeAfterSyncPods {
+			go debug.FreeOSMemory()
+		}
 	}
 	return nil
 }

@@ -105,6 +105,7 @@ type Watcher struct {
 	state    ConnState
 	stateNew bool
 	synced   bool            // a full list was reconciled once
+	gcHeld   bool            // this watcher holds the first sync's GOGC (syncgc.go)
 	timed    map[string]bool // pods whose entry has a from/until
 	lastSent map[string]bool // group keys the consumer has
 }
@@ -139,6 +140,8 @@ func (w *Watcher) Batches() <-chan Batch { return w.out }
 // Run watches until ctx is done.
 func (w *Watcher) Run(ctx context.Context) {
 	defer close(w.out)
+	w.holdSyncGC()
+	defer w.releaseSyncGC() // when it ends before its first sync
 	lw := &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
 			ctx = observeAttempts(ctx, func(err error) {
