@@ -142,8 +142,10 @@ spec:
 	// rulebook's "app exit 3: fatal: giving up".
 	x.waitFor(60*time.Second, "CAUSE", "deploy/flapper", "app exit 3: fatal")
 	x.keys("enter")
-	x.waitFor(30*time.Second, " History ", "crashes ×", "back-off")
-	x.keys("BTab", "z") // History is the last pane
+	x.waitFor(30*time.Second, " Events ", "crashes ×", "back-off")
+	x.keys("BTab") // History is the last pane: it takes the events' row
+	x.waitFor(10*time.Second, " History ")
+	x.keys("z")
 	screen := x.waitFor(10*time.Second, "this pod", first, "app exit 3: fatal: giving up")
 	if n := strings.Count(screen, first); n < 4 {
 		t.Errorf("the History pane shows %d crashes of the replaced pod %s, want 4 or more:\n%s", n, first, screen)

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"errors"
@@ -173,6 +174,7 @@ func writer(path, id, count string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	fmt.Println("open") // the parent kills a writer only once it writes
 	n, _ := strconv.Atoi(count)
 	for i := 0; n == 0 || i < n; i++ {
 		// Both writers observe the same terminations (the same cluster):
@@ -231,8 +233,22 @@ func TestConcurrentWriters(t *testing.T) {
 func TestKilledWhileWriting(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.db")
 	for i := range 20 {
-		cmd := child(t, path, "k", 0)
-		time.Sleep(time.Duration(80+i*7) * time.Millisecond)
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), "LEDGER_WRITER="+path, "LEDGER_WRITER_ID=k", "LEDGER_WRITER_N=0")
+		cmd.Stderr = os.Stderr
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Past its open (a loaded machine may take long to get there),
+		// then a few milliseconds into its writes: killed mid-write.
+		if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || line != "open\n" {
+			t.Fatalf("writer %d did not open the ledger: %q %v", i, line, err)
+		}
+		time.Sleep(time.Duration(5+i*3) * time.Millisecond)
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}

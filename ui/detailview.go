@@ -224,7 +224,13 @@ func (d *detailModel) view(st theme.Styles, w, h int, now time.Time) string {
 		row := func(a, b int, hh int) string {
 			return lipgloss.JoinHorizontal(lipgloss.Top, d.pane(a).View(st, left, hh, d.focus == a), d.pane(b).View(st, right, hh, d.focus == b))
 		}
-		body = row(paneDiagnosis, paneExit, h1) + "\n" + row(paneEvents, paneHistory, h2) + "\n" + row(paneLogs, paneProbes, h3)
+		// The middle row is the events, full width (their messages are
+		// long); the History pane takes their place while it has the focus.
+		middle := paneEvents
+		if d.focus == paneHistory {
+			middle = paneHistory
+		}
+		body = row(paneDiagnosis, paneExit, h1) + "\n" + d.pane(middle).View(st, w, h2, d.focus == middle) + "\n" + row(paneLogs, paneProbes, h3)
 	}
 	return strings.Join(head, "\n") + "\n" + body
 }

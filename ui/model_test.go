@@ -426,9 +426,10 @@ func TestBestMatchFirstWhateverTheScores(t *testing.T) {
 }
 
 // TestHistoryPane: the History pane lists the ledger's crashes of the
-// workload's container newest first (a replaced pod's too), the header's
-// strip shows the waits next to the back-off, enter opens a crash's stored
-// log and events, esc goes back to the rows and then to the list.
+// workload's container newest first (a replaced pod's too) in the events'
+// row while it has the focus, the header's strip shows the waits next to
+// the back-off, enter opens a crash's stored log and events, esc goes back
+// to the rows and then to the list.
 func TestHistoryPane(t *testing.T) {
 	m, _ := newTestModel(t, "probe-mixup-bad")
 	press(t, m, "enter")
@@ -436,12 +437,16 @@ func TestHistoryPane(t *testing.T) {
 		t.Fatalf("history not loaded: %+v", m.detail)
 	}
 	out := screen(m)
-	for _, want := range []string{"crashes ×", "waits 10s 20s 40s (back-off 10s 20s 40s) · climbing", " History [1-4/6] "} {
+	for _, want := range []string{"crashes ×", "waits 10s 20s 40s (back-off 10s 20s 40s) · climbing", " Events [1-"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("detail lacks %q:\n%s", want, out)
 		}
 	}
-	press(t, m, "shift+tab", "z") // History is the last pane
+	press(t, m, "shift+tab") // History is the last pane: it takes the events' row
+	if out := screen(m); !strings.Contains(out, " History [1-4/6] ") || strings.Contains(out, " Events ") {
+		t.Errorf("the focused History pane is not in the middle row:\n%s", out)
+	}
+	press(t, m, "z")
 	out = screen(m)
 	for _, want := range []string{"liveness kill", "grace-period-sigkill", "this pod", "› 4m", "probe-mixup-bad-dff9b4556-…"} {
 		if !strings.Contains(out, want) {
