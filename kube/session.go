@@ -45,13 +45,15 @@ func Connect(ctx context.Context, f *Flags, version string) (*Session, error) {
 // Watcher watches the session's scope: through the slim decoder when the
 // session has a config, else through its clientset.
 func (s *Session) Watcher(selector string) (*Watcher, error) {
-	w := NewWatcher(s.Client, s.Scope.Namespace, selector)
+	source := podSource(typedPods{s.Client})
 	if s.Config != nil {
-		var err error
-		if w, err = NewSlimWatcher(s.Config, s.Scope.Namespace, selector); err != nil {
+		slim, err := newSlimPods(s.Config)
+		if err != nil {
 			return nil, err
 		}
+		source = slim
 	}
+	w := newWatcher(source, s.Scope.Namespace, selector)
 	w.cluster = s.Target.Context
 	return w, nil
 }

@@ -66,7 +66,7 @@ type Group struct {
 	ExitCode  int32
 	Meaning   string
 	// Cause is the rulebook's short verdict: the newest pod's status cause,
-	// or what a captured crash of the group said (Recorder.Refine).
+	// or what a captured crash of the group said (Recorder.Pass).
 	Cause       string
 	Pods        []diagnose.CrashPod // newest failure first
 	Restarts    int32               // the most restarts of any pod
