@@ -37,7 +37,8 @@ if [ -e /state/crashed ]; then sleep 3600; fi
 touch /state/crashed
 corpus
 head -c 1048576 /dev/zero | tr '\000' 'x'; echo
-yes 'filler line of the 100 MB log' | head -c 104857600
+line=$(head -c 4000 /dev/zero | tr '\000' 'f')
+yes "filler line of the 100 MB log $line" | head -c 104857600
 echo
 # The kubelet rotates a log over 10 MiB (it checks every 10 s) and serves
 # only the newest file: wait for that, so the end is what crashlens reads.
@@ -75,8 +76,11 @@ func TestHostileInputNeverReachesTheTerminal(t *testing.T) {
 	if _, err := cs.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	// Wait for the first run to end (100 MB of log takes a while).
-	deadline := time.Now().Add(3 * time.Minute)
+	// Wait for the first run to end (100 MB of log takes a while: the
+	// runtime's log writer works line by line, so the filler comes in 4 KB
+	// lines, not 30-byte ones, which took minutes on a loaded machine).
+	created := time.Now()
+	deadline := created.Add(5 * time.Minute)
 	for {
 		p, err := cs.CoreV1().Pods(ns).Get(ctx, "hostile", metav1.GetOptions{})
 		if err != nil {
@@ -84,6 +88,7 @@ func TestHostileInputNeverReachesTheTerminal(t *testing.T) {
 		}
 		if len(p.Status.ContainerStatuses) > 0 && p.Status.ContainerStatuses[0].LastTerminationState.Terminated != nil {
 			pod = p
+			t.Logf("the first run ended %s after the pod was created", time.Since(created).Round(time.Second))
 			break
 		}
 		if time.Now().After(deadline) {
