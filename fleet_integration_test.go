@@ -100,7 +100,7 @@ func TestListAcrossContexts(t *testing.T) {
 	if _, errOut, code := runCLI(t, "--kubeconfig", path, "--context", "dow*", "list"); code != 1 || !strings.Contains(errOut, "none of the 1 contexts answered") {
 		t.Errorf("only a down context: exit %d, %q", code, errOut)
 	}
-	if _, errOut, code := runCLI(t, "--kubeconfig", path, "--context", here+",mirror", "explain", ns+"/fleet-crasher"); code != 1 || !strings.Contains(errOut, "only `crashlens list` takes several") {
+	if _, errOut, code := runCLI(t, "--kubeconfig", path, "--context", here+",mirror", "explain", ns+"/fleet-crasher"); code != 1 || !strings.Contains(errOut, "only `crashlens list` and the live view take several") {
 		t.Errorf("explain across contexts: exit %d, %q", code, errOut)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -83,6 +84,49 @@ func (f *ledgerFlags) workloadHistory(ctx context.Context, kubeContext string, p
 
 // ledgerOff is the one line that says why crashes are not recorded.
 func ledgerOff(err error) string { return "crash ledger off: " + err.Error() }
+
+// fleetRecorder records a fleet's crashes into one ledger: a recorder per
+// cluster, started when the cluster connects; the ledger closes after the
+// fleet and the last recorder end.
+type fleetRecorder struct {
+	l    *ledger.Ledger
+	warn io.Writer
+	wg   sync.WaitGroup // the fleet and each running recorder
+}
+
+func newFleetRecorder(l *ledger.Ledger, warn io.Writer) *fleetRecorder {
+	r := &fleetRecorder{l: l, warn: warn}
+	if l != nil {
+		r.wg.Add(1) // the fleet: recorders start only while it runs
+		go func() {
+			r.wg.Wait()
+			l.Close()
+		}()
+	}
+	return r
+}
+
+// pipe is kube.Fleet's hook: it records the cluster's crashes and passes
+// its batches on.
+func (r *fleetRecorder) pipe(ctx context.Context, s *kube.Session, in <-chan kube.Batch) <-chan kube.Batch {
+	if r.l == nil {
+		return in
+	}
+	rec := kube.NewRecorder(s.Client, r.l, s.Target, r.warn)
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		rec.Run(ctx)
+	}()
+	return rec.Pass(ctx, in)
+}
+
+// fleetDone: the fleet's Run returned; no recorder starts after it.
+func (r *fleetRecorder) fleetDone() {
+	if r.l != nil {
+		r.wg.Done()
+	}
+}
 
 // recordBatches starts recording the session's crashes into l (when there
 // is one) and returns the batches to consume, passed through unchanged.

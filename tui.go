@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"golang.org/x/term"
 	"k8s.io/client-go/kubernetes"
@@ -17,24 +18,33 @@ import (
 	"github.com/crashlens/crashlens/ui"
 )
 
-// kubeSource feeds the UI from a cluster: the watcher's batches and the
-// kube package's detail calls.
+// kubeSource feeds the UI from one cluster or a fleet: the watchers'
+// batches and the kube package's detail calls, each to the row's cluster.
 type kubeSource struct {
 	batches <-chan kube.Batch
-	c       kubernetes.Interface
-	memo    *kube.Memo
-	ledger  *ledger.Ledger // nil: no history (--no-ledger, or it could not open)
-	off     string         // why there is no ledger
+	// client is the cluster's client and its owner memo; an error while a
+	// fleet's cluster is not connected.
+	client func(cluster string) (kubernetes.Interface, *kube.Memo, error)
+	ledger *ledger.Ledger // nil: no history (--no-ledger, or it could not open)
+	off    string         // why there is no ledger
 }
 
 func (s kubeSource) Batches() <-chan kube.Batch { return s.batches }
 
-func (s kubeSource) Gather(ctx context.Context, ns, pod, container string) (kube.Incident, error) {
-	return kube.Gather(ctx, s.c, s.memo, ns, pod, container)
+func (s kubeSource) Gather(ctx context.Context, cluster, ns, pod, container string) (kube.Incident, error) {
+	c, memo, err := s.client(cluster)
+	if err != nil {
+		return kube.Incident{}, err
+	}
+	return kube.Gather(ctx, c, memo, ns, pod, container)
 }
 
-func (s kubeSource) Follow(ctx context.Context, ns, pod, container string, emit func(string)) error {
-	return kube.FollowLog(ctx, s.c, ns, pod, container, emit)
+func (s kubeSource) Follow(ctx context.Context, cluster, ns, pod, container string, emit func(string)) error {
+	c, _, err := s.client(cluster)
+	if err != nil {
+		return err
+	}
+	return kube.FollowLog(ctx, c, ns, pod, container, emit)
 }
 
 func (s kubeSource) History(ctx context.Context, q ledger.Query) ([]ledger.Crash, error) {
@@ -46,6 +56,13 @@ func (s kubeSource) History(ctx context.Context, q ledger.Query) ([]ledger.Crash
 
 // runTUI connects, then runs the live TUI on the terminal.
 func runTUI(ctx context.Context, flags *kube.Flags, lf *ledgerFlags, debugImage *string, stderr io.Writer) error {
+	names, err := flags.Contexts()
+	if err != nil {
+		return err
+	}
+	if names != nil {
+		return runFleetTUI(ctx, flags, names, lf, debugImage)
+	}
 	s, err := open(ctx, flags, stderr)
 	if err != nil {
 		return err
@@ -69,6 +86,16 @@ func runTUI(ctx context.Context, flags *kube.Flags, lf *ledgerFlags, debugImage 
 		note = strings.TrimPrefix(note+" · "+off, " · ")
 	}
 	batches := recordBatches(ctx, s, l, w.Batches(), kube.DebugWriter())
+	o := uiOptions(flags, debugImage)
+	o.Context, o.Scope, o.Note = s.Target.Context, scopeText(s.Scope.Namespace), note
+	memo := kube.NewMemo()
+	client := func(string) (kubernetes.Interface, *kube.Memo, error) { return s.Client, memo, nil }
+	return ui.Run(ctx, kubeSource{batches: batches, client: client, ledger: l, off: off}, o, nil, nil)
+}
+
+// uiOptions are the TUI's options the flags decide, for one cluster or a
+// fleet.
+func uiOptions(flags *kube.Flags, debugImage *string) ui.Options {
 	kubectl, _ := kube.FindKubectl()
 	args := kube.KubectlArgs{}
 	if flags.Config.KubeConfig != nil {
@@ -80,10 +107,43 @@ func runTUI(ctx context.Context, flags *kube.Flags, lf *ledgerFlags, debugImage 
 	if flags.Config.Impersonate != nil {
 		args.As = *flags.Config.Impersonate
 	}
-	o := ui.Options{
-		Context: s.Target.Context, Scope: scopeText(s.Scope.Namespace), Note: note,
-		Readonly: flags.Readonly, Kubectl: kubectl, Args: args, DebugImage: *debugImage,
-		Timeout: timeoutOr(flags, 0), Version: version, Styles: theme.ForTerminal(true),
+	return ui.Options{Readonly: flags.Readonly, Kubectl: kubectl, Args: args, DebugImage: *debugImage,
+		Timeout: timeoutOr(flags, 0), Version: version, Styles: theme.ForTerminal(true)}
+}
+
+// runFleetTUI runs the live TUI over several contexts. It starts at once:
+// each cluster connects, syncs, fails and retries on its own (kube.Fleet),
+// and its rows appear when they come. A terminal is checked first, as a
+// fleet has no single connection to check before.
+func runFleetTUI(ctx context.Context, flags *kube.Flags, names []string, lf *ledgerFlags, debugImage *string) error {
+	if !term.IsTerminal(int(os.Stdin.Fd())) || !term.IsTerminal(int(os.Stdout.Fd())) {
+		return fmt.Errorf("%d contexts selected, but the live view needs a terminal: in scripts use `crashlens list`", len(names))
 	}
-	return ui.Run(ctx, kubeSource{batches: batches, c: s.Client, memo: kube.NewMemo(), ledger: l, off: off}, o, nil, nil)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	l, err := lf.open(ctx)
+	off, note := "no crash history: the ledger is off (--no-ledger)", ""
+	if err != nil {
+		off = ledgerOff(err)
+		note = off
+	}
+	rec := newFleetRecorder(l, kube.DebugWriter())
+	fleet := kube.NewFleet(flags, names, version, rec.pipe)
+	go func() {
+		fleet.Run(ctx)
+		rec.fleetDone()
+	}()
+	var memos sync.Map // cluster -> *kube.Memo
+	client := func(cluster string) (kubernetes.Interface, *kube.Memo, error) {
+		s := fleet.Session(cluster)
+		if s == nil {
+			return nil, nil, fmt.Errorf("cluster %s is not connected yet", cluster)
+		}
+		memo, _ := memos.LoadOrStore(cluster, kube.NewMemo())
+		return s.Client, memo.(*kube.Memo), nil
+	}
+	o := uiOptions(flags, debugImage)
+	o.Args.Context = "" // each row's own (ui: kubectlArgs)
+	o.Clusters, o.Scope, o.Note = names, "each context's scope", note
+	return ui.Run(ctx, kubeSource{batches: fleet.Batches(), client: client, ledger: l, off: off}, o, nil, nil)
 }

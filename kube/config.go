@@ -68,7 +68,7 @@ func (f *Flags) Resolve() (*rest.Config, Target, error) {
 	if names, err := f.Contexts(); err != nil {
 		return nil, Target{}, err
 	} else if names != nil {
-		return nil, Target{}, fmt.Errorf("%d contexts selected (%s): only `crashlens list` takes several so far; pick one with --context",
+		return nil, Target{}, fmt.Errorf("%d contexts selected (%s): only `crashlens list` and the live view take several so far; pick one with --context",
 			len(names), strings.Join(names, ", "))
 	}
 	loader := f.Config.ToRawKubeConfigLoader()
@@ -196,13 +196,13 @@ func ExplainConnError(t Target, err error, timeout time.Duration) error {
 		// The kubeconfig's exec plugin (an SSO login, typically) failed.
 		msg := oneLine(err)
 		msg = msg[strings.Index(msg, "getting credentials: ")+len("getting credentials: "):]
-		return fmt.Errorf("cannot get credentials for %s: %s (log in again?)", t.Describe(), msg)
+		return credentialsError(fmt.Sprintf("cannot get credentials for %s: %s (log in again?)", t.Describe(), msg))
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return fmt.Errorf("cannot reach %s: connection refused (is the cluster running?)", t.Describe())
 	case errors.As(err, &dnsErr):
 		return fmt.Errorf("cannot reach %s: cannot resolve %s", t.Describe(), dnsErr.Name)
 	case apierrors.IsUnauthorized(err):
-		return fmt.Errorf("%s rejected the credentials (Unauthorized): log in again or refresh the token", t.Describe())
+		return credentialsError(fmt.Sprintf("%s rejected the credentials (Unauthorized): log in again or refresh the token", t.Describe()))
 	case apierrors.IsForbidden(err):
 		return fmt.Errorf("%s: forbidden: %s", t.Describe(), oneLine(err))
 	case errors.As(err, &urlErr):
@@ -210,6 +210,15 @@ func ExplainConnError(t Target, err error, timeout time.Duration) error {
 	}
 	return fmt.Errorf("%s: %s", t.Describe(), oneLine(err))
 }
+
+// ErrCredentials matches the errors of rejected or unobtainable
+// credentials: trying again at once cannot help (Fleet waits minutes).
+var ErrCredentials = errors.New("credentials rejected")
+
+type credentialsError string
+
+func (e credentialsError) Error() string        { return string(e) }
+func (e credentialsError) Is(target error) bool { return target == ErrCredentials }
 
 func isTimeout(err error) bool {
 	var ne net.Error

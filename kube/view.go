@@ -10,16 +10,40 @@ import (
 // batches: what `crashlens list` prints, what `list --watch` compares each
 // batch with, and what the TUI's list shows.
 type View struct {
-	groups   map[string]Group
+	groups map[string]Group
+	// State, At and Note are the newest batch's; Watched and Crashing are
+	// the sums over the clusters.
 	State    ConnState
 	Watched  int
 	Crashing int
 	At       time.Time
 	Note     string // the newest lasting problem (Batch.Note)
+	// Clusters is each cluster's own state, by Batch.Cluster: one entry in
+	// a single-cluster run.
+	Clusters map[string]ClusterState
+}
+
+// ClusterState is what a cluster's newest batch said about it.
+type ClusterState struct {
+	State    ConnState
+	Watched  int
+	Crashing int
+	At       time.Time
+	Note     string
+}
+
+// Live says whether the cluster's rows are current: its watcher is
+// connected (synced, or relisting on a connection that answers).
+func (c ClusterState) Live() bool {
+	switch c.State.Phase {
+	case PhaseSynced, PhaseRelisting, PhaseSyncing:
+		return true
+	}
+	return false
 }
 
 // NewView returns an empty view.
-func NewView() *View { return &View{groups: map[string]Group{}} }
+func NewView() *View { return &View{groups: map[string]Group{}, Clusters: map[string]ClusterState{}} }
 
 // Change is what one batch did to the view, in the batch's order.
 type Change struct {
@@ -48,7 +72,13 @@ func (v *View) Apply(b Batch) Change {
 		ch.Upserted = append(ch.Upserted, Upsert{Group: g, Old: old, Existed: ok})
 		v.groups[g.Key] = g
 	}
-	v.State, v.Watched, v.Crashing, v.At, v.Note = b.State, b.Watched, b.Crashing, b.At, b.Note
+	v.Clusters[b.Cluster] = ClusterState{State: b.State, Watched: b.Watched, Crashing: b.Crashing, At: b.At, Note: b.Note}
+	v.State, v.At, v.Note = b.State, b.At, b.Note
+	v.Watched, v.Crashing = 0, 0
+	for _, c := range v.Clusters {
+		v.Watched += c.Watched
+		v.Crashing += c.Crashing
+	}
 	return ch
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,6 +41,10 @@ const (
 	PhaseRelisting    = "relisting"
 	PhaseReconnecting = "reconnecting"
 	PhaseForbidden    = "forbidden"
+	// PhaseUnauthorized: the server rejected the credentials.
+	PhaseUnauthorized = "unauthorized"
+	// PhaseConnecting: a fleet's cluster before its first answer (Fleet).
+	PhaseConnecting = "connecting"
 )
 
 // ConnState is the watcher's connection to the API server.
@@ -76,6 +81,8 @@ type Group struct {
 
 // Batch is one delivery of the change stream.
 type Batch struct {
+	// Cluster is the context of the watcher that sent it (Group.Cluster).
+	Cluster  string
 	Upserted []Group
 	Removed  []string // keys of groups that are gone
 	Watched  int      // pods watched (not finished)
@@ -266,6 +273,11 @@ func (w *Watcher) failed(verb string, err error) {
 		w.setState(ConnState{Phase: PhaseForbidden, Namespace: w.namespace, Verb: verb, Err: oneLine(err)})
 		return
 	}
+	if apierrors.IsUnauthorized(err) {
+		// The reflector backs off on its own (up to 30 s): no tight loop.
+		w.setState(ConnState{Phase: PhaseUnauthorized, Verb: verb, Err: oneLine(err)})
+		return
+	}
 	// A url.Error quotes the whole watch URL; the status bar wants the cause.
 	var ue *url.Error
 	if errors.As(err, &ue) {
@@ -281,7 +293,7 @@ func (w *Watcher) collect() (Batch, bool) {
 	if len(w.dirty) == 0 && !w.counts && !w.stateNew {
 		return Batch{}, false
 	}
-	b := Batch{State: w.state, At: w.now(), Watched: len(w.pods), Crashing: len(w.groupOf)}
+	b := Batch{Cluster: w.cluster, State: w.state, At: w.now(), Watched: len(w.pods), Crashing: len(w.groupOf)}
 	for key := range w.dirty {
 		members := w.members[key]
 		if len(members) == 0 {
@@ -381,6 +393,11 @@ func (s ConnState) String() string {
 		return fmt.Sprintf("forbidden to %s pods %s", s.Verb, scope)
 	case PhaseReconnecting:
 		return "reconnecting: " + s.Err
+	case PhaseUnauthorized:
+		if strings.Contains(s.Err, "rejected the credentials") {
+			return s.Err
+		}
+		return "credentials rejected (Unauthorized): log in again or refresh the token"
 	}
 	return s.Phase
 }

@@ -33,15 +33,21 @@ const frameRate = 20
 // tests provide their own.
 type Source interface {
 	Batches() <-chan kube.Batch
-	Gather(ctx context.Context, namespace, pod, container string) (kube.Incident, error)
-	Follow(ctx context.Context, namespace, pod, container string, emit func(string)) error
+	// Gather and Follow ask the group's cluster (Group.Cluster).
+	Gather(ctx context.Context, cluster, namespace, pod, container string) (kube.Incident, error)
+	Follow(ctx context.Context, cluster, namespace, pod, container string, emit func(string)) error
 	// History is the crash ledger's rows; an error when there is no ledger.
 	History(ctx context.Context, q ledger.Query) ([]ledger.Crash, error)
 }
 
 // Options configure the UI.
 type Options struct {
-	Context  string // kubeconfig context, for the status bar
+	Context string // kubeconfig context, for the status bar
+	// Clusters are the contexts of a fleet run (--context a,b): with more
+	// than one the list has a CLUSTER column and a cluster filter, the
+	// status bar shows each cluster's state, and jumps name the row's
+	// context.
+	Clusters []string
 	Scope    string // "all namespaces" or "namespace x"
 	Note     string // why the scope differs from what was asked
 	Readonly bool
@@ -73,7 +79,8 @@ type Model struct {
 	st     theme.Styles
 	w, h   int
 	list   listModel
-	detail *detailModel // nil on the list screen
+	detail *detailModel  // nil on the list screen
+	panel  *clusterPanel // the clusters panel of a fleet run, nil when closed
 	help   bool
 	now    func() time.Time
 	ended  bool
@@ -81,7 +88,11 @@ type Model struct {
 
 // New builds the root model.
 func New(src Source, o Options) *Model {
-	return &Model{src: src, opts: o, st: o.Styles, list: newListModel(), now: time.Now, w: 100, h: 30}
+	m := &Model{src: src, opts: o, st: o.Styles, list: newListModel(), now: time.Now, w: 100, h: 30}
+	if o.fleet() {
+		m.list.short = kube.ShortClusterNames(o.Clusters)
+	}
+	return m
 }
 
 // waitBatch blocks in a tea.Cmd (never in Update) for the next batch.
@@ -201,6 +212,9 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		m.help = true
 		return nil
 	}
+	if m.panel != nil {
+		return m.panelKey(msg)
+	}
 	if m.detail != nil {
 		if !typing && key.Matches(msg, Keys.Back) {
 			if m.detail.closeRecord() {
@@ -217,6 +231,10 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	if !typing && msg.String() == "q" {
 		return tea.Quit
+	}
+	if !typing && m.opts.fleet() && key.Matches(msg, Keys.Clusters) {
+		m.openPanel()
+		return nil
 	}
 	cmd, open := m.list.update(msg, m.bodyHeight()-1)
 	if open {
@@ -252,6 +270,8 @@ func (m *Model) render() string {
 	switch {
 	case m.help:
 		body = m.helpView()
+	case m.panel != nil:
+		body = m.panelView(now)
 	case m.detail != nil:
 		body = m.detail.view(m.st, m.w, m.bodyHeight(), now)
 	default:
@@ -286,7 +306,12 @@ func (m *Model) statusBar(now time.Time) string {
 	}
 	s := fmt.Sprintf(" %s · %s · %s · %d crashing / %s watched · sort %s · updated %s%s ",
 		sanitize.Line(cmp.Or(m.opts.Context, "-")), m.opts.Scope, state, v.Crashing, thousands(v.Watched), sortNames[m.list.sortBy], age, ro)
-	if v.Note != "" {
+	if m.opts.fleet() {
+		// Each cluster's state; the panel (C) has the full lines.
+		s = fmt.Sprintf(" %s · %d crashing / %s watched · sort %s · updated %s%s ",
+			m.fleetStatus(), v.Crashing, thousands(v.Watched), sortNames[m.list.sortBy], age, ro)
+	}
+	if v.Note != "" && !m.opts.fleet() {
 		s += "· " + sanitize.Line(v.Note) + " "
 	}
 	if m.ended {
@@ -319,8 +344,13 @@ func (m *Model) helpBar() string {
 		bs = append(bs, Keys.Logs, Keys.Describe, Keys.Copy, Keys.Report, Keys.Container, Keys.Back, Keys.Help)
 	case m.list.filtering:
 		return ansi.Truncate(" type to filter · enter open · ↑/↓ move · esc clear", m.w, "…")
+	case m.panel != nil:
+		return ansi.Truncate(" ↑/↓ move · enter show only this · esc close", m.w, "…")
 	default:
 		bs = []key.Binding{Keys.Filter, Keys.Open, Keys.Down, Keys.Sort, Keys.Expand, Keys.Recent, Keys.Help, Keys.Back}
+		if m.opts.fleet() {
+			bs = append(bs[:6:6], append([]key.Binding{Keys.Clusters}, bs[6:]...)...)
+		}
 	}
 	var parts []string
 	for _, b := range bs {
@@ -337,7 +367,7 @@ func (m *Model) helpView() string {
 		bs   []key.Binding
 	}{
 		{"everywhere", []key.Binding{Keys.Quit, Keys.Back, Keys.Help}},
-		{"list", []key.Binding{Keys.Filter, Keys.Open, Keys.Up, Keys.Down, Keys.PageUp, Keys.PageDown, Keys.Top, Keys.Bottom, Keys.Sort, Keys.Expand, Keys.Recent}},
+		{"list", []key.Binding{Keys.Filter, Keys.Open, Keys.Up, Keys.Down, Keys.PageUp, Keys.PageDown, Keys.Top, Keys.Bottom, Keys.Sort, Keys.Expand, Keys.Recent, Keys.Clusters}},
 		{"detail", []key.Binding{Keys.NextPane, Keys.PrevPane, Keys.Zoom, Keys.Shell, Keys.Logs, Keys.Describe, Keys.Copy, Keys.Report, Keys.Container}},
 		{"log pane", []key.Binding{Keys.Search, Keys.SearchNext, Keys.SearchPrev, Keys.Pause, Keys.Wrap}},
 		{"history pane", []key.Binding{Keys.Open}},
@@ -347,6 +377,9 @@ func (m *Model) helpView() string {
 			desc := k.Help().Desc
 			if m.opts.Readonly && k.Help().Key == Keys.Shell.Help().Key {
 				desc += " (off: --readonly)"
+			}
+			if !m.opts.fleet() && k.Help().Key == Keys.Clusters.Help().Key {
+				desc += " (with several contexts)"
 			}
 			fmt.Fprintf(&b, "  %-12s %s\n", k.Help().Key, desc)
 		}

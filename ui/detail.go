@@ -85,11 +85,11 @@ func newDetail(g kube.Group) *detailModel {
 }
 
 func (d *detailModel) fetch(src Source, timeout time.Duration) tea.Cmd {
-	uid, ns, name, container := d.pod.UID, d.pod.Namespace, d.pod.Name, d.container
+	uid, cluster, ns, name, container := d.pod.UID, d.group.Cluster, d.pod.Namespace, d.pod.Name, d.container
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
-		inc, err := src.Gather(ctx, ns, name, container)
+		inc, err := src.Gather(ctx, cluster, ns, name, container)
 		if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			err = fmt.Errorf("pod %s/%s: the API server did not answer within %s", ns, name, timeout)
 		}

@@ -20,10 +20,10 @@ func (d *detailModel) startFollow(src Source) tea.Cmd {
 	d.cancel, d.following, d.paused, d.tail = cancel, true, false, nil
 	ch := make(chan followMsg, 64)
 	d.followCh = ch
-	uid, ns, name, container := d.pod.UID, d.pod.Namespace, d.pod.Name, d.container
+	uid, cluster, ns, name, container := d.pod.UID, d.group.Cluster, d.pod.Namespace, d.pod.Name, d.container
 	go func() {
 		defer close(ch)
-		err := src.Follow(ctx, ns, name, container, func(line string) {
+		err := src.Follow(ctx, cluster, ns, name, container, func(line string) {
 			select {
 			case ch <- followMsg{uid: uid, lines: []string{line}}:
 			case <-ctx.Done():

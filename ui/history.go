@@ -51,7 +51,7 @@ type history struct {
 
 func (d *detailModel) fetchHistory(src Source, o Options) tea.Cmd {
 	uid, container := d.pod.UID, d.container
-	q := ledger.Query{Context: o.Context, Namespace: d.pod.Namespace, Workload: d.pod.Owner, Container: container, Limit: historyLimit}
+	q := ledger.Query{Context: cmp.Or(d.group.Cluster, o.Context), Namespace: d.pod.Namespace, Workload: d.pod.Owner, Container: container, Limit: historyLimit}
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), o.timeout())
 		defer cancel()

@@ -17,6 +17,16 @@ import (
 	"github.com/crashlens/crashlens/report"
 )
 
+// kubectlArgs are the flags kubectl gets for this pod: in a fleet run the
+// row's own context, never the kubeconfig's current one.
+func (d *detailModel) kubectlArgs(o Options) kube.KubectlArgs {
+	a := o.Args
+	if o.fleet() && d.group.Cluster != "" {
+		a.Context = d.group.Cluster
+	}
+	return a
+}
+
 // jumps: exec, debug, describe. They run kubectl in the foreground through
 // tea.ExecProcess; the TUI suspends and comes back where it was.
 func (d *detailModel) shell(o Options) (tea.Cmd, string) {
@@ -35,7 +45,7 @@ func (d *detailModel) shell(o Options) (tea.Cmd, string) {
 		}
 	}
 	if running {
-		cmd := exec.Command(o.Kubectl, o.Args.Exec(d.pod.Namespace, d.pod.Name, d.container)...)
+		cmd := exec.Command(o.Kubectl, d.kubectlArgs(o).Exec(d.pod.Namespace, d.pod.Name, d.container)...)
 		return tea.ExecProcess(cmd, func(err error) tea.Msg { return noticeMsg(resultText("exec", err)) }), ""
 	}
 	if !d.confirm {
@@ -43,7 +53,7 @@ func (d *detailModel) shell(o Options) (tea.Cmd, string) {
 		return nil, "container " + d.container + " is not running, so exec cannot work: press s again for kubectl debug (an ephemeral busybox sharing its process namespace)"
 	}
 	d.confirm = false
-	cmd := exec.Command(o.Kubectl, o.Args.DebugEphemeral(d.pod.Namespace, d.pod.Name, d.container, o.DebugImage)...)
+	cmd := exec.Command(o.Kubectl, d.kubectlArgs(o).DebugEphemeral(d.pod.Namespace, d.pod.Name, d.container, o.DebugImage)...)
 	return tea.ExecProcess(cmd, func(err error) tea.Msg { return noticeMsg(resultText("debug", err)) }), ""
 }
 
@@ -51,7 +61,7 @@ func (d *detailModel) describe(o Options) (tea.Cmd, string) {
 	if o.Kubectl == "" {
 		return nil, kube.ErrNoKubectl.Error()
 	}
-	argv := o.Args.Describe(d.pod.Namespace, d.pod.Name)
+	argv := d.kubectlArgs(o).Describe(d.pod.Namespace, d.pod.Name)
 	quoted := make([]string, len(argv))
 	for i, a := range argv {
 		quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"

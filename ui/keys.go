@@ -11,7 +11,7 @@ import "charm.land/bubbles/v2/key"
 type KeyMap struct {
 	Quit, Back, Help                                              key.Binding
 	Up, Down, PageUp, PageDown, Top, Bottom                       key.Binding
-	Filter, Open, Sort, Expand, Recent                            key.Binding
+	Filter, Open, Sort, Expand, Recent, Clusters                  key.Binding
 	NextPane, PrevPane, Zoom, Shell, Logs, Describe, Copy, Report key.Binding
 	Search, SearchNext, SearchPrev, Pause, Wrap, Container        key.Binding
 }
@@ -32,6 +32,7 @@ var Keys = KeyMap{
 	Sort:       key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "sort")),
 	Expand:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "expand pods")),
 	Recent:     key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "hide/show restarted-recently")),
+	Clusters:   key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "clusters: states, pick one")),
 	NextPane:   key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
 	PrevPane:   key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "prev pane")),
 	Zoom:       key.NewBinding(key.WithKeys("z"), key.WithHelp("z", "zoom")),
@@ -54,7 +55,7 @@ func (k KeyMap) scopes() map[string][]key.Binding {
 	global := []key.Binding{k.Quit, k.Back, k.Help}
 	nav := []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}
 	return map[string][]key.Binding{
-		"list":   append(append(append([]key.Binding{}, global...), nav...), k.Filter, k.Open, k.Sort, k.Expand, k.Recent),
+		"list":   append(append(append([]key.Binding{}, global...), nav...), k.Filter, k.Open, k.Sort, k.Expand, k.Recent, k.Clusters),
 		"detail": append(append(append([]key.Binding{}, global...), nav...), k.NextPane, k.PrevPane, k.Zoom, k.Shell, k.Logs, k.Describe, k.Copy, k.Report, k.Container),
 		"logs": append(append(append([]key.Binding{}, global...), nav...), k.NextPane, k.PrevPane, k.Zoom, k.Shell, k.Logs, k.Describe, k.Copy, k.Report, k.Container,
 			k.Search, k.SearchNext, k.SearchPrev, k.Pause, k.Wrap),

@@ -9,9 +9,9 @@ import (
 
 // followSource streams log lines until its context ends, like a real
 // follow against a running container.
-type followSource struct{ fakeSource }
+type followSource struct{ *fakeSource }
 
-func (f *followSource) Follow(ctx context.Context, _, _, _ string, emit func(string)) error {
+func (f *followSource) Follow(ctx context.Context, _, _, _, _ string, emit func(string)) error {
 	for i := 0; ; i++ {
 		select {
 		case <-ctx.Done():
@@ -27,7 +27,7 @@ func (f *followSource) Follow(ctx context.Context, _, _, _ string, emit func(str
 func TestDetailOpenCloseDoesNotLeak(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	m, base := newTestModel(t, "probe-mixup-bad", "oomkilled")
-	src := &followSource{fakeSource: *base}
+	src := &followSource{fakeSource: base}
 	m.src = src
 	for i := 0; i < 100; i++ {
 		press(t, m, "enter")

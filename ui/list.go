@@ -58,6 +58,10 @@ type listModel struct {
 	sortBy     int
 	expanded   bool
 	hideRecent bool
+	// short names the clusters of a fleet run (nil in a single-cluster
+	// run: no CLUSTER column); cluster is the cluster filter ("" for all).
+	short   map[string]string
+	cluster string
 
 	filtering bool
 	input     textinput.Model
@@ -84,11 +88,16 @@ func steadyCursor(in *textinput.Model) {
 	in.SetStyles(st)
 }
 
-func searchString(g kube.Group) string {
+// searchString is what the filter matches a row against; a fleet run
+// adds the cluster at the end (highlighting counts from the start).
+func (m *listModel) searchString(g kube.Group) string {
 	var b strings.Builder
 	b.WriteString(g.Namespace + " " + g.Owner + " " + g.Container + " " + g.State + " " + g.Reason + " " + strconv.Itoa(int(g.ExitCode)))
 	for _, p := range g.Pods {
 		b.WriteString(" " + p.Name)
+	}
+	if m.short != nil {
+		b.WriteString(" " + g.Cluster)
 	}
 	return sanitize.Line(b.String())
 }
@@ -106,7 +115,7 @@ func (m *listModel) onBatch(b kube.Batch, now time.Time) tea.Cmd {
 		}
 	}
 	for _, u := range ch.Upserted {
-		search := searchString(u.Group)
+		search := m.searchString(u.Group)
 		m.rows[u.Key] = &row{group: u.Group, search: search, lower: []byte(strings.ToLower(search))}
 	}
 	if len(ch.Upserted) > 0 {
@@ -157,7 +166,14 @@ func (m *listModel) expire(now time.Time) bool {
 }
 
 func (m *listModel) hidden(r *row) bool {
-	return m.hideRecent && r.group.State == diagnose.StateRestarted
+	return (m.hideRecent && r.group.State == diagnose.StateRestarted) || (m.cluster != "" && r.group.Cluster != m.cluster)
+}
+
+// setCluster shows only the cluster's rows ("" for every cluster).
+func (m *listModel) setCluster(name string) tea.Cmd {
+	m.cluster = name
+	m.corp = nil
+	return m.refilter()
 }
 
 // resort orders the rows (keeping only matches while a filter is set).

@@ -23,10 +23,22 @@ import (
 // line, then the rows, or what is true when there are none.
 func (m *listModel) screen(st theme.Styles, o Options, w, h int, now time.Time) string {
 	var top []string
-	for _, note := range []string{o.Note, m.view.Note} {
+	notes := []string{o.Note, m.view.Note}
+	if m.short != nil {
+		notes = []string{o.Note}
+		for _, name := range o.Clusters {
+			if c := m.view.Clusters[name]; c.Note != "" {
+				notes = append(notes, m.short[name]+": "+c.Note)
+			}
+		}
+	}
+	for _, note := range notes {
 		if note != "" {
 			top = append(top, st.Warning.Render(ansi.Truncate(sanitize.Line(note), w, "…")))
 		}
+	}
+	if m.cluster != "" {
+		top = append(top, st.Header.Render(ansi.Truncate("cluster "+sanitize.Line(m.cluster)+" only (C: every cluster)", w, "…")))
 	}
 	if m.filtering || m.input.Value() != "" {
 		top = append(top, ansi.Truncate(m.input.View(), w, ""))
@@ -37,8 +49,34 @@ func (m *listModel) screen(st theme.Styles, o Options, w, h int, now time.Time) 
 	return strings.Join(append(top, m.rowsView(st, w, h-len(top), now)), "\n")
 }
 
+// fleetEmptyText says what is true when a fleet run has nothing to list.
+func (m *listModel) fleetEmptyText(st theme.Styles, o Options) string {
+	answered, live := 0, 0
+	for _, name := range o.Clusters {
+		c, ok := m.view.Clusters[name]
+		if ok && c.State.Phase != kube.PhaseConnecting && c.State.Phase != kube.PhaseSyncing {
+			answered++
+		}
+		if ok && c.State.Phase == kube.PhaseSynced {
+			live++
+		}
+	}
+	switch {
+	case m.input.Value() != "":
+		return st.Muted.Render("no crash group matches the filter (esc clears it)")
+	case answered < len(o.Clusters) && live == 0:
+		return st.Muted.Render(fmt.Sprintf("syncing… %d of %d clusters answered", answered, len(o.Clusters)))
+	case m.cluster != "":
+		return st.OK.Render(fmt.Sprintf("no crashing pods in cluster %s (%s pods watched)", sanitize.Line(m.cluster), thousands(m.view.Clusters[m.cluster].Watched)))
+	}
+	return st.OK.Render(fmt.Sprintf("no crashing pods in the %d synced of %d clusters (%s pods watched; C shows each cluster's state)", live, len(o.Clusters), thousands(m.view.Watched)))
+}
+
 // emptyText says what is true when there is nothing to list.
 func (m *listModel) emptyText(st theme.Styles, o Options) string {
+	if m.short != nil {
+		return m.fleetEmptyText(st, o)
+	}
 	switch state := m.view.State; {
 	case state.Phase == kube.PhaseSyncing:
 		return st.Muted.Render("syncing… listing pods")
@@ -63,10 +101,13 @@ func (m *listModel) rowsView(st theme.Styles, w, h int, now time.Time) string {
 	}
 	// The rows that fit: with expanded groups, each takes its pods' lines.
 	type drawn struct {
-		key   string
-		r     *row
-		cells []string
+		key     string
+		r       *row
+		cells   []string
+		cluster string // the CLUSTER cell of a fleet run
+		stale   bool
 	}
+	clusterW := 0 // the CLUSTER column, in a fleet run
 	var rows []drawn
 	content := make([]int, len(report.Columns))
 	for i, c := range report.Columns {
@@ -82,15 +123,27 @@ func (m *listModel) rowsView(st theme.Styles, w, h int, now time.Time) string {
 		for j, c := range cells {
 			content[j] = max(content[j], lipgloss.Width(c))
 		}
-		rows = append(rows, drawn{k, r, cells})
+		d := drawn{key: k, r: r, cells: cells}
+		if m.short != nil {
+			d.cluster = sanitize.Line(m.short[r.group.Cluster])
+			if s := staleness(m.view.Clusters[r.group.Cluster], now); s != "" {
+				d.cluster, d.stale = d.cluster+" "+s, true
+			}
+			clusterW = max(clusterW, len("CLUSTER"), lipgloss.Width(d.cluster))
+		}
+		rows = append(rows, d)
 		lines++
 		if m.expanded {
 			lines += len(r.group.Pods)
 		}
 	}
-	widths := fitColumns(w, content)
+	clusterW = min(clusterW, w/4)
+	widths := fitColumns(w-clusterW-min(clusterW, 1), content)
 	var b strings.Builder
 	var head []string
+	if clusterW > 0 {
+		head = append(head, pad("CLUSTER", clusterW))
+	}
 	for i, c := range report.Columns {
 		if widths[i] > 0 {
 			head = append(head, pad(ansi.Truncate(c.Title, widths[i], ""), widths[i]))
@@ -103,6 +156,12 @@ func (m *listModel) rowsView(st theme.Styles, w, h int, now time.Time) string {
 			break
 		}
 		line := m.renderRow(st, d.r, d.cells, widths)
+		if clusterW > 0 {
+			line = pad(ansi.Truncate(d.cluster, clusterW, "…"), clusterW) + " " + line
+			if d.stale {
+				line = st.Muted.Render(ansi.Strip(line)) // not current: the cluster is away
+			}
+		}
 		if d.key == m.cursor {
 			line = st.Selected.Render(ansi.Strip(line) + strings.Repeat(" ", max(w-lipgloss.Width(line), 0)))
 		}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,13 +28,20 @@ type fakeSource struct {
 	ch      chan kube.Batch
 	inc     map[string]kube.Incident // by pod name
 	history []ledger.Crash
+	asked   []string // the cluster of each Gather
+	mu      sync.Mutex
 }
 
 func (f *fakeSource) Batches() <-chan kube.Batch { return f.ch }
-func (f *fakeSource) Gather(_ context.Context, _, pod, _ string) (kube.Incident, error) {
+func (f *fakeSource) Gather(_ context.Context, cluster, _, pod, _ string) (kube.Incident, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.asked = append(f.asked, cluster)
 	return f.inc[pod], nil
 }
-func (f *fakeSource) Follow(context.Context, string, string, string, func(string)) error { return nil }
+func (f *fakeSource) Follow(context.Context, string, string, string, string, func(string)) error {
+	return nil
+}
 func (f *fakeSource) History(_ context.Context, q ledger.Query) ([]ledger.Crash, error) {
 	var out []ledger.Crash
 	for _, r := range f.history {

@@ -1,0 +1,124 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/crashlens/crashlens/kube"
+	"github.com/crashlens/crashlens/theme"
+)
+
+// fleetBatch is what kube.Fleet hands on for a cluster: the batch of its
+// watcher with the cluster stamped and the keys made unique across
+// clusters.
+func fleetBatch(cluster string, b kube.Batch) kube.Batch {
+	b.Cluster = cluster
+	for i := range b.Upserted {
+		b.Upserted[i].Cluster = cluster
+		b.Upserted[i].Key = kube.FleetKey(cluster, b.Upserted[i].Key)
+	}
+	return b
+}
+
+// newFleetModel watches three clusters: prod-eu synced, prod-us lost 40 s
+// ago (its rows stay, stale), staging forbidden.
+func newFleetModel(t *testing.T) (*Model, *fakeSource) {
+	t.Helper()
+	src := &fakeSource{ch: make(chan kube.Batch), inc: map[string]kube.Incident{}}
+	incs := map[string][]kube.Incident{}
+	for cluster, scenarios := range map[string][]string{"prod-eu": {"probe-mixup-bad", "oomkilled"}, "prod-us": {"segfault", "image-pull"}} {
+		for _, s := range scenarios {
+			inc := recordedIncident(t, s)
+			src.inc[inc.Pod.Name] = inc
+			incs[cluster] = append(incs[cluster], inc)
+		}
+	}
+	m := New(src, Options{Clusters: []string{"prod-eu", "prod-us", "staging"}, Scope: "each context's scope", Styles: theme.Plain(), Version: "test"})
+	m.now = func() time.Time { return testNow }
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 20})
+	m.Update(batchMsg(fleetBatch("prod-eu", batchOf(t, incs["prod-eu"]...))))
+	m.Update(batchMsg(fleetBatch("prod-us", batchOf(t, incs["prod-us"]...))))
+	m.Update(batchMsg(kube.Batch{Cluster: "prod-us", Watched: 120, Crashing: 2,
+		State: kube.ConnState{Phase: kube.PhaseReconnecting, Err: "connection refused", Since: testNow.Add(-40 * time.Second)}}))
+	m.Update(batchMsg(kube.Batch{Cluster: "staging", State: kube.ConnState{Phase: kube.PhaseForbidden, Verb: "list"}}))
+	return m, src
+}
+
+// TestFleetList: one list over three clusters, with a CLUSTER column,
+// stale rows of the lost cluster, each cluster's state in the status bar,
+// the clusters panel picking a cluster filter, the fuzzy filter matching
+// cluster names, and the detail asking the row's own cluster.
+func TestFleetList(t *testing.T) {
+	m, src := newFleetModel(t)
+	out := screen(m)
+	for _, want := range []string{"CLUSTER", "prod-eu ", "prod-us stale 40s", "prod-eu ✓ 2 · prod-us reconnecting · staging forbidden", "4 crashing / 240 watched"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the fleet list lacks %q:\n%s", want, out)
+		}
+	}
+	goldenScreen(t, "list", out)
+
+	press(t, m, "C")
+	out = screen(m)
+	for _, want := range []string{"every cluster", "prod-us  reconnecting: connection refused since 40s ago", "staging  forbidden to list pods cluster-wide"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the clusters panel lacks %q:\n%s", want, out)
+		}
+	}
+	goldenScreen(t, "panel", out)
+	press(t, m, "down", "down", "enter") // prod-us
+	out = screen(m)
+	if !strings.Contains(out, "cluster prod-us only") || strings.Contains(out, "prod-eu  ") || !strings.Contains(out, "segfault") {
+		t.Errorf("the cluster filter does not show prod-us alone:\n%s", out)
+	}
+	press(t, m, "C", "k", "k", "enter") // every cluster again
+	if out = screen(m); !strings.Contains(out, "probe-mixup-bad") || strings.Contains(out, "only (C") {
+		t.Errorf("every cluster is not back:\n%s", out)
+	}
+
+	press(t, m, "/", "p", "r", "o", "d", "-", "e", "u")
+	out = screen(m)
+	if !strings.Contains(out, "probe-mixup-bad") || strings.Contains(out, "segfault") {
+		t.Errorf("the filter does not match the cluster name:\n%s", out)
+	}
+	press(t, m, "esc", "/", "s", "e", "g", "f", "enter")
+	if m.detail == nil {
+		t.Fatal("the detail did not open")
+	}
+	if len(src.asked) != 1 || src.asked[0] != "prod-us" {
+		t.Errorf("the detail asked clusters %q, want prod-us", src.asked)
+	}
+	if a := m.detail.kubectlArgs(m.opts); a.Context != "prod-us" {
+		t.Errorf("kubectl would run in context %q, want the row's prod-us", a.Context)
+	}
+}
+
+// TestFleetComesBack: when a lost cluster's watcher syncs again its rows
+// are live again, none lost.
+func TestFleetComesBack(t *testing.T) {
+	m, _ := newFleetModel(t)
+	m.Update(batchMsg(kube.Batch{Cluster: "prod-us", Watched: 120, Crashing: 2, State: kube.ConnState{Phase: kube.PhaseSynced, Since: testNow}}))
+	out := screen(m)
+	if strings.Contains(out, "stale") || !strings.Contains(out, "prod-us ✓ 2") || !strings.Contains(out, "segfault") {
+		t.Errorf("prod-us is not live again:\n%s", out)
+	}
+}
+
+// TestFleetEmpty: before any cluster answers, and when none has crashes.
+func TestFleetEmpty(t *testing.T) {
+	src := &fakeSource{ch: make(chan kube.Batch)}
+	m := New(src, Options{Clusters: []string{"a", "b"}, Styles: theme.Plain()})
+	m.now = func() time.Time { return testNow }
+	m.Update(tea.WindowSizeMsg{Width: 100, Height: 20})
+	if out := screen(m); !strings.Contains(out, "syncing… 0 of 2 clusters answered") || !strings.Contains(out, "a connecting · b connecting") {
+		t.Errorf("before any batch:\n%s", out)
+	}
+	m.Update(batchMsg(kube.Batch{Cluster: "a", State: kube.ConnState{Phase: kube.PhaseSynced}, Watched: 10}))
+	m.Update(batchMsg(kube.Batch{Cluster: "b", State: kube.ConnState{Phase: kube.PhaseUnauthorized}}))
+	if out := screen(m); !strings.Contains(out, "no crashing pods in the 1 synced of 2 clusters (10 pods watched") || !strings.Contains(out, "b unauthorized") {
+		t.Errorf("synced, nothing crashing:\n%s", out)
+	}
+}
