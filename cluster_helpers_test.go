@@ -489,6 +489,29 @@ func noLogNoise(t *testing.T, screen string) {
 	}
 }
 
+// onceCrashed is a Deployment whose container crashes on its first start
+// and then runs: listed as restarted, and reliably running when a test
+// opens a shell in it.
+func onceCrashed(ns, name string) string {
+	return fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: %[2]s, namespace: %[1]s}
+spec:
+  selector: {matchLabels: {app: %[2]s}}
+  template:
+    metadata: {labels: {app: %[2]s}}
+    spec:
+      terminationGracePeriodSeconds: 0
+      volumes: [{name: state, emptyDir: {}}]
+      containers:
+      - name: app
+        image: crashlens.local/busybox:latest
+        imagePullPolicy: Never
+        volumeMounts: [{name: state, mountPath: /state}]
+        command: [sh, -c, "if [ -e /state/crashed ]; then echo back up; sleep 3600; else touch /state/crashed; echo 'fatal: first start'; exit 1; fi"]
+`, ns, name)
+}
+
 // crashingPod is a bare pod whose container exits 1 at once.
 func crashingPod(ns, name string) *corev1.Pod {
 	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},

@@ -23,22 +23,7 @@ func TestTUIEndToEnd(t *testing.T) {
 	ns := fmt.Sprintf("it-e2e-%d", time.Now().UnixNano()%1000000)
 	kubectlAdmin(t, "", "create", "namespace", ns)
 	defer kubectlAdmin(t, "", "delete", "namespace", ns, "--wait=false")
-	kubectlAdmin(t, fmt.Sprintf(`apiVersion: apps/v1
-kind: Deployment
-metadata: {name: once-crashed, namespace: %s}
-spec:
-  selector: {matchLabels: {app: once-crashed}}
-  template:
-    metadata: {labels: {app: once-crashed}}
-    spec:
-      volumes: [{name: state, emptyDir: {}}]
-      containers:
-      - name: app
-        image: crashlens.local/busybox:latest
-        imagePullPolicy: Never
-        volumeMounts: [{name: state, mountPath: /state}]
-        command: [sh, -c, "if [ -e /state/crashed ]; then echo back up; sleep 3600; else touch /state/crashed; echo 'fatal: first start'; exit 1; fi"]
-`, ns), "apply", "-f", "-")
+	kubectlAdmin(t, onceCrashed(ns, "once-crashed"), "apply", "-f", "-")
 
 	bin := buildCrashlens(t, "e2e")
 	kubectlDir, _ := filepath.Abs(filepath.Join("hack", "cluster", "bin"))

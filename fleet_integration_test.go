@@ -5,10 +5,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -103,4 +107,77 @@ func TestListAcrossContexts(t *testing.T) {
 	if _, errOut, code := runCLI(t, "--kubeconfig", path, "--context", here+",mirror", "explain", ns+"/fleet-crasher"); code != 1 || !strings.Contains(errOut, "only `crashlens list` and the live view take several") {
 		t.Errorf("explain across contexts: exit %d, %q", code, errOut)
 	}
+}
+
+// TestFleetTUI: the live view over four contexts of one kubeconfig (the
+// real cluster as "here" and, through a proxy, as "edge"; "down" refuses
+// connections; "rejected" has a token the apiserver rejects; the current
+// context is "down"). Every live cluster's groups are listed with their
+// CLUSTER, the status bar and the clusters panel say what the other two
+// are, the panel picks a cluster filter, the detail opens on that cluster
+// and the exec jump runs in the row's context, not the current one.
+func TestFleetTUI(t *testing.T) {
+	admin := clusterKubeconfig(t, "admin")
+	restCfg, err := clientcmd.BuildConfigFromFlags("", admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := kubernetes.NewForConfig(restCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, _ := fleetKubeconfig(t)
+	ns := newNamespace(t, cs, "it-fleet-tui")
+	if _, err := cs.CoreV1().Pods(ns).Create(context.Background(), crashingPod(ns, "fleet-crasher"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	kubectlAdmin(t, onceCrashed(ns, "fleet-app"), "apply", "-f", "-")
+
+	bin := buildCrashlens(t, "fleet")
+	kubectlDir, _ := filepath.Abs(filepath.Join("hack", "cluster", "bin"))
+	x := tmux{t: t, session: fmt.Sprintf("crashlens-fleet-%d", os.Getpid())}
+	cmd := fmt.Sprintf("PATH=%s:$PATH %s --kubeconfig %s --context 'here,edge,down,rej*' -n %s; echo CRASHLENS-EXITED-$?; sleep 60", kubectlDir, bin, path, ns)
+	x.run("new-session", "-d", "-s", x.session, "-c", t.TempDir(), "-x", "140", "-y", "36", "-e", "XDG_STATE_HOME="+os.Getenv("XDG_STATE_HOME"), cmd)
+	t.Cleanup(func() { _ = exec.Command("tmux", "kill-session", "-t", x.session).Run() })
+
+	x.waitFor(15*time.Second, "down reconnecting", "rejected unauthorized")
+	s := x.waitFor(120*time.Second, "CLUSTER", "edge ✓ 2", "here ✓ 2", "deploy/fleet-app")
+	rows := 0
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, "fleet-crasher") || strings.Contains(l, "deploy/fleet-app") {
+			rows++
+			if !strings.HasPrefix(l, "here ") && !strings.HasPrefix(l, "edge ") {
+				t.Errorf("a row without its cluster: %q", l)
+			}
+		}
+	}
+	if rows != 4 {
+		t.Errorf("%d rows of the two groups, want each in both live clusters:\n%s", rows, s)
+	}
+	noLogNoise(t, s)
+
+	x.keys("C")
+	x.waitFor(5*time.Second, "every cluster", "down  reconnecting: cannot reach https://127.0.0.1:1", "rejected the credentials")
+	x.keys("j", "j", "j", "Enter") // every, down, edge, here: in name order
+	s = x.waitFor(5*time.Second, "cluster here only")
+	if strings.Contains(s, "\nedge ") {
+		t.Errorf("the cluster filter still shows edge's rows:\n%s", s)
+	}
+	x.keys("C", "k", "Enter") // edge
+	x.waitFor(5*time.Second, "cluster edge only")
+	x.keys("/")
+	x.keys("-l", "deploy/fleet-app")
+	x.waitForLine(5*time.Second, "/deploy/fleet-app")
+	x.keys("Enter")
+	x.waitFor(30*time.Second, "/fleet-app-", "cluster edge", "Exit code")
+	x.keys("s")
+	x.waitFor(30*time.Second, "#")
+	x.keys("-l", "echo fleet-shell-$((6*7))")
+	x.keys("Enter")
+	x.waitFor(10*time.Second, "fleet-shell-42")
+	x.keys("-l", "exit")
+	x.keys("Enter")
+	x.waitFor(15*time.Second, "exec ended", "cluster edge")
+	x.keys("C-c")
+	x.waitFor(10*time.Second, "CRASHLENS-EXITED-0")
 }

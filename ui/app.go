@@ -240,6 +240,7 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	if open {
 		if g, ok := m.list.selected(); ok {
 			m.detail = newDetail(g)
+			m.detail.showCluster = m.opts.fleet()
 			return tea.Batch(cmd, m.detail.fetch(m.src, m.opts.timeout()), m.detail.fetchHistory(m.src, m.opts))
 		}
 	}

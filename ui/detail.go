@@ -59,11 +59,13 @@ type detailModel struct {
 	hist      history // the crash ledger's rows for the workload's container
 	focus     int
 	zoom      bool
-	builtW    int
-	notice    string
-	confirm   bool // s pressed on a dead container: press again to debug
-	searching bool
-	search    textinput.Model
+	// showCluster: the header names the cluster (a fleet run).
+	showCluster bool
+	builtW      int
+	notice      string
+	confirm     bool // s pressed on a dead container: press again to debug
+	searching   bool
+	search      textinput.Model
 	// live tail
 	following bool
 	paused    bool

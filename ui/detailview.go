@@ -151,6 +151,9 @@ func (d *detailModel) build(st theme.Styles, w int, now time.Time) {
 func (d *detailModel) header(st theme.Styles, w int, now time.Time) []string {
 	p := d.pod
 	l1 := st.Title.Render(sanitize.Line(p.Namespace+"/"+p.Name)) + "  on " + sanitize.Line(cmp.Or(p.Node, "-"))
+	if d.showCluster {
+		l1 += "  cluster " + sanitize.Line(d.group.Cluster)
+	}
 	owners := sanitize.Line(p.Owner)
 	image := ""
 	if d.inc != nil {

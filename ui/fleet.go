@@ -124,6 +124,10 @@ func (m *Model) panelKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.panel.sel = min(m.panel.sel+1, len(m.opts.Clusters))
 	case key.Matches(msg, Keys.Up):
 		m.panel.sel = max(m.panel.sel-1, 0)
+	case key.Matches(msg, Keys.Top):
+		m.panel.sel = 0
+	case key.Matches(msg, Keys.Bottom):
+		m.panel.sel = len(m.opts.Clusters)
 	case key.Matches(msg, Keys.Open):
 		name := ""
 		if m.panel.sel > 0 {

@@ -74,7 +74,15 @@ func TestFleetList(t *testing.T) {
 	if !strings.Contains(out, "cluster prod-us only") || strings.Contains(out, "prod-eu  ") || !strings.Contains(out, "segfault") {
 		t.Errorf("the cluster filter does not show prod-us alone:\n%s", out)
 	}
-	press(t, m, "C", "k", "k", "enter") // every cluster again
+	press(t, m, "C", "k", "enter") // prod-eu
+	if out = screen(m); !strings.Contains(out, "cluster prod-eu only") || strings.Contains(out, "segfault") {
+		t.Errorf("the panel's line above prod-us does not pick prod-eu:\n%s", out)
+	}
+	press(t, m, "C", "j", "j", "enter") // staging
+	if out = screen(m); !strings.Contains(out, "cluster staging: forbidden to list pods cluster-wide") {
+		t.Errorf("a forbidden cluster's filter does not say so:\n%s", out)
+	}
+	press(t, m, "C", "g", "enter") // every cluster again
 	if out = screen(m); !strings.Contains(out, "probe-mixup-bad") || strings.Contains(out, "only (C") {
 		t.Errorf("every cluster is not back:\n%s", out)
 	}
@@ -90,6 +98,9 @@ func TestFleetList(t *testing.T) {
 	}
 	if len(src.asked) != 1 || src.asked[0] != "prod-us" {
 		t.Errorf("the detail asked clusters %q, want prod-us", src.asked)
+	}
+	if !strings.Contains(screen(m), "cluster prod-us") {
+		t.Errorf("the detail header does not name the cluster:\n%s", screen(m))
 	}
 	if a := m.detail.kubectlArgs(m.opts); a.Context != "prod-us" {
 		t.Errorf("kubectl would run in context %q, want the row's prod-us", a.Context)

@@ -5,6 +5,7 @@ package ui
 // what to say when there are none.
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -66,6 +67,9 @@ func (m *listModel) fleetEmptyText(st theme.Styles, o Options) string {
 		return st.Muted.Render("no crash group matches the filter (esc clears it)")
 	case answered < len(o.Clusters) && live == 0:
 		return st.Muted.Render(fmt.Sprintf("syncing… %d of %d clusters answered", answered, len(o.Clusters)))
+	case m.cluster != "" && m.view.Clusters[m.cluster].State.Phase != kube.PhaseSynced:
+		state := cmp.Or(m.view.Clusters[m.cluster].State.String(), kube.PhaseConnecting)
+		return st.Error.Render(fmt.Sprintf("cluster %s: %s", sanitize.Line(m.cluster), sanitize.Line(state)))
 	case m.cluster != "":
 		return st.OK.Render(fmt.Sprintf("no crashing pods in cluster %s (%s pods watched)", sanitize.Line(m.cluster), thousands(m.view.Clusters[m.cluster].Watched)))
 	}
