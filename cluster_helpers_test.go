@@ -489,6 +489,20 @@ func noLogNoise(t *testing.T, screen string) {
 	}
 }
 
+// adminClientset is a client of the real cluster as its admin.
+func adminClientset(t *testing.T) kubernetes.Interface {
+	t.Helper()
+	cfg, err := clientcmd.BuildConfigFromFlags("", clusterKubeconfig(t, "admin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
+
 // onceCrashed is a Deployment whose container crashes on its first start
 // and then runs: listed as restarted, and reliably running when a test
 // opens a shell in it.

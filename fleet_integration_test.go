@@ -117,15 +117,7 @@ func TestListAcrossContexts(t *testing.T) {
 // are, the panel picks a cluster filter, the detail opens on that cluster
 // and the exec jump runs in the row's context, not the current one.
 func TestFleetTUI(t *testing.T) {
-	admin := clusterKubeconfig(t, "admin")
-	restCfg, err := clientcmd.BuildConfigFromFlags("", admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := kubernetes.NewForConfig(restCfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cs := adminClientset(t)
 	path, _ := fleetKubeconfig(t)
 	ns := newNamespace(t, cs, "it-fleet-tui")
 	if _, err := cs.CoreV1().Pods(ns).Create(context.Background(), crashingPod(ns, "fleet-crasher"), metav1.CreateOptions{}); err != nil {
