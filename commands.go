@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/crashlens/crashlens/alert"
 	"github.com/crashlens/crashlens/diagnose"
@@ -63,41 +65,15 @@ func newListCmd(flags *kube.Flags, lf *ledgerFlags, stdout, stderr io.Writer) *c
 			if err != nil {
 				return err
 			}
+			if watchMode {
+				return runWatch(cmd.Context(), flags, names, lf, alerts, stdout, stderr)
+			}
 			if names != nil {
-				if watchMode {
-					return usageError{errors.New("list --watch follows one context so far: pick one with --context")}
-				}
 				return listFleet(cmd.Context(), flags, names, output, failOnCrash, stdout, stderr)
 			}
 			s, err := open(cmd.Context(), flags, stderr)
 			if err != nil {
 				return err
-			}
-			if watchMode {
-				var a *alert.Alerter
-				if alerts.URL != "" {
-					alerts.Log = stderr
-					memo := kube.NewMemo()
-					alerts.Explain = func(ctx context.Context, g kube.Group) (diagnose.Finding, bool) {
-						p := g.Pods[0]
-						inc, err := kube.Gather(ctx, s.Client, memo, p.Namespace, p.Name, p.Container)
-						if err != nil {
-							return diagnose.Finding{}, false
-						}
-						r := diagnose.Diagnose(inc.Input(nil, time.Now()))
-						if len(r.Findings) == 0 {
-							return diagnose.Finding{}, false
-						}
-						return r.Findings[0], true
-					}
-					a = alert.New(alerts)
-					go a.Run(cmd.Context())
-				}
-				l, err := lf.open(cmd.Context())
-				if err != nil {
-					fmt.Fprintf(stderr, "crashlens: %s\n", ledgerOff(err))
-				}
-				return watchJSON(cmd.Context(), s, flags.Selector, l, stdout, stderr, a)
 			}
 			groups, err := kube.Snapshot(cmd.Context(), s, flags.Selector, timeoutOr(flags, listSyncTimeout))
 			if err != nil {
@@ -170,16 +146,17 @@ func isTerminal(w io.Writer) bool {
 // changed group to the alerter when there is one. Changes of the connection
 // (reconnecting, relisting, synced again) go to stderr, one line each, so a
 // script's reader knows when the stream is stale.
-func watchJSON(ctx context.Context, s *kube.Session, selector string, l *ledger.Ledger, stdout, stderr io.Writer, a *alert.Alerter) error {
-	w, err := s.Watcher(selector)
-	if err != nil {
-		return err
-	}
-	go w.Run(ctx)
+func watchJSON(batches <-chan kube.Batch, fleet bool, stdout, stderr io.Writer, a *alert.Alerter) error {
 	view, out := kube.NewView(), report.NewWatchJSON(stdout)
-	for b := range recordBatches(ctx, s, l, w.Batches(), stderr) {
-		if b.State.Phase != view.State.Phase {
-			fmt.Fprintf(stderr, "crashlens: watch %s\n", sanitize.Line(b.State.String()))
+	phases := map[string]string{} // each cluster's last phase
+	for b := range batches {
+		if b.State.Phase != phases[b.Cluster] {
+			which := ""
+			if fleet {
+				which = sanitize.Line(b.Cluster) + ": "
+			}
+			fmt.Fprintf(stderr, "crashlens: watch %s%s\n", which, sanitize.Line(b.State.String()))
+			phases[b.Cluster] = b.State.Phase
 		}
 		ch := view.Apply(b)
 		if a != nil {
@@ -192,6 +169,74 @@ func watchJSON(ctx context.Context, s *kube.Session, selector string, l *ledger.
 		}
 	}
 	return nil
+}
+
+// runWatch is `list --watch`: the batches of one cluster, or of a fleet
+// when several contexts are selected (names), recorded in the crash ledger
+// and, with --webhook, alerted on with the top finding of the group's
+// cluster.
+func runWatch(ctx context.Context, flags *kube.Flags, names []string, lf *ledgerFlags, alerts alert.Config, stdout, stderr io.Writer) error {
+	openLedger := func() *ledger.Ledger {
+		l, err := lf.open(ctx)
+		if err != nil {
+			fmt.Fprintf(stderr, "crashlens: %s\n", ledgerOff(err))
+		}
+		return l
+	}
+	var batches <-chan kube.Batch
+	var client func(cluster string) kubernetes.Interface
+	if names == nil {
+		s, err := open(ctx, flags, stderr)
+		if err != nil {
+			return err
+		}
+		w, err := s.Watcher(flags.Selector)
+		if err != nil {
+			return err
+		}
+		go w.Run(ctx)
+		batches = recordBatches(ctx, s, openLedger(), w.Batches(), stderr)
+		client = func(string) kubernetes.Interface { return s.Client }
+	} else {
+		rec := newFleetRecorder(openLedger(), stderr)
+		fleet := kube.NewFleet(flags, names, version, rec.pipe)
+		go func() {
+			fleet.Run(ctx)
+			rec.fleetDone()
+		}()
+		batches = fleet.Batches()
+		client = func(cluster string) kubernetes.Interface {
+			if s := fleet.Session(cluster); s != nil {
+				return s.Client
+			}
+			return nil
+		}
+	}
+	var a *alert.Alerter
+	if alerts.URL != "" {
+		alerts.Log = stderr
+		var memos sync.Map // cluster -> *kube.Memo
+		alerts.Explain = func(ctx context.Context, g kube.Group) (diagnose.Finding, bool) {
+			c := client(g.Cluster)
+			if c == nil {
+				return diagnose.Finding{}, false
+			}
+			memo, _ := memos.LoadOrStore(g.Cluster, kube.NewMemo())
+			p := g.Pods[0]
+			inc, err := kube.Gather(ctx, c, memo.(*kube.Memo), p.Namespace, p.Name, p.Container)
+			if err != nil {
+				return diagnose.Finding{}, false
+			}
+			r := diagnose.Diagnose(inc.Input(nil, time.Now()))
+			if len(r.Findings) == 0 {
+				return diagnose.Finding{}, false
+			}
+			return r.Findings[0], true
+		}
+		a = alert.New(alerts)
+		go a.Run(ctx)
+	}
+	return watchJSON(batches, names != nil, stdout, stderr, a)
 }
 
 func newExplainCmd(flags *kube.Flags, lf *ledgerFlags, stdout, stderr io.Writer) *cobra.Command {

@@ -6,11 +6,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -172,4 +175,60 @@ func TestFleetTUI(t *testing.T) {
 	x.waitFor(15*time.Second, "exec ended", "cluster edge")
 	x.keys("C-c")
 	x.waitFor(10*time.Second, "CRASHLENS-EXITED-0")
+}
+
+// TestWatchAcrossContexts: `list --watch --webhook` over "here", "edge"
+// (the same cluster through a proxy) and "down": each JSON line names its
+// cluster, stderr says each cluster's state changes with its name, and the
+// webhook gets one post per cluster's group, each naming its cluster.
+func TestWatchAcrossContexts(t *testing.T) {
+	var mu sync.Mutex
+	var titles []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct{ Text string }
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		mu.Lock()
+		titles = append(titles, body.Text)
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	cs := adminClientset(t)
+	path, _ := fleetKubeconfig(t)
+	ns := newNamespace(t, cs, "it-fleet-watch")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"--kubeconfig", path, "--context", "here,edge,down", "-n", ns, "list", "--watch", "-o", "json",
+			"--webhook", hook.URL, "--restart-threshold", "1"}, &stdout, &stderr)
+	}()
+	waitForText(t, &stderr, 30*time.Second, "watch here: synced", "watch edge: synced", "watch down: reconnecting: cannot reach https://127.0.0.1:1")
+	if _, err := cs.CoreV1().Pods(ns).Create(context.Background(), crashingPod(ns, "watched"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitForText(t, &stdout, 60*time.Second, `"cluster":"here"`, `"cluster":"edge"`)
+	for _, l := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+		var line report.WatchLine
+		if err := json.Unmarshal([]byte(l), &line); err != nil || (line.Group.Cluster != "here" && line.Group.Cluster != "edge") {
+			t.Errorf("a watch line without its cluster (%v): %s", err, l)
+		}
+	}
+	ok := poll(60*time.Second, 200*time.Millisecond, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(titles) >= 2
+	})
+	mu.Lock()
+	got := slices.Clone(titles)
+	mu.Unlock()
+	slices.Sort(got)
+	if !ok || len(got) != 2 || !strings.HasPrefix(got[0], "edge: "+ns+"/Pod/watched is failing") || !strings.HasPrefix(got[1], "here: "+ns+"/Pod/watched is failing") {
+		t.Errorf("webhook posts %q, want one per cluster naming it", got)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("the watch ended with exit %d: %s", code, stderr.String())
+	}
 }

@@ -5,6 +5,7 @@ package alert
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -194,7 +195,11 @@ func mrkdwn(s string) string {
 func Message(g kube.Group, top *diagnose.Finding) map[string]any {
 	exit := report.ExitText(g.ExitCode, g.Meaning)
 	title := fmt.Sprintf("%s/%s is failing: %s", g.Namespace, g.Owner, g.State)
+	if g.Cluster != "" {
+		title = g.Cluster + ": " + title // a watch of several contexts alerts for all of them
+	}
 	fields := []map[string]string{
+		{"type": "mrkdwn", "text": "*Cluster*\n" + mrkdwn(cmp.Or(g.Cluster, "-"))},
 		{"type": "mrkdwn", "text": "*Namespace*\n" + mrkdwn(g.Namespace)},
 		{"type": "mrkdwn", "text": "*Workload*\n" + mrkdwn(g.Owner)},
 		{"type": "mrkdwn", "text": "*Container*\n" + mrkdwn(g.Container)},

@@ -161,3 +161,19 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	return s.b.Write(p)
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// TestMessageNamesTheCluster: a watch of several contexts alerts for all
+// of them, so each message says which cluster, in its title and a field.
+func TestMessageNamesTheCluster(t *testing.T) {
+	g := group("shop", 5)
+	g.Cluster = "prod-eu"
+	b, err := json.Marshal(Message(g, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"text":"prod-eu: shop/Deployment/api is failing: CrashLoopBackOff, exit 137`, `*Cluster*\nprod-eu`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("the message lacks %q: %s", want, b)
+		}
+	}
+}
