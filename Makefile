@@ -95,7 +95,7 @@ screenshots: build ## Regenerate screenshots/*.png from the running demo cluster
 .PHONY: bench
 bench: deps cluster-build ## Benchmarks: UI, watcher and ledger micro-benchmarks, then the watcher at scale on a control-plane-only cluster (see */BENCHMARKS.md)
 	go test -run='^$$' -bench=. -benchmem ./ui ./kube ./ledger
-	$(CLUSTERCTL) with --control-plane-only -- go test -tags scale -run='^$$' -bench=BenchmarkScale -benchtime=1x -timeout=60m ./kube
+	$(CLUSTERCTL) with --control-plane-only -- go test -tags scale -run='^$$' -bench='BenchmarkFleet|BenchmarkScale' -benchtime=1x -timeout=90m ./kube
 
 .PHONY: clean
 clean: cluster-down ## Remove build output (keeps the cluster binaries; rm -rf hack/cluster/bin for those)

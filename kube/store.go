@@ -44,6 +44,7 @@ func (s *store) Delete(obj any) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.remove(pod.Namespace + "/" + pod.Name)
+	w.kick()
 	return nil
 }
 
@@ -85,6 +86,7 @@ func (s *store) Replace(list []any, _ string) error {
 		w.state, w.stateNew = ConnState{Phase: PhaseSynced, Since: now}, true
 		debugf("watcher: synced (%d pods)", len(list))
 	}
+	w.kick()
 	w.mu.Unlock()
 	if first {
 		w.releaseSyncGC()
@@ -108,6 +110,7 @@ func (w *Watcher) upsert(obj any) {
 	e := makeEntry(pod, now)
 	w.mu.Lock()
 	w.put(pod.Namespace+"/"+pod.Name, e, now)
+	w.kick()
 	w.mu.Unlock()
 }
 
@@ -194,6 +197,7 @@ func (w *Watcher) expireTimers() {
 		if e.active(now) != grouped {
 			w.counts = true
 			w.regroup(key, e, now)
+			w.kick()
 		}
 	}
 }

@@ -102,6 +102,9 @@ type Watcher struct {
 	selector  string
 	now       func() time.Time
 	out       chan Batch
+	// wake says a change is waiting (kick): the batch timer runs only
+	// then, so an idle watcher does not wake ten times a second.
+	wake chan struct{}
 
 	mu       sync.Mutex
 	pods     map[string]*entry          // "ns/name" -> nil for a healthy pod
@@ -136,7 +139,7 @@ func NewSlimWatcher(cfg *rest.Config, namespace, selector string) (*Watcher, err
 
 func newWatcher(pods podSource, namespace, selector string) *Watcher {
 	return &Watcher{source: pods, namespace: namespace, selector: selector, now: time.Now,
-		out: make(chan Batch, 1), pods: map[string]*entry{}, members: map[string]map[string]bool{},
+		out: make(chan Batch, 1), wake: make(chan struct{}, 1), pods: map[string]*entry{}, members: map[string]map[string]bool{},
 		groupOf: map[string]string{}, dirty: map[string]bool{}, timed: map[string]bool{}, lastSent: map[string]bool{},
 		state: ConnState{Phase: PhaseSyncing, Since: time.Now()}, stateNew: true}
 }
@@ -200,8 +203,19 @@ func (w *Watcher) Run(ctx context.Context) {
 	// peek's stubs, not pods (peekwatch.go).
 	r := cache.NewReflectorWithOptions(lw, nil, (*store)(w), cache.ReflectorOptions{Name: "crashlens-pods"})
 	go r.RunWithContext(ctx)
-	batch := time.NewTicker(BatchInterval)
+	// The batch timer is armed when a change waits, at most once per
+	// BatchInterval after the last batch.
+	batch := time.NewTimer(BatchInterval)
+	batch.Stop()
 	defer batch.Stop()
+	armed, last := false, time.Time{}
+	arm := func(d time.Duration) {
+		if !armed {
+			batch.Reset(max(d, 0))
+			armed = true
+		}
+	}
+	arm(BatchInterval) // the first state (syncing)
 	timers := time.NewTicker(timerInterval)
 	defer timers.Stop()
 	for {
@@ -210,18 +224,40 @@ func (w *Watcher) Run(ctx context.Context) {
 			return
 		case <-timers.C:
 			w.expireTimers()
+		case <-w.wake:
+			arm(time.Until(last.Add(BatchInterval)))
 		case <-batch.C:
+			armed = false
 			if b, ok := w.collect(); ok {
 				select {
 				case w.out <- b:
 					w.commit(b)
+					last = time.Now()
 				default:
 					// The consumer is behind: keep the changes, send them
 					// with the next batch.
 				}
+				if w.pending() {
+					arm(BatchInterval)
+				}
 			}
 		}
 	}
+}
+
+// kick says a change waits for the next batch; w.mu is held.
+func (w *Watcher) kick() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// pending: changes wait that no batch has carried yet.
+func (w *Watcher) pending() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.dirty) > 0 || w.counts || w.stateNew
 }
 
 func (w *Watcher) setState(s ConnState) {
@@ -232,6 +268,7 @@ func (w *Watcher) setState(s ConnState) {
 	}
 	s.Since = w.now()
 	w.state, w.stateNew = s, true
+	w.kick()
 	debugf("watcher: %s", s)
 }
 

@@ -1,0 +1,116 @@
+//go:build scale
+
+package kube
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// BenchmarkFleet: the fleet view's cost with 10 contexts (CRASHLENS_FLEET
+// changes it) of the bench cluster's 10,000 pods (CRASHLENS_FLEET_PODS):
+// every context is a name for the same control-plane-only apiserver, so
+// the server serves each LIST as often as there are contexts, at once; the
+// client side (decoding, stores, batches, the UI) is what a fleet of that
+// many clusters costs crashlens. It prints, in one table: time to the
+// first group of the fastest and the slowest cluster, the full view (every
+// cluster synced), heap per watched pod, and the real TUI's time to every
+// cluster synced, peak RSS and idle CPU. It runs before BenchmarkScale
+// (file order), while the cluster has only its pods.
+func BenchmarkFleet(b *testing.B) {
+	contexts, pods := envInt("CRASHLENS_FLEET", 10), envInt("CRASHLENS_FLEET_PODS", 10000)
+	cfg := clusterConfig(b)
+	writer := rest.CopyConfig(cfg)
+	writer.QPS, writer.Burst = 2000, 4000
+	populate(b, kubernetes.NewForConfigOrDie(writer), pods)
+	kubeconfig, names := fleetOfOne(b, contexts)
+	bin := filepath.Join(b.TempDir(), "crashlens")
+	if out, err := exec.Command("go", "build", "-o", bin, "..").CombinedOutput(); err != nil {
+		b.Fatalf("building crashlens: %v: %s", err, out)
+	}
+	c, err := NewClientset(cfg, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	floor := rawList(b, c, "")
+
+	f := NewFlags()
+	f.Config.KubeConfig = &kubeconfig
+	before := heapInUse()
+	ctx, cancel := context.WithCancel(context.Background())
+	fleet := NewFleet(f, names, "bench", nil)
+	start := time.Now()
+	go fleet.Run(ctx)
+	var firsts []time.Duration
+	first, synced := map[string]bool{}, map[string]bool{}
+	var full time.Duration
+	for bt := range fleet.Batches() {
+		if len(bt.Upserted) > 0 && !first[bt.Cluster] {
+			first[bt.Cluster] = true
+			firsts = append(firsts, time.Since(start))
+		}
+		if bt.State.Phase == PhaseSynced {
+			synced[bt.Cluster] = true
+		}
+		if len(synced) == contexts {
+			full = time.Since(start)
+			break
+		}
+	}
+	perPod := float64(int64(heapInUse())-int64(before)) / float64(contexts*pods)
+	cancel()
+	for range fleet.Batches() {
+	}
+	runtime.KeepAlive(fleet)
+	if len(firsts) < contexts {
+		b.Fatalf("only %d of %d clusters showed a group", len(firsts), contexts)
+	}
+	slices.Sort(firsts)
+	tuiSynced, tuiRSS, tuiIdle := runTUIUnderPty(b, bin, kubeconfig, contexts, "--context", "bench-*")
+
+	ms := func(d time.Duration) string { return d.Round(10 * time.Millisecond).String() }
+	fmt.Printf("\n| contexts x pods | LIST floor (one) | first group: fastest / slowest cluster | full view (all synced) | full/(contexts x floor) | heap per watched pod | TUI all synced | TUI peak RSS | TUI idle CPU |\n")
+	fmt.Printf("|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Printf("| %d x %d | %s | %s / %s | %s | %.2fx | %.0f B | %s | %d MB | %.2f%% |\n", contexts, pods, ms(floor), ms(firsts[0]), ms(firsts[len(firsts)-1]),
+		ms(full), full.Seconds()/(float64(contexts)*floor.Seconds()), perPod, ms(tuiSynced), tuiRSS/1024, 100*tuiIdle)
+}
+
+// fleetOfOne writes a kubeconfig whose contexts bench-0 ... bench-N-1 all
+// name the bench cluster.
+func fleetOfOne(b *testing.B, n int) (string, []string) {
+	cfg, err := clientcmd.LoadFromFile(os.Getenv("CRASHLENS_KUBECONFIG"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cur := cfg.Contexts[cfg.CurrentContext]
+	var names []string
+	for i := range n {
+		name := fmt.Sprintf("bench-%d", i)
+		cfg.Contexts[name] = cur.DeepCopy()
+		names = append(names, name)
+	}
+	path := filepath.Join(b.TempDir(), "fleet-kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		b.Fatal(err)
+	}
+	return path, names
+}
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
