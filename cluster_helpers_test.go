@@ -189,14 +189,7 @@ func demoScenarios(t *testing.T) kubernetes.Interface {
 	if _, err := demo.Up(context.Background(), demo.Options{Root: root, BackoffCap: "10s", Fast: true}); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", clusterKubeconfig(t, "admin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cs := adminClientset(t)
 	if pending := demo.Wait(context.Background(), cs, demo.Catalogue, 4*time.Minute, nil); len(pending) > 0 {
 		t.Fatalf("scenarios not ready: %v", pending)
 	}
@@ -458,6 +451,21 @@ func startTUI(t *testing.T, bin string, args ...string) tmux {
 	x.run("new-session", "-d", "-s", x.session, "-c", t.TempDir(), "-x", "120", "-y", "45", "-e", "XDG_STATE_HOME="+os.Getenv("XDG_STATE_HOME"), cmd)
 	t.Cleanup(func() { _ = exec.Command("tmux", "kill-session", "-t", x.session).Run() })
 	return x
+}
+
+// shellRoundTrip presses s on an open detail screen, runs a command in
+// the shell kubectl exec opens, leaves it, and waits until the TUI is back
+// with after on screen.
+func (x tmux) shellRoundTrip(marker, after string) {
+	x.t.Helper()
+	x.keys("s")
+	x.waitFor(30*time.Second, "#")
+	x.keys("-l", "echo "+marker+"-$((6*7))")
+	x.keys("Enter")
+	x.waitFor(10*time.Second, marker+"-42")
+	x.keys("-l", "exit")
+	x.keys("Enter")
+	x.waitFor(15*time.Second, "exec ended", after)
 }
 
 // statusLine is the TUI's status bar (the line above the help bar).

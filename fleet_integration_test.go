@@ -165,14 +165,7 @@ func TestFleetTUI(t *testing.T) {
 	x.waitForLine(5*time.Second, "/deploy/fleet-app")
 	x.keys("Enter")
 	x.waitFor(30*time.Second, "/fleet-app-", "cluster edge", "Exit code")
-	x.keys("s")
-	x.waitFor(30*time.Second, "#")
-	x.keys("-l", "echo fleet-shell-$((6*7))")
-	x.keys("Enter")
-	x.waitFor(10*time.Second, "fleet-shell-42")
-	x.keys("-l", "exit")
-	x.keys("Enter")
-	x.waitFor(15*time.Second, "exec ended", "cluster edge")
+	x.shellRoundTrip("fleet-shell", "cluster edge") // the current context is down: only the row's works
 	x.keys("C-c")
 	x.waitFor(10*time.Second, "CRASHLENS-EXITED-0")
 }
