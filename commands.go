@@ -271,6 +271,7 @@ the Deployment's newest crashing pod.`,
 			if err != nil {
 				return err
 			}
+			inc.Cluster = s.Target.Context
 			now := time.Now()
 			r := diagnose.Diagnose(inc.Input(tmpl, now))
 			history, err := lf.workloadHistory(ctx, s.Target.Context, inc.Pod, r.Pod.Container)

@@ -36,7 +36,9 @@ func (s kubeSource) Gather(ctx context.Context, cluster, ns, pod, container stri
 	if err != nil {
 		return kube.Incident{}, err
 	}
-	return kube.Gather(ctx, c, memo, ns, pod, container)
+	inc, err := kube.Gather(ctx, c, memo, ns, pod, container)
+	inc.Cluster = cluster
+	return inc, err
 }
 
 func (s kubeSource) Follow(ctx context.Context, cluster, ns, pod, container string, emit func(string)) error {

@@ -22,6 +22,9 @@ import (
 // one pod. Each part carries its own error, so one forbidden or missing
 // part never hides the others.
 type Incident struct {
+	// Cluster is the kubeconfig context the pod was gathered from (set by
+	// the caller, which knows it), for reports.
+	Cluster        string
 	Pod            *corev1.Pod
 	Container      string
 	Owners         Owners

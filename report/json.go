@@ -133,6 +133,7 @@ func ExplainJSON(w io.Writer, inc kube.Incident, r diagnose.Report, history []le
 	return enc.Encode(map[string]any{
 		"apiVersion": apiVersion, "kind": "Explanation",
 		"history": map[string]any{"summary": HistorySummary(history), "items": items},
+		"cluster": inc.Cluster,
 		"pod":     map[string]any{"namespace": inc.Pod.Namespace, "name": inc.Pod.Name, "uid": inc.Pod.UID, "container": inc.Container, "node": inc.Pod.Spec.NodeName},
 		"report":  r,
 		"errors": map[string]string{"owners": errText(inc.OwnersErr), "events": errText(inc.EventsErr),

@@ -50,6 +50,7 @@ func Markdown(w io.Writer, inc kube.Incident, r diagnose.Report, history []ledge
 			fmt.Fprintf(&b, "| %s | %s |\n", k, v)
 		}
 	}
+	row("Cluster", cell(inc.Cluster))
 	row("State", cell(r.State))
 	row("Workload", cell(strings.Join(r.Pod.OwnerChain, " ← ")))
 	row("Node", cell(p.Spec.NodeName))

@@ -94,11 +94,12 @@ func TestMarkdownHostileInput(t *testing.T) {
 
 func TestMarkdownSections(t *testing.T) {
 	inc, r := recorded(t, "probe-mixup-bad")
+	inc.Cluster = "prod-eu" // which cluster, in a fleet especially
 	var out bytes.Buffer
 	if err := Markdown(&out, inc, r, nil, time.Now(), "test"); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"# Crash report: gateway/", "## Findings", "`liveness-kill`", "## Exit code", "grace-period-sigkill",
+	for _, want := range []string{"# Crash report: gateway/", "| Cluster | prod-eu |", "## Findings", "`liveness-kill`", "## Exit code", "grace-period-sigkill",
 		"## Back-off timeline", "## Pod status", "## Resources", "## Events", "Killing", "## Previous log", "warming up for 30s",
 		"## Probes", "```diff", "-    path: /readyz", "+    path: /healthz", "## Quick checks", "- [x] killed by a probe"} {
 		if !strings.Contains(out.String(), want) {
