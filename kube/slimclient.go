@@ -3,9 +3,11 @@ package kube
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -73,9 +75,56 @@ func (c slimCodecs) SupportedMediaTypes() []runtime.SerializerInfo {
 	for i := range infos {
 		if infos[i].MediaType == runtime.ContentTypeProtobuf {
 			infos[i].Serializer = slimSerializer{infos[i].Serializer}
+			if st := infos[i].StreamSerializer; st != nil {
+				st := *st
+				st.Serializer = watchEventSerializer{st.Serializer}
+				infos[i].StreamSerializer = &st
+			}
 		}
 	}
 	return infos
+}
+
+// watchEventSerializer decodes a watch stream's frames (protobuf
+// WatchEvents) without copying the object: the generated decoder copies
+// each event's raw object (a pod's 6.5 KB) before the object is decoded.
+// The object's bytes alias the frame buffer, which client-go's watch
+// decoder reuses only for the next frame, after it decoded this one's
+// object; the slim decoder copies what it keeps.
+type watchEventSerializer struct{ runtime.Serializer }
+
+// Field numbers of metav1.WatchEvent and runtime.RawExtension.
+const (
+	fieldEventType   = 1
+	fieldEventObject = 2
+	fieldRawBytes    = 1
+)
+
+func (s watchEventSerializer) Decode(data []byte, defaults *schema.GroupVersionKind, into runtime.Object) (runtime.Object, *schema.GroupVersionKind, error) {
+	ev, ok := into.(*metav1.WatchEvent)
+	if !ok {
+		return s.Serializer.Decode(data, defaults, into)
+	}
+	*ev = metav1.WatchEvent{}
+	err := eachField(data, func(num protowire.Number, v []byte) error {
+		switch num {
+		case fieldEventType:
+			ev.Type = string(v)
+		case fieldEventObject:
+			return eachField(v, func(num protowire.Number, v []byte) error {
+				if num == fieldRawBytes {
+					ev.Object.Raw = v
+				}
+				return nil
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("decoding a watch event: %w", err)
+	}
+	gvk := metav1.SchemeGroupVersion.WithKind("WatchEvent")
+	return ev, &gvk, nil
 }
 
 type slimSerializer struct{ runtime.Serializer }

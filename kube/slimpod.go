@@ -55,6 +55,20 @@ const (
 	fieldSpecInit       = 20
 	fieldContainerName  = 1 // Container
 	fieldContainerRP    = 24
+
+	fieldStatusPhase      = 1 // PodStatus
+	fieldStatusConditions = 2
+	fieldStatusMessage    = 3
+	fieldStatusReason     = 4
+	fieldStatusStart      = 7
+	fieldStatusContainers = 8
+	fieldStatusInit       = 10
+	fieldCSName           = 1 // ContainerStatus
+	fieldCSState          = 2
+	fieldCSLastState      = 3
+	fieldCSReady          = 4 // varint
+	fieldCSRestarts       = 5 // varint
+	fieldCSStarted        = 9 // varint
 )
 
 // templateHashLabel is the one label Classify reads (a ReplicaSet's pods
@@ -88,15 +102,30 @@ func unknownPayload(data []byte) (apiVersion, kind string, raw []byte, ok bool) 
 }
 
 // eachField calls fn for every length-delimited field of a message and
-// skips the others (varints, fixed-width: none that the slim decoder
-// reads). fn's bytes alias b.
+// skips the others. fn's bytes alias b.
 func eachField(b []byte, fn func(num protowire.Number, v []byte) error) error {
+	return eachValue(b, fn, nil)
+}
+
+// eachValue is eachField that also hands varint fields to varint (when
+// not nil); fixed-width fields, which nothing the slim decoder reads has,
+// are skipped.
+func eachValue(b []byte, fn func(num protowire.Number, v []byte) error, varint func(num protowire.Number, x uint64)) error {
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
 		b = b[n:]
+		if typ == protowire.VarintType && varint != nil {
+			x, n := protowire.ConsumeVarint(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
+			varint(num, x)
+			continue
+		}
 		if typ != protowire.BytesType {
 			n = protowire.ConsumeFieldValue(num, typ, b)
 			if n < 0 {
@@ -134,9 +163,11 @@ func decodeSlimPodList(b []byte, list *corev1.PodList) error {
 // decodeSlimPod fills pod with what Classify reads: name, namespace, UID,
 // resource version, creation and deletion time, owner references and the
 // pod-template-hash label (and the annotation that marks the end of a
-// watch-list's initial events, which the reflector reads); the spec's node, restart policy and container
-// names (init containers with their restart policy, the sidecar rule); the
-// whole status.
+// watch-list's initial events, which the reflector reads); the spec's node,
+// restart policy and container names (init containers with their restart
+// policy, the sidecar rule); the status without what only a describe shows
+// (addresses, QoS class, images and IDs, resources, volume mounts): see
+// decodeSlimStatus.
 func decodeSlimPod(b []byte, pod *corev1.Pod) error {
 	return eachField(b, func(num protowire.Number, v []byte) error {
 		switch num {
@@ -145,9 +176,67 @@ func decodeSlimPod(b []byte, pod *corev1.Pod) error {
 		case fieldPodSpec:
 			return decodeSlimSpec(v, &pod.Spec)
 		case fieldPodStatus:
-			return pod.Status.Unmarshal(v)
+			return decodeSlimStatus(v, &pod.Status)
 		}
 		return nil
+	})
+}
+
+// decodeSlimStatus keeps the status's phase, conditions, message, reason,
+// start time and the containers' and init containers' statuses; of those,
+// each one's name, state, last state, readiness, restart count and started
+// flag. Images, image and container IDs, resources and volume mounts were a
+// third of a running pod's status and most of its allocations.
+func decodeSlimStatus(b []byte, s *corev1.PodStatus) error {
+	return eachField(b, func(num protowire.Number, v []byte) error {
+		switch num {
+		case fieldStatusPhase:
+			s.Phase = corev1.PodPhase(v)
+		case fieldStatusConditions:
+			s.Conditions = append(s.Conditions, corev1.PodCondition{})
+			return s.Conditions[len(s.Conditions)-1].Unmarshal(v)
+		case fieldStatusMessage:
+			s.Message = string(v)
+		case fieldStatusReason:
+			s.Reason = string(v)
+		case fieldStatusStart:
+			t := metav1.Time{}
+			if err := t.Unmarshal(v); err != nil {
+				return err
+			}
+			s.StartTime = &t
+		case fieldStatusContainers:
+			s.ContainerStatuses = append(s.ContainerStatuses, corev1.ContainerStatus{})
+			return decodeSlimContainerStatus(v, &s.ContainerStatuses[len(s.ContainerStatuses)-1])
+		case fieldStatusInit:
+			s.InitContainerStatuses = append(s.InitContainerStatuses, corev1.ContainerStatus{})
+			return decodeSlimContainerStatus(v, &s.InitContainerStatuses[len(s.InitContainerStatuses)-1])
+		}
+		return nil
+	})
+}
+
+func decodeSlimContainerStatus(b []byte, cs *corev1.ContainerStatus) error {
+	return eachValue(b, func(num protowire.Number, v []byte) error {
+		switch num {
+		case fieldCSName:
+			cs.Name = string(v)
+		case fieldCSState:
+			return cs.State.Unmarshal(v)
+		case fieldCSLastState:
+			return cs.LastTerminationState.Unmarshal(v)
+		}
+		return nil
+	}, func(num protowire.Number, x uint64) {
+		switch num {
+		case fieldCSReady:
+			cs.Ready = x != 0
+		case fieldCSRestarts:
+			cs.RestartCount = int32(x)
+		case fieldCSStarted:
+			started := x != 0
+			cs.Started = &started
+		}
 	})
 }
 

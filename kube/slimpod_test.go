@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -55,7 +56,17 @@ func recordedPods(tb testing.TB) map[string][]byte {
 
 // slimView is what the slim decoder must keep of a fully decoded pod.
 func slimView(full *corev1.Pod) *corev1.Pod {
-	p := &corev1.Pod{Status: full.Status}
+	st := full.Status
+	p := &corev1.Pod{Status: corev1.PodStatus{Phase: st.Phase, Conditions: st.Conditions, Message: st.Message, Reason: st.Reason, StartTime: st.StartTime}}
+	slimCS := func(in []corev1.ContainerStatus) []corev1.ContainerStatus {
+		var out []corev1.ContainerStatus
+		for _, cs := range in {
+			out = append(out, corev1.ContainerStatus{Name: cs.Name, State: cs.State, LastTerminationState: cs.LastTerminationState,
+				Ready: cs.Ready, RestartCount: cs.RestartCount, Started: cs.Started})
+		}
+		return out
+	}
+	p.Status.ContainerStatuses, p.Status.InitContainerStatuses = slimCS(st.ContainerStatuses), slimCS(st.InitContainerStatuses)
 	m := full.ObjectMeta
 	p.ObjectMeta = metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, UID: m.UID, ResourceVersion: m.ResourceVersion,
 		CreationTimestamp: m.CreationTimestamp, DeletionTimestamp: m.DeletionTimestamp, OwnerReferences: m.OwnerReferences}
@@ -201,4 +212,57 @@ func BenchmarkDecodePod(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestWatchEventSerializerAgrees: a watch stream's frames (every recorded
+// pod as an event, a bookmark, an ERROR with a Status) decode to the same
+// type and object bytes as client-go's decoder has them, the bytes
+// aliasing the frame instead of a copy; a broken frame is an error.
+func TestWatchEventSerializerAgrees(t *testing.T) {
+	info, _ := runtime.SerializerInfoForMediaType(scheme.Codecs.SupportedMediaTypes(), runtime.ContentTypeProtobuf)
+	full := info.StreamSerializer.Serializer
+	slimInfo, _ := runtime.SerializerInfoForMediaType(slimCodecs{scheme.Codecs.WithoutConversion()}.SupportedMediaTypes(), runtime.ContentTypeProtobuf)
+	slim := slimInfo.StreamSerializer.Serializer
+	if _, ok := slim.(watchEventSerializer); !ok {
+		t.Fatalf("the slim codecs' stream serializer is %T", slim)
+	}
+	if info.StreamSerializer.Serializer != full {
+		t.Fatal("the slim codecs changed client-go's own stream serializer")
+	}
+	st, _ := runtime.Encode(scheme.Codecs.EncoderForVersion(protobufSerializer(t), metav1.SchemeGroupVersion), &metav1.Status{Status: "Failure", Code: 410})
+	events := []metav1.WatchEvent{{Type: "BOOKMARK", Object: runtime.RawExtension{Raw: []byte("k8s\x00bookmark")}}, {Type: "ERROR", Object: runtime.RawExtension{Raw: st}}}
+	for _, data := range recordedPods(t) {
+		events = append(events, metav1.WatchEvent{Type: "ADDED", Object: runtime.RawExtension{Raw: data}})
+	}
+	for _, ev := range events {
+		var frame bytes.Buffer
+		if err := full.Encode(&ev, &frame); err != nil {
+			t.Fatal(err)
+		}
+		var want, got metav1.WatchEvent
+		if _, _, err := full.Decode(frame.Bytes(), nil, &want); err != nil {
+			t.Fatal(err)
+		}
+		if res, _, err := slim.Decode(frame.Bytes(), nil, &got); err != nil || res != &got {
+			t.Fatalf("%s: %v (%T)", ev.Type, err, res)
+		}
+		if got.Type != want.Type || !bytes.Equal(got.Object.Raw, want.Object.Raw) {
+			t.Errorf("%s: got %q and %d bytes, want %q and %d", ev.Type, got.Type, len(got.Object.Raw), want.Type, len(want.Object.Raw))
+		}
+		if len(got.Object.Raw) > 0 && &got.Object.Raw[0] == &want.Object.Raw[0] {
+			t.Error("the test compares a buffer with itself")
+		}
+		if b := frame.Bytes(); len(got.Object.Raw) > 0 {
+			// Aliasing: a change to the frame shows in the object's bytes.
+			first := got.Object.Raw[0]
+			b[bytes.Index(b, got.Object.Raw)] ^= 0xff
+			if got.Object.Raw[0] == first {
+				t.Errorf("%s: the object is a copy, not the frame's bytes", ev.Type)
+			}
+			b[bytes.Index(b, got.Object.Raw)] ^= 0xff
+		}
+		if _, _, err := slim.Decode(frame.Bytes()[:frame.Len()-3], nil, &got); err == nil && len(ev.Object.Raw) > 3 {
+			t.Errorf("%s: a cut frame decoded without error", ev.Type)
+		}
+	}
 }
