@@ -146,7 +146,16 @@ spec:
 	x.keys("BTab") // History is the last pane: it takes the events' row
 	x.waitFor(10*time.Second, " History ")
 	x.keys("z")
-	screen := x.waitFor(10*time.Second, "this pod", first, "app exit 3: fatal: giving up")
+	// Zoomed: the History pane alone under the panes' tab strip, with room
+	// for every row.
+	var screen string
+	zoomed := func() bool {
+		screen = x.screen()
+		return containsAll(screen, "Exit code │ Events", " History ", "this pod", first, "app exit 3: fatal: giving up")
+	}
+	if !poll(10*time.Second, 100*time.Millisecond, zoomed) {
+		t.Fatalf("the History pane never showed zoomed:\n%s", screen)
+	}
 	if n := strings.Count(screen, first); n < 4 {
 		t.Errorf("the History pane shows %d crashes of the replaced pod %s, want 4 or more:\n%s", n, first, screen)
 	}

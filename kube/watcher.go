@@ -284,7 +284,7 @@ func (w *Watcher) phase() (string, bool) {
 // stays "reconnecting" until an answer comes (see watching and Replace).
 func (w *Watcher) listing() {
 	phase, first := w.phase()
-	if first || phase == PhaseReconnecting || phase == PhaseForbidden {
+	if first || refused(phase) {
 		return
 	}
 	w.setState(ConnState{Phase: PhaseRelisting})
@@ -297,9 +297,15 @@ func (w *Watcher) watching(initial bool) {
 	switch {
 	case initial && !first:
 		w.setState(ConnState{Phase: PhaseRelisting})
-	case !initial && (phase == PhaseReconnecting || phase == PhaseForbidden):
+	case !initial && refused(phase):
 		w.setState(ConnState{Phase: PhaseSynced})
 	}
+}
+
+// refused: the phase says the server is away or said no; it lasts until
+// the server answers (a retry's list or watch is not news).
+func refused(phase string) bool {
+	return phase == PhaseReconnecting || phase == PhaseForbidden || phase == PhaseUnauthorized
 }
 
 func (w *Watcher) failed(verb string, err error) {

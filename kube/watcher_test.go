@@ -1,11 +1,13 @@
 package kube
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -145,5 +147,45 @@ func TestReplaceKeepsPeekedEntries(t *testing.T) {
 	}
 	if _, ok := w.pods["shop/gone-1"]; ok {
 		t.Error("a pod the relist did not have is still watched")
+	}
+}
+
+// TestWatcherStates: a refusal (unreachable, forbidden, rejected
+// credentials) lasts through the reflector's next attempts until a server
+// answers a watch: a plain one resumes (synced), a watch-list relists; a
+// relist of a connected watcher says relisting.
+func TestWatcherStates(t *testing.T) {
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name  string
+		err   error
+		phase string
+	}{
+		{"unreachable", errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), PhaseReconnecting},
+		{"forbidden", apierrors.NewForbidden(corev1.Resource("pods"), "", errors.New("no")), PhaseForbidden},
+		{"unauthorized", apierrors.NewUnauthorized("Unauthorized"), PhaseUnauthorized},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newTestWatcher(&now)
+			_ = (*store)(w).Replace([]any{testPod("api-1", 0, false, now)}, "1")
+			w.listing()
+			if w.state.Phase != PhaseRelisting {
+				t.Fatalf("a relist of a synced watcher: %s", w.state.Phase)
+			}
+			w.failed("list", tc.err)
+			w.listing() // the reflector's next attempt, before any answer
+			if w.state.Phase != tc.phase {
+				t.Errorf("after a retry: %s, want %s still", w.state.Phase, tc.phase)
+			}
+			w.watching(false) // a plain watch answered: where it was
+			if w.state.Phase != PhaseSynced {
+				t.Errorf("after a watch was answered: %s, want synced", w.state.Phase)
+			}
+			w.failed("watch", tc.err)
+			w.watching(true) // a watch-list answered: a relist until Replace
+			if w.state.Phase != PhaseRelisting {
+				t.Errorf("after a watch-list was answered: %s, want relisting", w.state.Phase)
+			}
+		})
 	}
 }
