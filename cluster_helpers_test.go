@@ -76,6 +76,13 @@ type tmux struct {
 func (x tmux) run(args ...string) string {
 	x.t.Helper()
 	out, err := exec.Command("tmux", args...).CombinedOutput()
+	// A tmux server exits with its last session: a new session asked of a
+	// server that is exiting (another test just killed its session) fails
+	// with "server exited unexpectedly"; the next one starts a new server.
+	for try := 0; err != nil && args[0] == "new-session" && strings.Contains(string(out), "server exited unexpectedly") && try < 5; try++ {
+		time.Sleep(200 * time.Millisecond)
+		out, err = exec.Command("tmux", args...).CombinedOutput()
+	}
 	if err != nil {
 		x.t.Fatalf("tmux %v: %v: %s", args, err, out)
 	}
