@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -184,7 +183,7 @@ func runWatch(ctx context.Context, flags *kube.Flags, names []string, lf *ledger
 		return l
 	}
 	var batches <-chan kube.Batch
-	var client func(cluster string) kubernetes.Interface
+	var client func(cluster string) (kubernetes.Interface, *kube.Memo, error)
 	if names == nil {
 		s, err := open(ctx, flags, stderr)
 		if err != nil {
@@ -196,34 +195,22 @@ func runWatch(ctx context.Context, flags *kube.Flags, names []string, lf *ledger
 		}
 		go w.Run(ctx)
 		batches = recordBatches(ctx, s, openLedger(), w.Batches(), stderr)
-		client = func(string) kubernetes.Interface { return s.Client }
+		memo := kube.NewMemo()
+		client = func(string) (kubernetes.Interface, *kube.Memo, error) { return s.Client, memo, nil }
 	} else {
-		rec := newFleetRecorder(openLedger(), stderr)
-		fleet := kube.NewFleet(flags, names, version, rec.pipe)
-		go func() {
-			fleet.Run(ctx)
-			rec.fleetDone()
-		}()
-		batches = fleet.Batches()
-		client = func(cluster string) kubernetes.Interface {
-			if s := fleet.Session(cluster); s != nil {
-				return s.Client
-			}
-			return nil
-		}
+		fleet := startFleet(ctx, flags, names, openLedger(), stderr)
+		batches, client = fleet.Batches(), fleet.Client
 	}
 	var a *alert.Alerter
 	if alerts.URL != "" {
 		alerts.Log = stderr
-		var memos sync.Map // cluster -> *kube.Memo
 		alerts.Explain = func(ctx context.Context, g kube.Group) (diagnose.Finding, bool) {
-			c := client(g.Cluster)
-			if c == nil {
+			c, memo, err := client(g.Cluster)
+			if err != nil {
 				return diagnose.Finding{}, false
 			}
-			memo, _ := memos.LoadOrStore(g.Cluster, kube.NewMemo())
 			p := g.Pods[0]
-			inc, err := kube.Gather(ctx, c, memo.(*kube.Memo), p.Namespace, p.Name, p.Container)
+			inc, err := kube.Gather(ctx, c, memo, p.Namespace, p.Name, p.Container)
 			if err != nil {
 				return diagnose.Finding{}, false
 			}

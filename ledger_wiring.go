@@ -128,6 +128,18 @@ func (r *fleetRecorder) fleetDone() {
 	}
 }
 
+// startFleet runs a fleet of the named contexts until ctx ends, each
+// cluster's crashes recorded into l (when there is one).
+func startFleet(ctx context.Context, flags *kube.Flags, names []string, l *ledger.Ledger, warn io.Writer) *kube.Fleet {
+	rec := newFleetRecorder(l, warn)
+	fleet := kube.NewFleet(flags, names, version, rec.pipe)
+	go func() {
+		fleet.Run(ctx)
+		rec.fleetDone()
+	}()
+	return fleet
+}
+
 // recordBatches starts recording the session's crashes into l (when there
 // is one) and returns the batches to consume, passed through unchanged.
 func recordBatches(ctx context.Context, s *kube.Session, l *ledger.Ledger, in <-chan kube.Batch, warn io.Writer) <-chan kube.Batch {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"sync"
 
 	"golang.org/x/term"
 	"k8s.io/client-go/kubernetes"
@@ -129,23 +128,9 @@ func runFleetTUI(ctx context.Context, flags *kube.Flags, names []string, lf *led
 		off = ledgerOff(err)
 		note = off
 	}
-	rec := newFleetRecorder(l, kube.DebugWriter())
-	fleet := kube.NewFleet(flags, names, version, rec.pipe)
-	go func() {
-		fleet.Run(ctx)
-		rec.fleetDone()
-	}()
-	var memos sync.Map // cluster -> *kube.Memo
-	client := func(cluster string) (kubernetes.Interface, *kube.Memo, error) {
-		s := fleet.Session(cluster)
-		if s == nil {
-			return nil, nil, fmt.Errorf("cluster %s is not connected yet", cluster)
-		}
-		memo, _ := memos.LoadOrStore(cluster, kube.NewMemo())
-		return s.Client, memo.(*kube.Memo), nil
-	}
+	fleet := startFleet(ctx, flags, names, l, kube.DebugWriter())
 	o := uiOptions(flags, debugImage)
 	o.Args.Context = "" // each row's own (ui: kubectlArgs)
 	o.Clusters, o.Scope, o.Note = names, "each context's scope", note
-	return ui.Run(ctx, kubeSource{batches: fleet.Batches(), client: client, ledger: l, off: off}, o, nil, nil)
+	return ui.Run(ctx, kubeSource{batches: fleet.Batches(), client: fleet.Client, ledger: l, off: off}, o, nil, nil)
 }

@@ -3,10 +3,13 @@ package kube
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"k8s.io/client-go/kubernetes"
 )
 
 // Retry timing of a fleet's connections, in one place. A cluster that is
@@ -37,12 +40,13 @@ type Fleet struct {
 
 	mu       sync.Mutex
 	sessions map[string]*Session
+	memos    map[string]*Memo // each connected cluster's owner memo
 }
 
 // NewFleet prepares a fleet of the named contexts (Flags.Contexts).
 func NewFleet(f *Flags, names []string, version string, pipe func(context.Context, *Session, <-chan Batch) <-chan Batch) *Fleet {
 	return &Fleet{flags: f, names: names, version: version, selector: f.Selector, pipe: pipe, now: time.Now,
-		out: make(chan Batch, len(names)), sessions: map[string]*Session{}}
+		out: make(chan Batch, len(names)), sessions: map[string]*Session{}, memos: map[string]*Memo{}}
 }
 
 // Names are the fleet's contexts, in the order given.
@@ -52,12 +56,16 @@ func (f *Fleet) Names() []string { return f.names }
 // returns.
 func (f *Fleet) Batches() <-chan Batch { return f.out }
 
-// Session is the named cluster's session, or nil while it is not
-// connected.
-func (f *Fleet) Session(name string) *Session {
+// Client is the named cluster's client and owner memo, for the detail
+// calls of its rows; an error while it is not connected.
+func (f *Fleet) Client(name string) (kubernetes.Interface, *Memo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.sessions[name]
+	s := f.sessions[name]
+	if s == nil {
+		return nil, nil, fmt.Errorf("cluster %s is not connected yet", name)
+	}
+	return s.Client, f.memos[name], nil
 }
 
 // Run connects and watches every cluster until ctx is done.
@@ -107,7 +115,7 @@ func (f *Fleet) runCluster(ctx context.Context, name string) {
 		return
 	}
 	f.mu.Lock()
-	f.sessions[name] = s
+	f.sessions[name], f.memos[name] = s, NewMemo()
 	f.mu.Unlock()
 	go w.Run(ctx)
 	in := w.Batches()

@@ -93,7 +93,9 @@ func TestFleetIsolation(t *testing.T) {
 	if n := asked.Load(); n != 1 {
 		t.Errorf("the server rejecting the credentials was asked %d times, want once", n)
 	}
-	if fl.Session("prod-eu") != nil || fl.Session("prod-us") != nil {
-		t.Error("a cluster that never connected has a session")
+	for _, name := range []string{"prod-eu", "prod-us"} {
+		if _, _, err := fl.Client(name); err == nil || !strings.Contains(err.Error(), "not connected") {
+			t.Errorf("%s never connected, yet its client is %v", name, err)
+		}
 	}
 }
