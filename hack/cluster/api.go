@@ -41,7 +41,7 @@ func newAPIClient(l layout, p pki) (*apiClient, error) {
 		http: &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
 			TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
 		}},
-		base:  fmt.Sprintf("https://127.0.0.1:%d", apiserverPort),
+		base:  l.apiserverURL(),
 		token: string(m[1]),
 	}, nil
 }

@@ -53,24 +53,53 @@ func writeAuth(l layout, p pki) error {
 		kc := fmt.Sprintf(`apiVersion: v1
 kind: Config
 clusters:
-- name: crashlens
+- name: %[1]s
   cluster:
-    server: https://127.0.0.1:%d
-    certificate-authority-data: %s
+    server: %[2]s
+    certificate-authority-data: %[3]s
 users:
-- name: %s
+- name: %[4]s
   user:
-    token: %s
+    token: %[5]s
 contexts:
-- name: crashlens-%s
-  context: {cluster: crashlens, user: %s, namespace: %s}
-current-context: crashlens-%s
-`, apiserverPort, base64.StdEncoding.EncodeToString(ca), u.Name, tok, shortName(u.Name), u.Name, ns, shortName(u.Name))
+- name: %[6]s
+  context: {cluster: %[1]s, user: %[4]s, namespace: %[7]s}
+current-context: %[6]s
+`, l.clusterName(), l.apiserverURL(), base64.StdEncoding.EncodeToString(ca), l.userName(u.Name), tok, l.contextName(u.Name), ns)
 		if err := os.WriteFile(l.data(kubeconfigName(u.Name)), []byte(kc), 0o600); err != nil {
 			return err
 		}
 	}
 	return os.WriteFile(l.data("tokens.csv"), []byte(csv.String()), 0o600)
+}
+
+// The names in an instance's kubeconfigs. The full cluster's are
+// crashlens, USER and crashlens-USER; a named instance's carry its name
+// (its admin context is the name itself), so the kubeconfigs of several
+// instances merge without a clash, as KUBECONFIG=a:b:c does.
+func (l layout) clusterName() string {
+	if l.Name == "" {
+		return "crashlens"
+	}
+	return "crashlens-" + l.Name
+}
+
+func (l layout) userName(u string) string {
+	if l.Name == "" {
+		return u
+	}
+	return u + "@" + l.Name
+}
+
+func (l layout) contextName(u string) string {
+	switch {
+	case l.Name == "":
+		return "crashlens-" + shortName(u)
+	case u == "admin":
+		return l.Name
+	default:
+		return l.Name + "-" + shortName(u)
+	}
 }
 
 func shortName(u string) string {

@@ -12,6 +12,9 @@ import (
 // made. It also cleans what a killed run left behind, so it is safe to run
 // at any time, as often as wanted.
 func down(l layout) error {
+	if l.Name != "" {
+		return downInstance(l)
+	}
 	snap, haveSnap := l.loadSnapshot()
 	var problems []string
 
@@ -62,6 +65,31 @@ func down(l layout) error {
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("cluster down left something behind:\n  - %s", strings.Join(problems, "\n  - "))
+	}
+	return nil
+}
+
+// downInstance stops a named control-plane-only instance and removes its
+// directories. It made no host change, and the node, bridge and cgroups
+// it leaves alone are the full cluster's.
+func downInstance(l layout) error {
+	for _, name := range []string{"kube-apiserver", "etcd"} {
+		l.stopComponent(name)
+	}
+	if pids := ourProcesses(l); len(pids) > 0 {
+		stopPids(pids, 5*time.Second)
+	}
+	var problems []string
+	if pids := ourProcesses(l); len(pids) > 0 {
+		problems = append(problems, fmt.Sprintf("processes still running: %v", pids))
+	}
+	for _, d := range []string{l.Run, l.Data} {
+		if err := os.RemoveAll(d); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("instance %s down left something behind:\n  - %s", l.Name, strings.Join(problems, "\n  - "))
 	}
 	return nil
 }

@@ -71,16 +71,14 @@ func ownsProcess(pid int, l layout) bool {
 	return isOurs(cmdline, l)
 }
 
-// isOurs tells whether a command line belongs to this cluster: one of our
-// binaries, or a process pointed at our data or run directories (containerd
-// shims carry our socket path).
+// isOurs tells whether a command line belongs to this cluster: a process
+// pointed at our data or run directories. Every component gets one of them
+// in its flags and containerd shims carry our socket path; being one of our
+// binaries is not enough, since the other instances run the same ones.
 func isOurs(cmdline []byte, l layout) bool {
 	args := strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
-	if len(args) == 0 || args[0] == "" {
+	if len(args) == 0 || args[0] == "" || filepath.Base(args[0]) == "clusterctl" {
 		return false
-	}
-	if strings.HasPrefix(args[0], l.Bin+"/") && filepath.Base(args[0]) != "clusterctl" {
-		return true
 	}
 	joined := strings.Join(args, " ")
 	return strings.Contains(joined, l.Data+"/") || strings.Contains(joined, l.Run+"/") ||

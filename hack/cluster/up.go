@@ -39,15 +39,24 @@ func preflight(l layout, o options) []string {
 			problems = append(problems, "/usr/lib/cni/bridge not found: apt-get install containernetworking-plugins (make deps)")
 		}
 	}
-	for _, port := range []int{etcdPort, etcdPeerPort, apiserverPort} {
+	for port, err := range busyPorts(l.Ports) {
+		problems = append(problems, fmt.Sprintf("port 127.0.0.1:%d is taken (%v): stop what listens there (ss -ltnp | grep %d)", port, err, port))
+	}
+	return problems
+}
+
+// busyPorts are those of p something already listens on, with why.
+func busyPorts(p ports) map[int]error {
+	busy := map[int]error{}
+	for _, port := range []int{p.Etcd, p.EtcdPeer, p.APIServer} {
 		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("port 127.0.0.1:%d is taken (%v): stop what listens there (ss -ltnp | grep %d)", port, err, port))
+			busy[port] = err
 			continue
 		}
 		ln.Close()
 	}
-	return problems
+	return busy
 }
 
 // healthy reports whether a running cluster matches the options and answers.
@@ -83,6 +92,17 @@ func up(l layout, o options) error {
 			return fmt.Errorf("cleaning a previous run: %w", err)
 		}
 	}
+	if l.Name != "" {
+		if !o.ControlPlaneOnly {
+			return fmt.Errorf("instance %s: a named instance is control-plane-only (the node, its bridge and host changes are the full cluster's): add --control-plane-only", l.Name)
+		}
+		if err := os.MkdirAll(l.Data, 0o755); err != nil {
+			return err
+		}
+		if err := l.allocatePorts(); err != nil {
+			return err
+		}
+	}
 	if problems := preflight(l, o); len(problems) > 0 {
 		return fmt.Errorf("cannot start the test cluster:\n  - %s", strings.Join(problems, "\n  - "))
 	}
@@ -109,15 +129,17 @@ func up(l layout, o options) error {
 	if err := os.WriteFile(l.data("resolv.conf"), []byte("nameserver 127.0.0.1\n"), 0o644); err != nil {
 		return err
 	}
-	if err := setupBridge(); err != nil {
-		return err
+	if l.Name == "" {
+		if err := setupBridge(); err != nil {
+			return err
+		}
 	}
 
 	step("starting etcd")
 	if err := l.start(etcd(l)); err != nil {
 		return err
 	}
-	if err := waitFor("etcd", etcdReadyTimeout, func() error { return httpOK(fmt.Sprintf("http://127.0.0.1:%d/health", etcdPort)) }); err != nil {
+	if err := waitFor("etcd", etcdReadyTimeout, func() error { return httpOK(fmt.Sprintf("http://127.0.0.1:%d/health", l.Ports.Etcd)) }); err != nil {
 		return withLog(l, "etcd", err)
 	}
 	step("starting kube-apiserver")
@@ -215,8 +237,8 @@ func applyRBAC(l layout) error {
 }
 
 func etcd(l layout) component {
-	client := fmt.Sprintf("http://127.0.0.1:%d", etcdPort)
-	peer := fmt.Sprintf("http://127.0.0.1:%d", etcdPeerPort)
+	client := fmt.Sprintf("http://127.0.0.1:%d", l.Ports.Etcd)
+	peer := fmt.Sprintf("http://127.0.0.1:%d", l.Ports.EtcdPeer)
 	return component{Name: "etcd", Path: l.bin("etcd"), Args: []string{
 		"--name=crashlens", "--data-dir=" + l.data("etcd"),
 		"--listen-client-urls=" + client, "--advertise-client-urls=" + client,
@@ -230,8 +252,8 @@ func etcd(l layout) component {
 
 func apiserver(l layout, p pki, o options) component {
 	args := []string{
-		fmt.Sprintf("--etcd-servers=http://127.0.0.1:%d", etcdPort),
-		"--bind-address=127.0.0.1", fmt.Sprintf("--secure-port=%d", apiserverPort),
+		fmt.Sprintf("--etcd-servers=http://127.0.0.1:%d", l.Ports.Etcd),
+		"--bind-address=127.0.0.1", fmt.Sprintf("--secure-port=%d", l.Ports.APIServer),
 		"--advertise-address=" + nodeIP,
 		"--tls-cert-file=" + p.path("apiserver.crt"), "--tls-private-key-file=" + p.path("apiserver.key"),
 		"--client-ca-file=" + p.path("ca.crt"),
