@@ -12,6 +12,8 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 comma := ,
 # Integration tests run with a short kubelet back-off so crash loops turn fast.
 TEST_BACKOFF_CAP := 10s
+# The fleet tests watch these control-plane-only clusters beside the full one.
+FLEET_INSTANCES := fleet-a,fleet-b
 
 .PHONY: help
 help: ## Show this help
@@ -74,7 +76,7 @@ integration: ## Integration tests; expects CRASHLENS_KUBECONFIG (use `make test`
 
 .PHONY: test
 test: deps cluster-build fmt-check vet lint unit ## Everything CI runs: checks, unit tests, then integration tests on a real cluster
-	$(CLUSTERCTL) with --backoff-cap $(TEST_BACKOFF_CAP) -- $(MAKE) --no-print-directory integration
+	$(CLUSTERCTL) with --backoff-cap $(TEST_BACKOFF_CAP) --also $(FLEET_INSTANCES) -- $(MAKE) --no-print-directory integration
 	@left=$$(ps -eo pid=,stat=,args= | awk '$$2 !~ /^Z/ && /[e]tcd|[k]ube-|[k]ubelet|[c]ontainerd|[c]rashlens-cluster/'); \
 	  if [ -n "$$left" ]; then echo "processes left behind:"; echo "$$left"; exit 1; fi
 	@echo "make test: all passed; no cluster process left"

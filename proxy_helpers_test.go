@@ -1,18 +1,14 @@
-//go:build integration || fault
+//go:build fault
 
 package main
 
 import (
 	"bytes"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
-
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
 
 // apiServerAddr is where hack/cluster's kube-apiserver listens.
@@ -129,45 +125,4 @@ func (p *apiProxy) kubeconfig(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-// fleetKubeconfig writes a kubeconfig of four contexts: "here" (the real
-// cluster, as admin), "edge" (the same cluster through a proxy the test
-// cuts), "down" (a port that refuses connections) and "rejected" (the
-// real cluster with a token it rejects). Its current context is "down", so
-// anything that falls back to the current context fails.
-func fleetKubeconfig(t *testing.T) (string, *apiProxy) {
-	t.Helper()
-	cfg, err := clientcmd.LoadFromFile(clusterKubeconfig(t, "admin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cur := cfg.Contexts[cfg.CurrentContext]
-	real := cfg.Clusters[cur.Cluster]
-	u, err := url.Parse(real.Server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if u.Host != apiServerAddr {
-		t.Fatalf("the admin kubeconfig does not point at %s", apiServerAddr)
-	}
-	proxy := startProxy(t)
-	out := clientcmdapi.NewConfig()
-	out.AuthInfos["admin"] = cfg.AuthInfos[cur.AuthInfo]
-	out.AuthInfos["bogus"] = &clientcmdapi.AuthInfo{Token: "crashlens-test-not-a-token"}
-	for name, server := range map[string]string{"here": real.Server, "edge": "https://" + proxy.ln.Addr().String(), "down": "https://127.0.0.1:1"} {
-		c := real.DeepCopy()
-		c.Server = server
-		out.Clusters[name] = c
-	}
-	out.Clusters["rejected"] = real.DeepCopy()
-	for name, user := range map[string]string{"here": "admin", "edge": "admin", "down": "admin", "rejected": "bogus"} {
-		out.Contexts[name] = &clientcmdapi.Context{Cluster: name, AuthInfo: user}
-	}
-	out.CurrentContext = "down"
-	path := filepath.Join(t.TempDir(), "fleet-kubeconfig")
-	if err := clientcmd.WriteToFile(*out, path); err != nil {
-		t.Fatal(err)
-	}
-	return path, proxy
 }

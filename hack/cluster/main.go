@@ -102,6 +102,9 @@ func toggleAPIServer(l layout, start bool) error {
 	if !ok {
 		return errors.New("no cluster to start the apiserver in")
 	}
+	if l.alive("kube-apiserver") {
+		return nil
+	}
 	p := pki{dir: l.data("pki")}
 	if err := l.start(apiserver(l, p, s.Options)); err != nil {
 		return err
