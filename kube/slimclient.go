@@ -20,7 +20,10 @@ import (
 
 // podSource lists and watches pods: the watcher's only API calls.
 type podSource interface {
-	List(ctx context.Context, namespace string, opts metav1.ListOptions) (runtime.Object, error)
+	// List hands each pod to each as it is decoded and returns the list
+	// of their stubs (classifiedStub), which is what the reflector's
+	// Replace gets: the watcher classified every pod on the way.
+	List(ctx context.Context, namespace string, opts metav1.ListOptions, each func(*corev1.Pod)) (runtime.Object, error)
 	Watch(ctx context.Context, namespace string, opts metav1.ListOptions) (watch.Interface, error)
 }
 
@@ -28,8 +31,17 @@ type podSource interface {
 // not built from a rest.Config (the fake clientset of unit tests).
 type typedPods struct{ c kubernetes.Interface }
 
-func (t typedPods) List(ctx context.Context, ns string, opts metav1.ListOptions) (runtime.Object, error) {
-	return t.c.CoreV1().Pods(ns).List(ctx, opts)
+func (t typedPods) List(ctx context.Context, ns string, opts metav1.ListOptions, each func(*corev1.Pod)) (runtime.Object, error) {
+	l, err := t.c.CoreV1().Pods(ns).List(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	stubs := &metav1.PartialObjectMetadataList{ListMeta: l.ListMeta, Items: make([]metav1.PartialObjectMetadata, 0, len(l.Items))}
+	for i := range l.Items {
+		each(&l.Items[i])
+		stubs.Items = append(stubs.Items, *classifiedStub(&l.Items[i]))
+	}
+	return stubs, nil
 }
 
 func (t typedPods) Watch(ctx context.Context, ns string, opts metav1.ListOptions) (watch.Interface, error) {
@@ -50,10 +62,26 @@ func newSlimPods(cfg *rest.Config) (slimPods, error) {
 	return slimPods{rc}, err
 }
 
-func (s slimPods) List(ctx context.Context, ns string, opts metav1.ListOptions) (runtime.Object, error) {
-	out := &corev1.PodList{}
-	err := s.rc.Get().Namespace(ns).Resource("pods").VersionedParams(&opts, scheme.ParameterCodec).Do(ctx).Into(out)
-	return out, err
+// List streams one LIST response through the slim decoder, pod by pod
+// (liststream.go). It asks for every pod at once: pages would make the
+// server start over for each, and the watch cache serves a whole list
+// anyway.
+func (s slimPods) List(ctx context.Context, ns string, opts metav1.ListOptions, each func(*corev1.Pod)) (runtime.Object, error) {
+	opts.Limit, opts.Continue = 0, ""
+	body, err := s.rc.Get().Namespace(ns).Resource("pods").VersionedParams(&opts, scheme.ParameterCodec).Stream(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer body.Close()
+	stubs := &metav1.PartialObjectMetadataList{}
+	stubs.ListMeta, err = streamPodList(body, func(pod *corev1.Pod) {
+		each(pod)
+		stubs.Items = append(stubs.Items, *classifiedStub(pod))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return stubs, nil
 }
 
 func (s slimPods) Watch(ctx context.Context, ns string, opts metav1.ListOptions) (watch.Interface, error) {

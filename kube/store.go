@@ -102,10 +102,14 @@ func (s *store) Replace(list []any, _ string) error {
 const freeAfterSyncPods = 5000
 
 func (w *Watcher) upsert(obj any) {
-	pod, ok := obj.(*corev1.Pod)
-	if !ok {
-		return
+	if pod, ok := obj.(*corev1.Pod); ok {
+		w.upsertPod(pod)
 	}
+}
+
+// upsertPod classifies and stores one pod: each event's, and each of a
+// list's as it is decoded.
+func (w *Watcher) upsertPod(pod *corev1.Pod) {
 	now := w.now()
 	e := makeEntry(pod, now)
 	w.mu.Lock()

@@ -161,7 +161,7 @@ func (w *Watcher) Run(ctx context.Context) {
 			})
 			w.listing()
 			opts.FieldSelector, opts.LabelSelector = podFieldSelector, w.selector
-			l, err := w.source.List(ctx, w.namespace, opts)
+			l, err := w.source.List(ctx, w.namespace, opts, w.upsertPod)
 			if err != nil {
 				w.failed("list", err)
 			}
@@ -174,10 +174,6 @@ func (w *Watcher) Run(ctx context.Context) {
 					w.failed("watch", err)
 				}
 			})
-			initial := opts.SendInitialEvents != nil && *opts.SendInitialEvents
-			if initial {
-				w.listing() // streaming watch-list: the initial state arrives on the watch
-			}
 			opts.FieldSelector, opts.LabelSelector = podFieldSelector, w.selector
 			wi, err := w.source.Watch(ctx, w.namespace, opts)
 			if err != nil {
@@ -189,19 +185,16 @@ func (w *Watcher) Run(ctx context.Context) {
 				// an empty watch and no error: still reconnecting.
 				return wi, nil
 			}
-			w.watching(initial)
-			if initial {
-				// The reflector keeps the initial events to itself until the
-				// bookmark; peeking at them shows crash groups while the
-				// list is still streaming. Replace reconciles at the end.
-				return newPeekWatch(wi, w.upsert), nil
-			}
-			return newPeekWatch(wi, nil), nil
+			w.watching()
+			return newErrorLoggingWatch(wi), nil
 		},
 	}
-	// No expected type: during the initial stream the reflector gets the
-	// peek's stubs, not pods (peekwatch.go).
-	r := cache.NewReflectorWithOptions(lw, nil, (*store)(w), cache.ReflectorOptions{Name: "crashlens-pods"})
+	// No expected type: a list gives the reflector stubs, not pods
+	// (podSource.List). And no watch-list: its initial events come one
+	// watch event each, which the server encodes more slowly than one
+	// streamed LIST (issue 17's full view), and the reflector holds them
+	// all until the end of the stream.
+	r := cache.NewReflectorWithOptions(listThenWatch{lw}, nil, (*store)(w), cache.ReflectorOptions{Name: "crashlens-pods"})
 	go r.RunWithContext(ctx)
 	// The batch timer is armed when a change waits, at most once per
 	// BatchInterval after the last batch.
@@ -290,17 +283,19 @@ func (w *Watcher) listing() {
 	w.setState(ConnState{Phase: PhaseRelisting})
 }
 
-// watching: the server answered a watch. An initial stream (watch-list)
-// is a relist until Replace; a plain watch resumes where it was.
-func (w *Watcher) watching(initial bool) {
-	phase, first := w.phase()
-	switch {
-	case initial && !first:
-		w.setState(ConnState{Phase: PhaseRelisting})
-	case !initial && refused(phase):
+// watching: the server answered a watch, which resumes where the last
+// list or watch left off.
+func (w *Watcher) watching() {
+	if phase, _ := w.phase(); refused(phase) {
 		w.setState(ConnState{Phase: PhaseSynced})
 	}
 }
+
+// listThenWatch tells the reflector to list, then watch: client-go's
+// documented switch off the watch-list (WatchListClient) for one lister.
+type listThenWatch struct{ *cache.ListWatch }
+
+func (listThenWatch) IsWatchListSemanticsUnSupported() bool { return true }
 
 // refused: the phase says the server is away or said no; it lasts until
 // the server answers (a retry's list or watch is not news).

@@ -127,10 +127,10 @@ func BenchmarkWatcherUpdate(b *testing.B) {
 	}
 }
 
-// TestReplaceKeepsPeekedEntries: after a relist's initial stream, whose
-// pods the peek classified and whose stubs the reflector kept, Replace
-// keeps the peek's entries for the stubs, drops the pods the stream did not
-// have, and classifies a whole pod (the paginated LIST fallback) itself.
+// TestReplaceKeepsPeekedEntries: after a relist, whose pods the list
+// classified as it decoded them and whose stubs it gave the reflector,
+// Replace keeps the list's entries for the stubs, drops the pods the list
+// did not have, and classifies a whole pod itself.
 func TestReplaceKeepsPeekedEntries(t *testing.T) {
 	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 	w := newTestWatcher(&now)
@@ -138,7 +138,7 @@ func TestReplaceKeepsPeekedEntries(t *testing.T) {
 	_ = s.Replace([]any{testPod("gone-1", 2, true, now)}, "1")
 	mustBatch(t, w)
 	crashing, healthy := testPod("api-1", 3, true, now), testPod("web-1", 0, false, now)
-	w.upsert(crashing) // what peekWatch does with each initial event
+	w.upsert(crashing) // what the list does with each pod it decodes
 	w.upsert(healthy)
 	_ = s.Replace([]any{classifiedStub(crashing), classifiedStub(healthy), testPod("api-2", 4, true, now)}, "2")
 	b := mustBatch(t, w)
@@ -152,7 +152,7 @@ func TestReplaceKeepsPeekedEntries(t *testing.T) {
 
 // TestWatcherStates: a refusal (unreachable, forbidden, rejected
 // credentials) lasts through the reflector's next attempts until a server
-// answers a watch: a plain one resumes (synced), a watch-list relists; a
+// answers: a watch resumes (synced), a list is synced at its Replace; a
 // relist of a connected watcher says relisting.
 func TestWatcherStates(t *testing.T) {
 	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
@@ -177,14 +177,18 @@ func TestWatcherStates(t *testing.T) {
 			if w.state.Phase != tc.phase {
 				t.Errorf("after a retry: %s, want %s still", w.state.Phase, tc.phase)
 			}
-			w.watching(false) // a plain watch answered: where it was
+			w.watching() // a watch answered: where it was
 			if w.state.Phase != PhaseSynced {
 				t.Errorf("after a watch was answered: %s, want synced", w.state.Phase)
 			}
 			w.failed("watch", tc.err)
-			w.watching(true) // a watch-list answered: a relist until Replace
-			if w.state.Phase != PhaseRelisting {
-				t.Errorf("after a watch-list was answered: %s, want relisting", w.state.Phase)
+			w.listing() // the relist after the watch failed
+			if w.state.Phase != tc.phase {
+				t.Errorf("relisting after a refusal: %s, want %s until a server answers", w.state.Phase, tc.phase)
+			}
+			_ = (*store)(w).Replace([]any{testPod("api-1", 0, false, now)}, "2") // the list answered
+			if w.state.Phase != PhaseSynced {
+				t.Errorf("after the list was answered: %s, want synced", w.state.Phase)
 			}
 		})
 	}
