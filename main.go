@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -47,11 +48,32 @@ func main() {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "crashlens: debug log off: %v\n", err)
 	}
+	stopProfile := startCPUProfile(os.Getenv(cpuProfileEnv))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
+	stopProfile()
 	closeLog()
 	os.Exit(code)
+}
+
+// cpuProfileEnv names a file for a CPU profile of the whole run: how the
+// idle CPU of kube/BENCHMARKS.md was found. For developers; not a flag.
+const cpuProfileEnv = "CRASHLENS_CPUPROFILE"
+
+func startCPUProfile(path string) func() {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "crashlens: no CPU profile: %v\n", err)
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
 // usageError marks errors caused by what the user typed, answered with the

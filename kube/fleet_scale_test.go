@@ -44,7 +44,7 @@ func BenchmarkFleet(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	floor := rawList(b, c, "")
+	_, floor := rawList(b, c, "")
 
 	f := NewFlags()
 	f.Config.KubeConfig = &kubeconfig

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -332,7 +333,8 @@ func TestArgvBuildersWork(t *testing.T) {
 
 // TestSlimDecoderAgreesOnTheCluster: every pod of the real cluster (the
 // catalogue's crash loops and the healthy ones), listed at one resource
-// version through the full decoder and through the watcher's slim one:
+// version through the full decoder and through the watcher's slim one
+// (the LIST response streamed pod by pod, as the watcher reads it):
 // the slim pod is exactly the full pod's fields that Classify reads, and
 // the rulebook's verdicts are the same.
 func TestSlimDecoderAgreesOnTheCluster(t *testing.T) {
@@ -351,13 +353,28 @@ func TestSlimDecoderAgreesOnTheCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	obj, err := slim.List(ctx, "", metav1.ListOptions{ResourceVersion: full.ResourceVersion, ResourceVersionMatch: metav1.ResourceVersionMatchExact})
+	// One page at the full list's version, so both are the same snapshot.
+	got := &corev1.PodList{}
+	meta, err := slim.listPage(ctx, "", metav1.ListOptions{ResourceVersion: full.ResourceVersion, ResourceVersionMatch: metav1.ResourceVersionMatchExact},
+		func(p *corev1.Pod) { got.Items = append(got.Items, *p) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := obj.(*corev1.PodList)
-	if len(got.Items) != len(full.Items) || len(got.Items) < 30 {
-		t.Fatalf("%d slim pods, %d full ones", len(got.Items), len(full.Items))
+	if len(got.Items) != len(full.Items) || len(got.Items) < 30 || meta.ResourceVersion != full.ResourceVersion {
+		t.Fatalf("%d slim pods at %q, %d full ones at %q", len(got.Items), meta.ResourceVersion, len(full.Items), full.ResourceVersion)
+	}
+	// The watcher's List, page by page at the most recent version: a stub
+	// per pod it handed on, and a version no older than the full list's.
+	var listed int
+	obj, err := slim.List(ctx, "", metav1.ListOptions{ResourceVersion: "0"}, func(*corev1.Pod) { listed++ })
+	if err != nil {
+		t.Fatal(err)
+	}
+	stubs := obj.(*metav1.PartialObjectMetadataList)
+	rv, _ := strconv.ParseUint(stubs.ResourceVersion, 10, 64)
+	fullRV, _ := strconv.ParseUint(full.ResourceVersion, 10, 64)
+	if listed < listFirstPage/20 || len(stubs.Items) != listed || rv < fullRV || stubs.Continue != "" {
+		t.Errorf("List: %d pods, %d stubs at %q (continue %q); the full list had %d at %q", listed, len(stubs.Items), stubs.ResourceVersion, stubs.Continue, len(full.Items), full.ResourceVersion)
 	}
 	now := time.Now()
 	failing := 0

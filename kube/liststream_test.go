@@ -2,15 +2,23 @@ package kube
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"reflect"
+	"slices"
+	"strconv"
 	"testing"
 	"testing/iotest"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 )
 
 // recordedList is every recorded pod in one PodList, encoded as the
@@ -102,4 +110,80 @@ func FuzzStreamPodList(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSlimListPages: the watcher's List asks for the most recent state
+// (whatever version the reflector asked for) in a small first page and,
+// when that is not all, for the whole list in one request; it hands on
+// every pod of both, and its stubs and version are the whole list's. A
+// first page that is all is the list.
+func TestSlimListPages(t *testing.T) {
+	full := protobufSerializer(t)
+	enc := scheme.Codecs.EncoderForVersion(full, corev1.SchemeGroupVersion)
+	page := func(cont, rv string, names ...string) []byte {
+		l := &corev1.PodList{}
+		l.Continue, l.ResourceVersion = cont, rv
+		for _, n := range names {
+			l.Items = append(l.Items, corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: n, Namespace: "shop"}})
+		}
+		b, err := runtime.Encode(enc, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for _, tc := range []struct {
+		name     string
+		small    bool // the first page is all
+		pods     []string
+		stubs    int
+		rv       string
+		requests int
+	}{
+		{"large", false, []string{"api-1", "api-2", "api-1", "api-2", "web-1"}, 3, "43", 2},
+		{"small", true, []string{"api-1", "api-2"}, 2, "42", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var queries []url.Values
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				q := r.URL.Query()
+				queries = append(queries, q)
+				w.Header().Set("Content-Type", runtime.ContentTypeProtobuf)
+				switch {
+				case tc.small:
+					_, _ = w.Write(page("", "42", "api-1", "api-2"))
+				case q.Get("limit") != "":
+					_, _ = w.Write(page("next-page", "42", "api-1", "api-2"))
+				default:
+					_, _ = w.Write(page("", "43", "api-1", "api-2", "web-1"))
+				}
+			}))
+			defer srv.Close()
+			s, err := newSlimPods(&rest.Config{Host: srv.URL, ContentConfig: rest.ContentConfig{ContentType: runtime.ContentTypeProtobuf}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			obj, err := s.List(context.Background(), "shop", metav1.ListOptions{ResourceVersion: "0", Limit: 500, LabelSelector: "app=x"}, func(p *corev1.Pod) { names = append(names, p.Name) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			stubs := obj.(*metav1.PartialObjectMetadataList)
+			if !slices.Equal(names, tc.pods) || len(stubs.Items) != tc.stubs || stubs.ResourceVersion != tc.rv || stubs.Continue != "" {
+				t.Fatalf("pods %v, %d stubs at %q (continue %q)", names, len(stubs.Items), stubs.ResourceVersion, stubs.Continue)
+			}
+			if len(queries) != tc.requests {
+				t.Fatalf("%d requests, want %d", len(queries), tc.requests)
+			}
+			for i, q := range queries {
+				limit := strconv.Itoa(listFirstPage)
+				if i == 1 {
+					limit = ""
+				}
+				if q.Get("resourceVersion") != "" || q.Get("continue") != "" || q.Get("limit") != limit || q.Get("labelSelector") != "app=x" {
+					t.Errorf("request %d asked %v", i, q)
+				}
+			}
+		})
+	}
 }

@@ -62,26 +62,51 @@ func newSlimPods(cfg *rest.Config) (slimPods, error) {
 	return slimPods{rc}, err
 }
 
-// List streams one LIST response through the slim decoder, pod by pod
-// (liststream.go). It asks for every pod at once: pages would make the
-// server start over for each, and the watch cache serves a whole list
-// anyway.
+// listFirstPage is the size of the watcher's first, small LIST: a whole
+// list at 50,000 pods makes the server work a second or more before its
+// first byte, a page of 500 comes in tens of milliseconds and shows the
+// first crash groups in it.
+const listFirstPage = 500
+
+// List streams the pods through the slim decoder, pod by pod as they
+// arrive (liststream.go). When the first page is not all, the whole list
+// follows in one unpaged request, which hands on the first page's pods
+// again: the server serves a continuation of a large list much more slowly
+// than a whole one (measured at 50,000 pods: 6 to 21 s against 4 to 7.5),
+// and 500 pods twice cost little. It always asks for the most recent state
+// (resourceVersion unset, as kubectl does): never older than what the
+// reflector last saw, which is all a relist needs, and the only way the
+// server pages a list from its watch cache.
 func (s slimPods) List(ctx context.Context, ns string, opts metav1.ListOptions, each func(*corev1.Pod)) (runtime.Object, error) {
-	opts.Limit, opts.Continue = 0, ""
-	body, err := s.rc.Get().Namespace(ns).Resource("pods").VersionedParams(&opts, scheme.ParameterCodec).Stream(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer body.Close()
-	stubs := &metav1.PartialObjectMetadataList{}
-	stubs.ListMeta, err = streamPodList(body, func(pod *corev1.Pod) {
+	opts.ResourceVersion, opts.ResourceVersionMatch = "", ""
+	opts.Limit, opts.Continue = listFirstPage, ""
+	var stubs *metav1.PartialObjectMetadataList
+	keep := func(pod *corev1.Pod) {
 		each(pod)
 		stubs.Items = append(stubs.Items, *classifiedStub(pod))
-	})
-	if err != nil {
-		return nil, err
+	}
+	for _, limit := range []int64{listFirstPage, 0} {
+		opts.Limit = limit
+		stubs = &metav1.PartialObjectMetadataList{}
+		meta, err := s.listPage(ctx, ns, opts, keep)
+		if err != nil {
+			return nil, err
+		}
+		stubs.ResourceVersion = meta.ResourceVersion
+		if meta.Continue == "" {
+			break
+		}
 	}
 	return stubs, nil
+}
+
+func (s slimPods) listPage(ctx context.Context, ns string, opts metav1.ListOptions, each func(*corev1.Pod)) (metav1.ListMeta, error) {
+	body, err := s.rc.Get().Namespace(ns).Resource("pods").VersionedParams(&opts, scheme.ParameterCodec).Stream(ctx)
+	if err != nil {
+		return metav1.ListMeta{}, err
+	}
+	defer body.Close()
+	return streamPodList(body, each)
 }
 
 func (s slimPods) Watch(ctx context.Context, ns string, opts metav1.ListOptions) (watch.Interface, error) {

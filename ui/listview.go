@@ -115,7 +115,7 @@ func (m *listModel) rowsView(st theme.Styles, w, h int, now time.Time) string {
 	var rows []drawn
 	content := make([]int, len(report.Columns))
 	for i, c := range report.Columns {
-		content[i] = lipgloss.Width(c.Title)
+		content[i] = textWidth(c.Title)
 	}
 	for i, lines := m.top, 0; i < len(m.order) && lines < body; i++ {
 		k := m.order[i]
@@ -125,7 +125,7 @@ func (m *listModel) rowsView(st theme.Styles, w, h int, now time.Time) string {
 			cells[report.ColState] = "resolved"
 		}
 		for j, c := range cells {
-			content[j] = max(content[j], lipgloss.Width(c))
+			content[j] = max(content[j], textWidth(c))
 		}
 		d := drawn{key: k, r: r, cells: cells}
 		if m.short != nil {
@@ -133,7 +133,7 @@ func (m *listModel) rowsView(st theme.Styles, w, h int, now time.Time) string {
 			if s := staleness(m.view.Clusters[r.group.Cluster], now); s != "" {
 				d.cluster, d.stale = d.cluster+" "+s, true
 			}
-			clusterW = max(clusterW, len("CLUSTER"), lipgloss.Width(d.cluster))
+			clusterW = max(clusterW, len("CLUSTER"), textWidth(d.cluster))
 		}
 		rows = append(rows, d)
 		lines++
@@ -143,6 +143,10 @@ func (m *listModel) rowsView(st theme.Styles, w, h int, now time.Time) string {
 	}
 	clusterW = min(clusterW, w/4)
 	widths := fitColumns(w-clusterW-min(clusterW, 1), content)
+	// Every cell is cut and padded to its width, so a row whose columns
+	// fit needs no cutting as a whole (which parses its styles: a good
+	// part of each second's frame).
+	fits := clusterW+min(clusterW, 1)+rowWidth(widths) <= w
 	var b strings.Builder
 	var head []string
 	if clusterW > 0 {
@@ -150,7 +154,7 @@ func (m *listModel) rowsView(st theme.Styles, w, h int, now time.Time) string {
 	}
 	for i, c := range report.Columns {
 		if widths[i] > 0 {
-			head = append(head, pad(ansi.Truncate(c.Title, widths[i], ""), widths[i]))
+			head = append(head, pad(truncate(c.Title, widths[i], ""), widths[i]))
 		}
 	}
 	b.WriteString(st.Header.Render(ansi.Truncate(strings.Join(head, " "), w, "")) + "\n")
@@ -161,7 +165,7 @@ func (m *listModel) rowsView(st theme.Styles, w, h int, now time.Time) string {
 		}
 		line := m.renderRow(st, d.r, d.cells, widths)
 		if clusterW > 0 {
-			line = pad(ansi.Truncate(d.cluster, clusterW, "…"), clusterW) + " " + line
+			line = pad(truncate(d.cluster, clusterW, "…"), clusterW) + " " + line
 			if d.stale {
 				line = st.Muted.Render(ansi.Strip(line)) // not current: the cluster is away
 			}
@@ -169,7 +173,10 @@ func (m *listModel) rowsView(st theme.Styles, w, h int, now time.Time) string {
 		if d.key == m.cursor {
 			line = st.Selected.Render(ansi.Strip(line) + strings.Repeat(" ", max(w-lipgloss.Width(line), 0)))
 		}
-		b.WriteString(ansi.Truncate(line, w, "") + "\n")
+		if !fits {
+			line = ansi.Truncate(line, w, "")
+		}
+		b.WriteString(line + "\n")
 		lines++
 		if m.expanded {
 			for _, p := range d.r.group.Pods {
@@ -202,7 +209,7 @@ func (m *listModel) renderRow(st theme.Styles, r *row, cells []string, widths []
 		if widths[i] == 0 {
 			continue
 		}
-		text := pad(ansi.Truncate(c, widths[i], "…"), widths[i])
+		text := pad(truncate(c, widths[i], "…"), widths[i])
 		switch {
 		case i <= report.ColContainer && len(matched) > 0:
 			text = highlight(st, text, matched, offsets[i])
@@ -219,19 +226,22 @@ func (m *listModel) renderRow(st theme.Styles, r *row, cells []string, widths []
 // fitColumns fits columns of the given content widths into w, one space
 // between them. Padding goes first: each column is as wide as its widest
 // cell. When that is still too wide, report.Narrowing says what goes next.
+// rowWidth is a row's width with these column widths: the shown columns
+// and a space between each two.
+func rowWidth(widths []int) int {
+	n := 0
+	for _, x := range widths {
+		if x > 0 {
+			n += x + 1
+		}
+	}
+	return max(n-1, 0)
+}
+
 func fitColumns(w int, content []int) []int {
 	widths := slices.Clone(content)
-	total := func() int {
-		n := 0
-		for _, x := range widths {
-			if x > 0 {
-				n += x + 1
-			}
-		}
-		return n - 1
-	}
 	for _, step := range report.Narrowing {
-		over := total() - w
+		over := rowWidth(widths) - w
 		if over <= 0 {
 			break
 		}
@@ -245,5 +255,5 @@ func fitColumns(w int, content []int) []int {
 }
 
 func pad(s string, w int) string {
-	return s + strings.Repeat(" ", max(w-lipgloss.Width(s), 0))
+	return s + strings.Repeat(" ", max(w-textWidth(s), 0))
 }
