@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"golang.org/x/term"
 	"k8s.io/client-go/kubernetes"
@@ -84,7 +83,7 @@ func runTUI(ctx context.Context, flags *kube.Flags, lf *ledgerFlags, debugImage 
 	note, off := s.Scope.Note, "no crash history: the ledger is off (--no-ledger)"
 	if err != nil {
 		off = ledgerOff(err)
-		note = strings.TrimPrefix(note+" · "+off, " · ")
+		note = kube.JoinNotes(note, off)
 	}
 	batches := recordBatches(ctx, s, l, w.Batches(), kube.DebugWriter())
 	o := uiOptions(flags, debugImage)

@@ -123,8 +123,7 @@ func (f *Fleet) runCluster(ctx context.Context, name string) {
 		in = f.pipe(ctx, s, in)
 	}
 	for b := range in {
-		b.Note = strings.TrimPrefix(s.Scope.Note+" · "+b.Note, " · ")
-		b.Note = strings.TrimSuffix(b.Note, " · ")
+		b.Note = JoinNotes(s.Scope.Note, b.Note)
 		if !f.send(ctx, tagBatch(name, b)) {
 			return
 		}
@@ -188,4 +187,15 @@ func ShortClusterNames(names []string) map[string]string {
 		}
 	}
 	return short
+}
+
+// JoinNotes joins the non-empty notes of a status line with " · ".
+func JoinNotes(notes ...string) string {
+	var kept []string
+	for _, n := range notes {
+		if n != "" {
+			kept = append(kept, n)
+		}
+	}
+	return strings.Join(kept, " · ")
 }

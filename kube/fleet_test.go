@@ -99,3 +99,20 @@ func TestFleetIsolation(t *testing.T) {
 		}
 	}
 }
+
+func TestJoinNotes(t *testing.T) {
+	for _, tc := range []struct {
+		in   []string
+		want string
+	}{
+		{nil, ""},
+		{[]string{"", ""}, ""},
+		{[]string{"scope note", ""}, "scope note"},
+		{[]string{"", "batch note"}, "batch note"},
+		{[]string{"a", "", "b"}, "a · b"},
+	} {
+		if got := JoinNotes(tc.in...); got != tc.want {
+			t.Errorf("JoinNotes(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -48,15 +48,15 @@ func (s *store) Delete(obj any) error {
 	return nil
 }
 
-// Replace reconciles with a full list. A stub of a pod the watcher peeked
-// at during the initial stream keeps the entry the peek made; a pod is
-// classified now. The first sync hands the memory of the initial stream
-// back to the OS: Go keeps it otherwise, and nothing will need it again.
+// Replace reconciles with a full list. A stub of a pod the list classified
+// as it decoded it keeps the entry made then; a pod is classified now. The
+// first sync hands the memory of the initial list back to the OS: Go keeps
+// it otherwise, and nothing will need it again.
 func (s *store) Replace(list []any, _ string) error {
 	w := (*Watcher)(s)
 	now := w.now()
 	fresh := make(map[string]*entry, len(list))
-	var kept []string // stubs: their entries are the peek's
+	var kept []string // stubs: their entries are the list's
 	for _, obj := range list {
 		switch o := obj.(type) {
 		case *metav1.PartialObjectMetadata: // classifiedStub
