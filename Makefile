@@ -14,6 +14,8 @@ comma := ,
 TEST_BACKOFF_CAP := 10s
 # The fleet tests watch these control-plane-only clusters beside the full one.
 FLEET_INSTANCES := fleet-a,fleet-b
+# BenchmarkFleet: nine control-plane-only clusters beside the bench cluster.
+BENCH_INSTANCES := bench-1,bench-2,bench-3,bench-4,bench-5,bench-6,bench-7,bench-8,bench-9
 
 .PHONY: help
 help: ## Show this help
@@ -97,7 +99,8 @@ screenshots: build ## Regenerate screenshots/*.png from the running demo cluster
 .PHONY: bench
 bench: deps cluster-build ## Benchmarks: UI, watcher and ledger micro-benchmarks, then the watcher at scale on a control-plane-only cluster (see */BENCHMARKS.md)
 	go test -run='^$$' -bench=. -benchmem ./ui ./kube ./ledger
-	$(CLUSTERCTL) with --control-plane-only -- go test -tags scale -run='^$$' -bench='BenchmarkFleet|BenchmarkScale' -benchtime=1x -timeout=90m ./kube
+	$(CLUSTERCTL) with --control-plane-only --also $(BENCH_INSTANCES) -- go test -tags scale -run='^$$' -bench='BenchmarkFleet' -benchtime=1x -timeout=60m ./kube
+	$(CLUSTERCTL) with --control-plane-only -- go test -tags scale -run='^$$' -bench='BenchmarkScale' -benchtime=1x -timeout=90m ./kube
 
 .PHONY: clean
 clean: cluster-down ## Remove build output (keeps the cluster binaries; rm -rf hack/cluster/bin for those)

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,23 +20,30 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 )
 
-// BenchmarkFleet: the fleet view's cost with 10 contexts (CRASHLENS_FLEET
-// changes it) of the bench cluster's 10,000 pods (CRASHLENS_FLEET_PODS):
-// every context is a name for the same control-plane-only apiserver, so
-// the server serves each LIST as often as there are contexts, at once; the
-// client side (decoding, stores, batches, the UI) is what a fleet of that
-// many clusters costs crashlens. It prints, in one table: time to the
-// first group of the fastest and the slowest cluster, the full view (every
-// cluster synced), heap per watched pod, and the real TUI's time to every
-// cluster synced, peak RSS and idle CPU. It runs before BenchmarkScale
-// (file order), while the cluster has only its pods.
+// BenchmarkFleet: the fleet view's cost over several clusters of 10,000
+// pods each (CRASHLENS_FLEET_PODS). Under `clusterctl with --also ...`
+// (make bench) the clusters are real and separate: the bench cluster and
+// each named control-plane-only instance, every one with its own etcd and
+// kube-apiserver, seeded one after the other. Without instances, 10
+// contexts (CRASHLENS_FLEET) all name the bench cluster's apiserver, which
+// then serves each LIST as often as there are contexts. It prints, in one
+// table: time to the first group of the fastest and the slowest cluster,
+// the full view (every cluster synced), heap per watched pod, and the real
+// TUI's time to every cluster synced, peak RSS and idle CPU.
 func BenchmarkFleet(b *testing.B) {
-	contexts, pods := envInt("CRASHLENS_FLEET", 10), envInt("CRASHLENS_FLEET_PODS", 10000)
+	pods := envInt("CRASHLENS_FLEET_PODS", 10000)
 	cfg := clusterConfig(b)
-	writer := rest.CopyConfig(cfg)
-	writer.QPS, writer.Burst = 2000, 4000
-	populate(b, kubernetes.NewForConfigOrDie(writer), pods)
-	kubeconfig, names := fleetOfOne(b, contexts)
+	var kubeconfig string
+	var names []string
+	if list := os.Getenv("CRASHLENS_FLEET_KUBECONFIG"); list != "" {
+		kubeconfig, names = fleetOfInstances(b, list, pods)
+	} else {
+		writer := rest.CopyConfig(cfg)
+		writer.QPS, writer.Burst = 2000, 4000
+		populate(b, kubernetes.NewForConfigOrDie(writer), pods)
+		kubeconfig, names = fleetOfOne(b, envInt("CRASHLENS_FLEET", 10))
+	}
+	contexts := len(names)
 	bin := filepath.Join(b.TempDir(), "crashlens")
 	if out, err := exec.Command("go", "build", "-o", bin, "..").CombinedOutput(); err != nil {
 		b.Fatalf("building crashlens: %v: %s", err, out)
@@ -78,13 +86,42 @@ func BenchmarkFleet(b *testing.B) {
 		b.Fatalf("only %d of %d clusters showed a group", len(firsts), contexts)
 	}
 	slices.Sort(firsts)
-	tuiSynced, tuiRSS, tuiIdle := runTUIUnderPty(b, bin, kubeconfig, contexts, "--context", "bench-*")
+	tuiSynced, tuiRSS, tuiIdle := runTUIUnderPty(b, bin, kubeconfig, contexts, "--context", strings.Join(names, ","))
 
 	ms := func(d time.Duration) string { return d.Round(10 * time.Millisecond).String() }
 	fmt.Printf("\n| contexts x pods | LIST floor (one) | first group: fastest / slowest cluster | full view (all synced) | full/(contexts x floor) | heap per watched pod | TUI all synced | TUI peak RSS | TUI idle CPU |\n")
 	fmt.Printf("|---|---|---|---|---|---|---|---|---|\n")
 	fmt.Printf("| %d x %d | %s | %s / %s | %s | %.2fx | %.0f B | %s | %d MB | %.2f%% |\n", contexts, pods, ms(floor), ms(firsts[0]), ms(firsts[len(firsts)-1]),
 		ms(full), full.Seconds()/(float64(contexts)*floor.Seconds()), perPod, ms(tuiSynced), tuiRSS/1024, 100*tuiIdle)
+}
+
+// fleetOfInstances merges the KUBECONFIG list `clusterctl with --also`
+// made (the bench cluster's admin kubeconfig, then each instance's) into
+// one file, and seeds every cluster with n pods, one after the other.
+func fleetOfInstances(b *testing.B, list string, n int) (string, []string) {
+	rules := &clientcmd.ClientConfigLoadingRules{Precedence: filepath.SplitList(list)}
+	merged, err := rules.Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var names []string
+	for name := range merged.Contexts {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		cfg, err := clientcmd.NewNonInteractiveClientConfig(*merged, name, &clientcmd.ConfigOverrides{}, nil).ClientConfig()
+		if err != nil {
+			b.Fatal(err)
+		}
+		cfg.QPS, cfg.Burst = 2000, 4000
+		populate(b, kubernetes.NewForConfigOrDie(cfg), n)
+	}
+	path := filepath.Join(b.TempDir(), "fleet-kubeconfig")
+	if err := clientcmd.WriteToFile(*merged, path); err != nil {
+		b.Fatal(err)
+	}
+	return path, names
 }
 
 // fleetOfOne writes a kubeconfig whose contexts bench-0 ... bench-N-1 all
