@@ -22,6 +22,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/crashlens/crashlens/demo"
@@ -508,6 +509,13 @@ func noLogNoise(t *testing.T, screen string) {
 func adminClientset(t *testing.T) kubernetes.Interface {
 	t.Helper()
 	cfg, err := clientcmd.BuildConfigFromFlags("", clusterKubeconfig(t, "admin"))
+	return clientsetFor(t, cfg, err)
+}
+
+// clientsetFor is a client of cfg, failing the test when cfg could not be
+// built (err) or the client cannot.
+func clientsetFor(t *testing.T, cfg *rest.Config, err error) kubernetes.Interface {
+	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}

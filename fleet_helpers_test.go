@@ -67,14 +67,7 @@ func (f fleet) clientset(t *testing.T, context string) kubernetes.Interface {
 	t.Helper()
 	rules := &clientcmd.ClientConfigLoadingRules{Precedence: filepath.SplitList(f.kubeconfig)}
 	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: context}).ClientConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cs
+	return clientsetFor(t, cfg, err)
 }
 
 // toggleInstance stops or starts one instance's kube-apiserver.
