@@ -11,7 +11,6 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/scheme"
 )
 
@@ -50,7 +49,7 @@ func streamPodList(r io.Reader, each func(*corev1.Pod)) (metav1.ListMeta, error)
 			if err != nil {
 				return meta, err
 			}
-			if kind := typeKind(b); kind != "PodList" {
+			if _, kind, _ := decodeTypeMeta(b); kind != "PodList" {
 				return meta, fmt.Errorf("a pod list response holds a %q", kind)
 			}
 		case num == fieldUnknownRaw && typ == protowire.BytesType:
@@ -134,18 +133,6 @@ func decodeWholeList(r io.Reader, each func(*corev1.Pod)) (metav1.ListMeta, erro
 	return list.ListMeta, nil
 }
 
-// typeKind is the kind of an encoded runtime.TypeMeta.
-func typeKind(b []byte) string {
-	var kind string
-	_ = eachField(b, func(num protowire.Number, v []byte) error {
-		if num == fieldTypeKind {
-			kind = string(v)
-		}
-		return nil
-	})
-	return kind
-}
-
 // wireReader reads protobuf fields from a stream, counting the bytes read.
 type wireReader struct {
 	br   *bufio.Reader
@@ -182,14 +169,20 @@ func (w *wireReader) tag() (protowire.Number, protowire.Type, error) {
 	return num, typ, nil
 }
 
+// length reads a length-delimited value's length, at most maxListItem.
+func (w *wireReader) length() (uint64, error) {
+	n, err := w.uvarint()
+	if err == nil && n > maxListItem {
+		err = fmt.Errorf("a pod list field of %d bytes (at most %d)", n, maxListItem)
+	}
+	return n, err
+}
+
 // bytes reads a length-delimited value into buf (grown when short).
 func (w *wireReader) bytes(buf []byte) ([]byte, error) {
-	n, err := w.uvarint()
+	n, err := w.length()
 	if err != nil {
 		return nil, err
-	}
-	if n > maxListItem {
-		return nil, fmt.Errorf("a pod list field of %d bytes (at most %d)", n, maxListItem)
 	}
 	if uint64(cap(buf)) < n {
 		buf = make([]byte, n, max(n, 16<<10))
@@ -214,12 +207,9 @@ func (w *wireReader) skip(typ protowire.Type) error {
 	case protowire.Fixed64Type:
 		n = 8
 	case protowire.BytesType:
-		l, err := w.uvarint()
+		l, err := w.length()
 		if err != nil {
 			return err
-		}
-		if l > maxListItem {
-			return fmt.Errorf("a pod list field of %d bytes (at most %d)", l, maxListItem)
 		}
 		n = int(l)
 	default:
@@ -237,5 +227,3 @@ func noEOF(err error) error {
 	}
 	return err
 }
-
-var _ runtime.Object = (*metav1.PartialObjectMetadataList)(nil)

@@ -75,6 +75,20 @@ const (
 // name their Deployment through it).
 const templateHashLabel = "pod-template-hash"
 
+// decodeTypeMeta reads an encoded runtime.TypeMeta.
+func decodeTypeMeta(b []byte) (apiVersion, kind string, err error) {
+	err = eachField(b, func(num protowire.Number, v []byte) error {
+		switch num {
+		case fieldTypeAPIVersion:
+			apiVersion = string(v)
+		case fieldTypeKind:
+			kind = string(v)
+		}
+		return nil
+	})
+	return apiVersion, kind, err
+}
+
 // unknownPayload splits an apiserver protobuf object into its kind and the
 // message bytes; ok is false for anything else (JSON, another encoding).
 func unknownPayload(data []byte) (apiVersion, kind string, raw []byte, ok bool) {
@@ -84,15 +98,9 @@ func unknownPayload(data []byte) (apiVersion, kind string, raw []byte, ok bool) 
 	err := eachField(data[len(protobufMagic):], func(num protowire.Number, v []byte) error {
 		switch num {
 		case fieldUnknownTypeMeta:
-			return eachField(v, func(num protowire.Number, v []byte) error {
-				switch num {
-				case fieldTypeAPIVersion:
-					apiVersion = string(v)
-				case fieldTypeKind:
-					kind = string(v)
-				}
-				return nil
-			})
+			var err error
+			apiVersion, kind, err = decodeTypeMeta(v)
+			return err
 		case fieldUnknownRaw:
 			raw = v
 		}
