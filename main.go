@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -48,7 +49,7 @@ func main() {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "crashlens: debug log off: %v\n", err)
 	}
-	stopProfile := startCPUProfile(os.Getenv(cpuProfileEnv))
+	stopProfile := startCPUProfile(os.Getenv(cpuProfileEnv), os.Getenv(cpuProfileAfterEnv))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
@@ -57,23 +58,59 @@ func main() {
 	os.Exit(code)
 }
 
-// cpuProfileEnv names a file for a CPU profile of the whole run: how the
-// idle CPU of kube/BENCHMARKS.md was found. For developers; not a flag.
-const cpuProfileEnv = "CRASHLENS_CPUPROFILE"
+// cpuProfileEnv names a file for a CPU profile of the run: how the idle
+// CPU of kube/BENCHMARKS.md was found. cpuProfileAfterEnv, a duration,
+// starts it that long after the start, so that an idle TUI's profile is
+// not the initial sync's. For developers; not flags.
+const (
+	cpuProfileEnv      = "CRASHLENS_CPUPROFILE"
+	cpuProfileAfterEnv = "CRASHLENS_CPUPROFILE_AFTER"
+)
 
-func startCPUProfile(path string) func() {
+func startCPUProfile(path, after string) func() {
 	if path == "" {
 		return func() {}
 	}
-	f, err := os.Create(path)
+	delay, err := time.ParseDuration(after)
+	if after == "" {
+		delay, err = 0, nil
+	}
+	var f *os.File
 	if err == nil {
-		err = pprof.StartCPUProfile(f)
+		f, err = os.Create(path)
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "crashlens: no CPU profile: %v\n", err)
 		return func() {}
 	}
-	return func() { pprof.StopCPUProfile(); f.Close() }
+	var mu sync.Mutex
+	started, stopped := false, false
+	start := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			return
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(os.Stderr, "crashlens: no CPU profile: %v\n", err)
+			return
+		}
+		started = true
+	}
+	if delay > 0 {
+		time.AfterFunc(delay, start)
+	} else {
+		start()
+	}
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		if started {
+			pprof.StopCPUProfile()
+		}
+		f.Close()
+	}
 }
 
 // usageError marks errors caused by what the user typed, answered with the
