@@ -83,8 +83,9 @@ func startCPUProfile(path, after string) func() {
 		fmt.Fprintf(os.Stderr, "crashlens: no CPU profile: %v\n", err)
 		return func() {}
 	}
+	// stopped keeps a late start from beginning a profile after the end.
 	var mu sync.Mutex
-	started, stopped := false, false
+	stopped := false
 	start := func() {
 		mu.Lock()
 		defer mu.Unlock()
@@ -93,9 +94,7 @@ func startCPUProfile(path, after string) func() {
 		}
 		if err := pprof.StartCPUProfile(f); err != nil {
 			fmt.Fprintf(os.Stderr, "crashlens: no CPU profile: %v\n", err)
-			return
 		}
-		started = true
 	}
 	if delay > 0 {
 		time.AfterFunc(delay, start)
@@ -106,9 +105,7 @@ func startCPUProfile(path, after string) func() {
 		mu.Lock()
 		defer mu.Unlock()
 		stopped = true
-		if started {
-			pprof.StopCPUProfile()
-		}
+		pprof.StopCPUProfile() // none running: nothing to do
 		f.Close()
 	}
 }
