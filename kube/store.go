@@ -147,8 +147,15 @@ func (w *Watcher) put(key string, e *entry, now time.Time) {
 		w.counts = true
 	}
 	w.pods[key] = e
-	if e != nil && (!e.from.IsZero() || !e.until.IsZero()) {
+	if flip := e.nextFlip(now); !flip.IsZero() {
 		w.timed[key] = true
+		if w.flip.IsZero() || flip.Before(w.flip) {
+			w.flip = flip
+			select {
+			case w.retime <- struct{}{}:
+			default:
+			}
+		}
 	} else {
 		delete(w.timed, key)
 	}
@@ -191,10 +198,14 @@ func (w *Watcher) regroup(key string, e *entry, now time.Time) {
 	}
 }
 
-func (w *Watcher) expireTimers() {
+// expireTimers regroups the pods whose verdict the clock alone flipped, and
+// returns when the next one flips (zero when none will): the watcher's
+// clock sleeps until then instead of waking every second.
+func (w *Watcher) expireTimers() time.Time {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	now := w.now()
+	var next time.Time
 	for key := range w.timed {
 		e := w.pods[key]
 		_, grouped := w.groupOf[key]
@@ -203,5 +214,29 @@ func (w *Watcher) expireTimers() {
 			w.regroup(key, e, now)
 			w.kick()
 		}
+		flip := e.nextFlip(now)
+		if flip.IsZero() {
+			delete(w.timed, key) // the clock will not change it again
+			continue
+		}
+		if next.IsZero() || flip.Before(next) {
+			next = flip
+		}
 	}
+	w.flip = next
+	return next
+}
+
+// nextFlip is when the clock alone next changes whether e is active: its
+// from or its until, whichever is still ahead; zero when neither is.
+func (e *entry) nextFlip(now time.Time) time.Time {
+	if e == nil {
+		return time.Time{}
+	}
+	for _, t := range []time.Time{e.from, e.until} {
+		if t.After(now) {
+			return t
+		}
+	}
+	return time.Time{}
 }

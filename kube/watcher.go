@@ -26,9 +26,11 @@ const (
 	// BatchInterval: changes are delivered at most this often, never one
 	// message per informer event.
 	BatchInterval = 100 * time.Millisecond
-	// timerInterval: how often time-based states (restarted recently, stuck
-	// creating) are re-evaluated.
-	timerInterval = time.Second
+	// clockCheck: the longest the watcher's clock sleeps while a time-based
+	// state (restarted recently, stuck creating) waits to flip, in case the
+	// wall clock jumped. It wakes at each flip, and not at all when none
+	// waits.
+	clockCheck = time.Minute
 )
 
 // podFieldSelector drops pods that can never crash-loop again.
@@ -105,6 +107,9 @@ type Watcher struct {
 	// wake says a change is waiting (kick): the batch timer runs only
 	// then, so an idle watcher does not wake ten times a second.
 	wake chan struct{}
+	// retime says a time-based state flips sooner than the clock was set
+	// for (flip).
+	retime chan struct{}
 
 	mu       sync.Mutex
 	pods     map[string]*entry          // "ns/name" -> nil for a healthy pod
@@ -116,7 +121,8 @@ type Watcher struct {
 	stateNew bool
 	synced   bool            // a full list was reconciled once
 	gcHeld   bool            // this watcher holds the first sync's GOGC (syncgc.go)
-	timed    map[string]bool // pods whose entry has a from/until
+	timed    map[string]bool // pods whose entry flips with the clock alone
+	flip     time.Time       // the soonest of their flips; zero when none
 	lastSent map[string]bool // group keys the consumer has
 }
 
@@ -139,7 +145,7 @@ func NewSlimWatcher(cfg *rest.Config, namespace, selector string) (*Watcher, err
 
 func newWatcher(pods podSource, namespace, selector string) *Watcher {
 	return &Watcher{source: pods, namespace: namespace, selector: selector, now: time.Now,
-		out: make(chan Batch, 1), wake: make(chan struct{}, 1), pods: map[string]*entry{}, members: map[string]map[string]bool{},
+		out: make(chan Batch, 1), wake: make(chan struct{}, 1), retime: make(chan struct{}, 1), pods: map[string]*entry{}, members: map[string]map[string]bool{},
 		groupOf: map[string]string{}, dirty: map[string]bool{}, timed: map[string]bool{}, lastSent: map[string]bool{},
 		state: ConnState{Phase: PhaseSyncing, Since: time.Now()}, stateNew: true}
 }
@@ -209,14 +215,28 @@ func (w *Watcher) Run(ctx context.Context) {
 		}
 	}
 	arm(BatchInterval) // the first state (syncing)
-	timers := time.NewTicker(timerInterval)
-	defer timers.Stop()
+	// The clock is armed for the soonest time-based flip only.
+	clock := time.NewTimer(clockCheck)
+	clock.Stop()
+	defer clock.Stop()
+	setClock := func(flip time.Time) {
+		if flip.IsZero() {
+			clock.Stop()
+			return
+		}
+		clock.Reset(min(max(flip.Sub(w.now()), 0), clockCheck))
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-timers.C:
-			w.expireTimers()
+		case <-clock.C:
+			setClock(w.expireTimers())
+		case <-w.retime:
+			w.mu.Lock()
+			flip := w.flip
+			w.mu.Unlock()
+			setClock(flip)
 		case <-w.wake:
 			arm(time.Until(last.Add(BatchInterval)))
 		case <-batch.C:

@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -9,6 +10,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/crashlens/crashlens/diagnose"
 )
 
 func testPod(name string, restarts int32, crashing bool, now time.Time) *corev1.Pod {
@@ -86,8 +90,15 @@ func TestWatcherRecentRestartExpires(t *testing.T) {
 	if b := mustBatch(t, w); len(b.Upserted) != 1 || b.Upserted[0].Reason != "OOMKilled" {
 		t.Fatalf("batch %+v", b)
 	}
+	// The clock is set for the window's end, not for every second.
+	flip := w.expireTimers()
+	if !flip.After(now) || flip.After(now.Add(10*time.Minute)) || !w.flip.Equal(flip) {
+		t.Fatalf("the clock is set for %v (now %v)", flip, now)
+	}
 	now = now.Add(10 * time.Minute) // past the rulebook's recent-restart window
-	w.expireTimers()
+	if next := w.expireTimers(); !next.IsZero() || len(w.timed) != 0 {
+		t.Errorf("after the window the clock is set for %v with %d timed pods; want nothing left to wait for", next, len(w.timed))
+	}
 	if b := mustBatch(t, w); len(b.Removed) != 1 || b.Crashing != 0 {
 		t.Errorf("after the window %+v", b)
 	}
@@ -191,5 +202,44 @@ func TestWatcherStates(t *testing.T) {
 				t.Errorf("after the list was answered: %s, want synced", w.state.Phase)
 			}
 		})
+	}
+}
+
+// TestWatcherClockFlipsLive: a running watcher drops a recently restarted
+// pod when its window ends, woken by its clock (set for that moment, not
+// ticking each second), with no API event.
+func TestWatcherClockFlipsLive(t *testing.T) {
+	now := time.Now()
+	restarted := func(finished time.Time) *corev1.Pod {
+		p := testPod("api-1", 2, false, now)
+		p.Status.ContainerStatuses[0].LastTerminationState = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
+			ExitCode: 137, Reason: "OOMKilled", FinishedAt: metav1.NewTime(finished)}}
+		return p
+	}
+	window := diagnose.Classify(restarted(now), now).Recheck.Sub(now)
+	if window <= 0 {
+		t.Fatal("the rulebook gives a recent restart no window")
+	}
+	w := NewWatcher(fake.NewSimpleClientset(restarted(now.Add(-window+1500*time.Millisecond))), "", "")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go w.Run(ctx)
+	listed, deadline := false, time.After(20*time.Second)
+	for {
+		select {
+		case b := <-w.Batches():
+			listed = listed || len(b.Upserted) == 1
+			if len(b.Removed) == 1 {
+				if !listed {
+					t.Fatal("removed before it was listed")
+				}
+				if since := time.Since(now); since < time.Second {
+					t.Errorf("removed after %v, before its window ended", since)
+				}
+				return
+			}
+		case <-deadline:
+			t.Fatalf("still listed 20 s after its window ended (listed: %v)", listed)
+		}
 	}
 }
