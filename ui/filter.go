@@ -51,7 +51,6 @@ func (m *listModel) visibleCorpus() *corpus {
 	return c
 }
 
-// hidden: R hides pods that restarted recently but run now.
 // matches is a ranking: the rows that match, their scores and, when
 // sahilm/fuzzy ranked them, the matched characters (nil: computed when a
 // row is drawn). Its slices come from a free list: 150,000 names would

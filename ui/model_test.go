@@ -1,12 +1,14 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"image/color"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -477,5 +479,92 @@ func TestHistoryPane(t *testing.T) {
 	press(t, m, "esc", "esc")
 	if m.detail != nil {
 		t.Error("esc did not go back to the list")
+	}
+}
+
+// TestBatchKeepsTheFilterCorpus: a batch that moves a group's numbers or
+// times changes its row in place and keeps the filter's corpus; one that
+// changes the words it is found by, or whether R hides it, rebuilds it.
+func TestBatchKeepsTheFilterCorpus(t *testing.T) {
+	synced := kube.ConnState{Phase: kube.PhaseSynced}
+	for _, tc := range []struct {
+		name       string
+		hideRecent bool
+		change     func(g kube.Group) kube.Group
+		keeps      bool
+	}{
+		{"a restart moves the count and time", false, func(g kube.Group) kube.Group {
+			g.Restarts += 3
+			g.LastRestart = g.LastRestart.Add(time.Hour)
+			return g
+		}, true},
+		{"a pod joins the group", false, func(g kube.Group) kube.Group {
+			p := g.Pods[0]
+			p.Name = "service-00007-api-7d9f8c6b5-newpod"
+			g.Pods = append(slices.Clone(g.Pods), p)
+			return g
+		}, false},
+		{"R hides it now", true, func(g kube.Group) kube.Group {
+			g.State = diagnose.StateRestarted
+			return g
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newListModel()
+			m.hideRecent = tc.hideRecent
+			b := syntheticBatch(20)
+			m.onBatch(b, testNow)
+			key := b.Upserted[7].Key
+			m.onBatch(kube.Batch{Removed: []string{key}, State: synced}, testNow) // resolved, then back
+			m.input.SetValue("service-0000")
+			m.refilter()
+			before := m.corp
+			if before == nil {
+				t.Fatal("no corpus after filtering")
+			}
+			changed := tc.change(b.Upserted[7])
+			m.onBatch(kube.Batch{Upserted: []kube.Group{changed}, State: synced}, testNow)
+			r := m.rows[key]
+			if r.group.Restarts != changed.Restarts || len(r.group.Pods) != len(changed.Pods) || !r.resolved.IsZero() {
+				t.Errorf("row %+v after the batch, want the new group, not resolved", r.group)
+			}
+			if kept := m.corp == before; kept != tc.keeps {
+				t.Errorf("corpus kept: %v, want %v", kept, tc.keeps)
+			}
+			c := m.visibleCorpus()
+			in := slices.Contains(c.rows, r)
+			if hidden := m.hides(changed); in == hidden {
+				t.Errorf("row in the corpus: %v, hidden: %v", in, hidden)
+			}
+			if in && !bytes.Contains(c.text, []byte(strings.ToLower(changed.Pods[len(changed.Pods)-1].Name))) {
+				t.Error("the corpus does not hold the group's newest pod")
+			}
+		})
+	}
+}
+
+// TestInPlaceUpdateWhileRanking: a batch changes a row in place while a
+// ranking runs on the corpus off the update loop (the race detector
+// watches), and the ranking that follows shows the new numbers.
+func TestInPlaceUpdateWhileRanking(t *testing.T) {
+	m := benchModel(3000)
+	m.list.input.SetValue("service-0000")
+	cmd := m.list.refilter()
+	if cmd == nil {
+		t.Fatal("no ranking off the update loop at 3,000 rows")
+	}
+	ranked := make(chan tea.Msg)
+	go func() { ranked <- cmd() }()
+	one := syntheticBatch(1) // row 0, the same words
+	one.Upserted[0].Restarts += 7
+	next := m.list.onBatch(one, testNow)
+	m.Update(<-ranked) // stale now: dropped
+	if next == nil {
+		t.Fatal("no new ranking after the batch")
+	}
+	m.Update(next())
+	key := one.Upserted[0].Key
+	if i := m.list.index(key); i < 0 || m.list.rows[key].group.Restarts != one.Upserted[0].Restarts {
+		t.Errorf("row %s at %d with %d restarts, want it listed with %d", key, i, m.list.rows[key].group.Restarts, one.Upserted[0].Restarts)
 	}
 }
