@@ -128,7 +128,9 @@ func BenchmarkScale(b *testing.B) {
 		// LIST of 50,000 pods leaves the apiserver collecting gigabytes of
 		// garbage for seconds, which whoever comes next pays for, and the
 		// first LIST after the pods were written also waits for the watch
-		// cache.
+		// cache. The worst case's floor and watcher likewise (run once
+		// each, they gave 0.62x and 1.64x of the floor at 150,000 pods in
+		// two runs).
 		for range scaleRounds {
 			settle(b)
 			firstByte, floor := rawList(b, c, "")
@@ -144,10 +146,16 @@ func BenchmarkScale(b *testing.B) {
 				r.first, r.full, r.groups, r.heapPerPod = first, full, groups, perPod
 			}
 		}
-		settle(b)
-		_, r.worstFloor = rawList(b, c, worstLabel+"=1")
-		settle(b)
-		_, r.worstFirst, _, _ = watchOnce(b, cfg, worstLabel+"=1")
+		for range scaleRounds {
+			settle(b)
+			if _, floor := rawList(b, c, worstLabel+"=1"); r.worstFloor == 0 || floor < r.worstFloor {
+				r.worstFloor = floor
+			}
+			settle(b)
+			if _, first, _, _ := watchOnce(b, cfg, worstLabel+"=1"); r.worstFirst == 0 || first < r.worstFirst {
+				r.worstFirst = first
+			}
+		}
 		settle(b)
 		r.listWall, r.listRSS = runList(b, bin, kubeconfig)
 		settle(b)
