@@ -88,7 +88,8 @@ type scaleRow struct {
 	listWall               time.Duration
 	listRSS, tuiRSS        int64 // KiB
 	tuiSynced              time.Duration
-	tuiIdleCPU             float64 // share of one core
+	tuiIdleCPU             float64  // share of one core
+	rounds                 []string // each round's full/floor, in order
 }
 
 // BenchmarkScale measures, per size, in one run: the floor (a raw protobuf
@@ -131,20 +132,28 @@ func BenchmarkScale(b *testing.B) {
 		// cache. The worst case's floor and watcher likewise (run once
 		// each, they gave 0.62x and 1.64x of the floor at 150,000 pods in
 		// two runs).
-		for range scaleRounds {
+		for round := range scaleRounds {
 			settle(b)
+			server := serverCPU(b)
 			firstByte, floor := rawList(b, c, "")
+			floorServer := serverCPU(b) - server
 			if r.floor == 0 || floor < r.floor {
 				r.floorFirstByte, r.floor = firstByte, floor
 			}
 			settle(b)
 			before := heapInUse()
+			server, client := serverCPU(b), procCPU(b, os.Getpid())
 			w, first, full, groups := watchOnce(b, cfg, "")
+			fullServer, fullClient := serverCPU(b)-server, procCPU(b, os.Getpid())-client
 			perPod := float64(int64(heapInUse())-int64(before)) / float64(n)
 			runtime.KeepAlive(w)
 			if r.full == 0 || full < r.full {
 				r.first, r.full, r.groups, r.heapPerPod = first, full, groups, perPod
 			}
+			r.rounds = append(r.rounds, fmt.Sprintf("%.2fx", full.Seconds()/floor.Seconds()))
+			// What each side spent, to tell a slow server from a slow client.
+			fmt.Printf("%d pods, round %d: floor %s (apiserver+etcd CPU %s), full view %s (apiserver+etcd CPU %s, client CPU %s)\n",
+				n, round+1, floor.Round(10*time.Millisecond), floorServer, full.Round(10*time.Millisecond), fullServer, fullClient)
 		}
 		for range scaleRounds {
 			settle(b)
@@ -166,13 +175,13 @@ func BenchmarkScale(b *testing.B) {
 		rows = append(rows, r)
 		fmt.Printf("%d pods: %+v\n", n, r)
 	}
-	fmt.Printf("\n| pods | LIST floor | its first byte | kubectl get -A -o name (peak RSS) | first group | full view | full/floor | groups | heap per watched pod | worst case: first group = full view | worst/floor | list -o json | its peak RSS | TUI synced | TUI peak RSS | TUI idle CPU |\n")
-	fmt.Printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Printf("\n| pods | LIST floor | its first byte | kubectl get -A -o name (peak RSS) | first group | full view | full/floor | groups | heap per watched pod | worst case: first group = full view | worst/floor | list -o json | its peak RSS | TUI synced | TUI peak RSS | TUI idle CPU | full/floor each round |\n")
+	fmt.Printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		ms := func(d time.Duration) string { return d.Round(10 * time.Millisecond).String() }
-		fmt.Printf("| %d | %s | %s | %s | %s | %s | %.2fx | %d | %.0f B | %s | %.2fx | %s | %d MB | %s | %d MB | %.2f%% |\n", r.pods, ms(r.floor), ms(r.floorFirstByte), r.kubectl,
+		fmt.Printf("| %d | %s | %s | %s | %s | %s | %.2fx | %d | %.0f B | %s | %.2fx | %s | %d MB | %s | %d MB | %.2f%% | %s |\n", r.pods, ms(r.floor), ms(r.floorFirstByte), r.kubectl,
 			ms(r.first), ms(r.full), r.full.Seconds()/r.floor.Seconds(), r.groups, r.heapPerPod, ms(r.worstFirst), r.worstFirst.Seconds()/r.worstFloor.Seconds(),
-			ms(r.listWall), r.listRSS/1024, ms(r.tuiSynced), r.tuiRSS/1024, 100*r.tuiIdleCPU)
+			ms(r.listWall), r.listRSS/1024, ms(r.tuiSynced), r.tuiRSS/1024, 100*r.tuiIdleCPU, strings.Join(r.rounds, " "))
 	}
 }
 
@@ -287,38 +296,38 @@ const scaleRounds = 3
 // and etcd used under 5% of a core over half a second (their pid files
 // are in the cluster's run directory; clusterctl's layout).
 func settle(b *testing.B) {
+	runtime.GC()
+	const window = 500 * time.Millisecond
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+		before := serverCPU(b)
+		time.Sleep(window)
+		if serverCPU(b)-before < window/20 {
+			return
+		}
+	}
+}
+
+// serverCPU is the CPU time the bench cluster's kube-apiserver and etcd
+// have used so far (their pid files are in the cluster's run directory;
+// clusterctl's layout).
+func serverCPU(b *testing.B) time.Duration {
 	run := os.Getenv("CRASHLENS_CLUSTER_RUN")
 	if run == "" {
 		run = "/run/crashlens-cluster"
 	}
-	var pids []int
+	var d time.Duration
 	for _, name := range []string{"kube-apiserver", "etcd"} {
 		raw, err := os.ReadFile(filepath.Join(run, "pids", name+".pid"))
 		if err != nil {
-			b.Fatalf("settling: %v", err)
+			b.Fatalf("server CPU: %v", err)
 		}
 		pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
 		if err != nil {
-			b.Fatalf("settling: %s: %v", name, err)
+			b.Fatalf("server CPU: %s: %v", name, err)
 		}
-		pids = append(pids, pid)
+		d += procCPU(b, pid)
 	}
-	runtime.GC()
-	busy := func() time.Duration {
-		var d time.Duration
-		for _, pid := range pids {
-			d += procCPU(b, pid)
-		}
-		return d
-	}
-	const window = 500 * time.Millisecond
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
-		before := busy()
-		time.Sleep(window)
-		if busy()-before < window/20 {
-			return
-		}
-	}
+	return d
 }
 
 // runKubectl times `kubectl get pods -A -o name`, for scale, with its
