@@ -86,6 +86,7 @@ func (s *store) Replace(list []any, _ string) error {
 		w.state, w.stateNew = ConnState{Phase: PhaseSynced, Since: now}, true
 		debugf("watcher: synced (%d pods)", len(list))
 	}
+	w.flush = true
 	w.kick()
 	w.mu.Unlock()
 	if first {

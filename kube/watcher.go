@@ -124,6 +124,10 @@ type Watcher struct {
 	timed    map[string]bool // pods whose entry flips with the clock alone
 	flip     time.Time       // the soonest of their flips; zero when none
 	lastSent map[string]bool // group keys the consumer has
+	// flush: a (re)list was just reconciled; its batch goes now, not up
+	// to BatchInterval later: the list's end is what a syncing view waits
+	// for.
+	flush bool
 }
 
 // NewWatcher watches pods in namespace ("" for all) matching selector,
@@ -238,7 +242,12 @@ func (w *Watcher) Run(ctx context.Context) {
 			w.mu.Unlock()
 			setClock(flip)
 		case <-w.wake:
-			arm(time.Until(last.Add(BatchInterval)))
+			if w.takeFlush() {
+				batch.Reset(0)
+				armed = true
+			} else {
+				arm(time.Until(last.Add(BatchInterval)))
+			}
 		case <-batch.C:
 			armed = false
 			if b, ok := w.collect(); ok {
@@ -264,6 +273,15 @@ func (w *Watcher) kick() {
 	case w.wake <- struct{}{}:
 	default:
 	}
+}
+
+// takeFlush: whether a batch is due at once (flush), clearing it.
+func (w *Watcher) takeFlush() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	f := w.flush
+	w.flush = false
+	return f
 }
 
 // pending: changes wait that no batch has carried yet.

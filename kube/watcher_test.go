@@ -243,3 +243,32 @@ func TestWatcherClockFlipsLive(t *testing.T) {
 		}
 	}
 }
+
+// TestWatcherFlushesTheSync: a reconciled list asks for its batch at once
+// (the syncing view waits for it); a pod's update waits for the batch
+// interval like every other change.
+func TestWatcherFlushesTheSync(t *testing.T) {
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	w := newTestWatcher(&now)
+	s := (*store)(w)
+	for _, tc := range []struct {
+		name  string
+		do    func() error
+		flush bool
+	}{
+		{"first list", func() error { return s.Replace([]any{testPod("api-1", 3, true, now)}, "1") }, true},
+		{"update", func() error { return s.Update(testPod("api-1", 4, true, now)) }, false},
+		{"relist", func() error { return s.Replace([]any{testPod("api-1", 5, true, now)}, "2") }, true},
+		{"add", func() error { return s.Add(testPod("api-2", 1, true, now)) }, false},
+	} {
+		if err := tc.do(); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got := w.takeFlush(); got != tc.flush {
+			t.Errorf("%s: flush %v, want %v", tc.name, got, tc.flush)
+		}
+		if w.takeFlush() {
+			t.Errorf("%s: the flush was not cleared", tc.name)
+		}
+	}
+}
