@@ -271,13 +271,15 @@ func apiserver(l layout, p pki, o options) component {
 		"--audit-log-path=" + l.data("logs", "audit.log"),
 		"--audit-log-maxsize=200", "--audit-log-maxbackup=1",
 		"--max-requests-inflight=1000", "--max-mutating-requests-inflight=500",
-		"--profiling=false",
 	}
 	if o.ControlPlaneOnly {
 		// No controller-manager creates ServiceAccounts: benchmarks write pods directly.
 		args = append(args, "--disable-admission-plugins=ServiceAccount")
+		// The scale benchmark collects the apiserver's garbage before each
+		// measured LIST (/debug/pprof/heap?gc=1, admin only, loopback).
+		args = append(args, "--profiling=true")
 	} else {
-		args = append(args, "--enable-admission-plugins=NodeRestriction")
+		args = append(args, "--enable-admission-plugins=NodeRestriction", "--profiling=false")
 	}
 	return component{Name: "kube-apiserver", Path: l.bin("kube-apiserver"), Args: args}
 }
