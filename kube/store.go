@@ -86,8 +86,10 @@ func (s *store) Replace(list []any, _ string) error {
 		w.state, w.stateNew = ConnState{Phase: PhaseSynced, Since: now}, true
 		debugf("watcher: synced (%d pods)", len(list))
 	}
-	w.flush = true
-	w.kick()
+	select {
+	case w.flush <- struct{}{}:
+	default: // a flush is already due
+	}
 	w.mu.Unlock()
 	if first {
 		w.releaseSyncGC()

@@ -110,6 +110,10 @@ type Watcher struct {
 	// retime says a time-based state flips sooner than the clock was set
 	// for (flip).
 	retime chan struct{}
+	// flush says a (re)list was just reconciled: its batch goes now, not
+	// up to BatchInterval later, since the list's end is what a syncing
+	// view waits for.
+	flush chan struct{}
 
 	mu       sync.Mutex
 	pods     map[string]*entry          // "ns/name" -> nil for a healthy pod
@@ -124,10 +128,6 @@ type Watcher struct {
 	timed    map[string]bool // pods whose entry flips with the clock alone
 	flip     time.Time       // the soonest of their flips; zero when none
 	lastSent map[string]bool // group keys the consumer has
-	// flush: a (re)list was just reconciled; its batch goes now, not up
-	// to BatchInterval later: the list's end is what a syncing view waits
-	// for.
-	flush bool
 }
 
 // NewWatcher watches pods in namespace ("" for all) matching selector,
@@ -149,7 +149,7 @@ func NewSlimWatcher(cfg *rest.Config, namespace, selector string) (*Watcher, err
 
 func newWatcher(pods podSource, namespace, selector string) *Watcher {
 	return &Watcher{source: pods, namespace: namespace, selector: selector, now: time.Now,
-		out: make(chan Batch, 1), wake: make(chan struct{}, 1), retime: make(chan struct{}, 1), pods: map[string]*entry{}, members: map[string]map[string]bool{},
+		out: make(chan Batch, 1), wake: make(chan struct{}, 1), retime: make(chan struct{}, 1), flush: make(chan struct{}, 1), pods: map[string]*entry{}, members: map[string]map[string]bool{},
 		groupOf: map[string]string{}, dirty: map[string]bool{}, timed: map[string]bool{}, lastSent: map[string]bool{},
 		state: ConnState{Phase: PhaseSyncing, Since: time.Now()}, stateNew: true}
 }
@@ -242,12 +242,10 @@ func (w *Watcher) Run(ctx context.Context) {
 			w.mu.Unlock()
 			setClock(flip)
 		case <-w.wake:
-			if w.takeFlush() {
-				batch.Reset(0)
-				armed = true
-			} else {
-				arm(time.Until(last.Add(BatchInterval)))
-			}
+			arm(time.Until(last.Add(BatchInterval)))
+		case <-w.flush:
+			batch.Reset(0)
+			armed = true
 		case <-batch.C:
 			armed = false
 			if b, ok := w.collect(); ok {
@@ -273,15 +271,6 @@ func (w *Watcher) kick() {
 	case w.wake <- struct{}{}:
 	default:
 	}
-}
-
-// takeFlush: whether a batch is due at once (flush), clearing it.
-func (w *Watcher) takeFlush() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	f := w.flush
-	w.flush = false
-	return f
 }
 
 // pending: changes wait that no batch has carried yet.
