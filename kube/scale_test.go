@@ -116,6 +116,7 @@ func BenchmarkScale(b *testing.B) {
 	if out, err := exec.Command("go", "build", "-o", bin, "..").CombinedOutput(); err != nil {
 		b.Fatalf("building crashlens: %v: %s", err, out)
 	}
+	pids := serverPids(b)
 	var rows []scaleRow
 	for _, n := range sizes {
 		populate(b, wc, n)
@@ -134,17 +135,17 @@ func BenchmarkScale(b *testing.B) {
 		// two runs).
 		for round := range scaleRounds {
 			settle(b)
-			server := serverCPU(b)
+			server := serverCPU(b, pids)
 			firstByte, floor := rawList(b, c, "")
-			floorServer := serverCPU(b) - server
+			floorServer := serverCPU(b, pids) - server
 			if r.floor == 0 || floor < r.floor {
 				r.floorFirstByte, r.floor = firstByte, floor
 			}
 			settle(b)
 			before := heapInUse()
-			server, client := serverCPU(b), procCPU(b, os.Getpid())
+			server, client := serverCPU(b, pids), procCPU(b, os.Getpid())
 			w, first, full, groups := watchOnce(b, cfg, "")
-			fullServer, fullClient := serverCPU(b)-server, procCPU(b, os.Getpid())-client
+			fullServer, fullClient := serverCPU(b, pids)-server, procCPU(b, os.Getpid())-client
 			perPod := float64(int64(heapInUse())-int64(before)) / float64(n)
 			runtime.KeepAlive(w)
 			if r.full == 0 || full < r.full {
@@ -294,19 +295,19 @@ const scaleRounds = 5
 
 // settle collects the bench apiserver's garbage, then waits, at most
 // 30 s, until the bench cluster's kube-apiserver and etcd used under 5% of
-// a core over half a second (their pid files are in the cluster's run
-// directory; clusterctl's layout). Without the collection, whether the
+// a core over half a second. Without the collection, whether the
 // apiserver's collector marked its multi-gigabyte heap (the watch cache)
 // during a measured LIST decided the round: the apiserver and etcd spent
 // 2.3 to 7.7 s of CPU on the same 50,000-pod LIST from round to round.
 func settle(b *testing.B) {
 	runtime.GC()
 	collectServerGarbage(b)
+	pids := serverPids(b)
 	const window = 500 * time.Millisecond
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
-		before := serverCPU(b)
+		before := serverCPU(b, pids)
 		time.Sleep(window)
-		if serverCPU(b)-before < window/20 {
+		if serverCPU(b, pids)-before < window/20 {
 			return
 		}
 	}
@@ -330,24 +331,32 @@ func collectServerGarbage(b *testing.B) {
 	}
 }
 
-// serverCPU is the CPU time the bench cluster's kube-apiserver and etcd
-// have used so far (their pid files are in the cluster's run directory;
-// clusterctl's layout).
-func serverCPU(b *testing.B) time.Duration {
+// serverPids are the bench cluster's kube-apiserver and etcd (their pid
+// files are in the cluster's run directory; clusterctl's layout).
+func serverPids(b *testing.B) []int {
 	run := os.Getenv("CRASHLENS_CLUSTER_RUN")
 	if run == "" {
 		run = "/run/crashlens-cluster"
 	}
-	var d time.Duration
+	var pids []int
 	for _, name := range []string{"kube-apiserver", "etcd"} {
 		raw, err := os.ReadFile(filepath.Join(run, "pids", name+".pid"))
 		if err != nil {
-			b.Fatalf("server CPU: %v", err)
+			b.Fatalf("the bench cluster's processes: %v", err)
 		}
 		pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
 		if err != nil {
-			b.Fatalf("server CPU: %s: %v", name, err)
+			b.Fatalf("the bench cluster's processes: %s: %v", name, err)
 		}
+		pids = append(pids, pid)
+	}
+	return pids
+}
+
+// serverCPU is the CPU time the processes (serverPids) have used so far.
+func serverCPU(b *testing.B, pids []int) time.Duration {
+	var d time.Duration
+	for _, pid := range pids {
 		d += procCPU(b, pid)
 	}
 	return d
