@@ -139,8 +139,9 @@ spec:
 	bin := buildCrashlens(t, "ledger")
 	x := startTUI(t, bin, "--kubeconfig", kubeconfig, "-n", ns, "--ledger", path)
 	// The status cause is "app exit 3"; the capture's log makes it the
-	// rulebook's "app exit 3: fatal: giving up".
-	x.waitFor(60*time.Second, "CAUSE", "deploy/flapper", "app exit 3: fatal")
+	// rulebook's "exit 3 (unknown): fatal: giving up" (no class names it,
+	// and the CAUSE says so).
+	x.waitFor(60*time.Second, "CAUSE", "deploy/flapper", "exit 3 (unknown): fatal")
 	x.keys("enter")
 	x.waitFor(30*time.Second, " Events ", "crashes ×", "back-off")
 	x.keys("BTab") // History is the last pane: it takes the events' row
@@ -151,7 +152,7 @@ spec:
 	var screen string
 	zoomed := func() bool {
 		screen = x.screen()
-		return containsAll(screen, "Exit code │ Events", " History ", "this pod", first, "app exit 3: fatal: giving up")
+		return containsAll(screen, "Exit code │ Events", " History ", "this pod", first, "exit 3 (unknown): fatal: givin")
 	}
 	if !poll(10*time.Second, 100*time.Millisecond, zoomed) {
 		t.Fatalf("the History pane never showed zoomed:\n%s", screen)

@@ -21,12 +21,6 @@ func (r Report) Cause() string {
 		return ""
 	}
 	f := r.Findings[0]
-	detail := func(kinds ...string) string {
-		if m := r.Log.matchOf(kinds...); m != nil && m.Detail != "" {
-			return " " + m.Detail
-		}
-		return ""
-	}
 	code := ""
 	if r.Exit != nil {
 		code = fmt.Sprintf(" %d", r.Exit.Code)
@@ -41,28 +35,15 @@ func (r Report) Cause() string {
 		c = "OOM killed"
 	case FindingAppOutOfMemory:
 		c = "app out of memory"
-		if m := r.Log.matchOf(LogOOM); m != nil {
+		if m := r.Log.Cause; m != nil && m.Kind == LogOOM {
 			c += " (" + runtimeOf(m.Text).name + ")"
 		}
 	case FindingExternalKill:
 		c = "killed from outside"
 	case FindingGracePeriodKill:
 		c = "SIGTERM ignored, SIGKILL"
-	case FindingMissingFile:
-		c = "missing file" + detail(LogNoSuchFile)
-	case FindingDependencyUnreachable:
-		c = "dependency unreachable" + detail(LogConnRefused, LogNoSuchHost, LogTimeout)
-		if m := r.Log.matchOf(LogConnRefused, LogNoSuchHost, LogTimeout); m != nil && m.Kind == LogConnRefused {
-			c = "dependency" + detail(LogConnRefused) + " refused"
-		}
-	case FindingPermissionDenied:
-		c = "permission denied" + detail(LogPermissionDenied, LogReadOnlyFS)
-	case FindingPortInUse:
-		c = "port in use" + detail(LogAddressInUse)
-	case FindingConfigError:
-		c = "app config rejected"
 	case FindingCommandNotFound:
-		c = "command not found" + detail(LogNotFound)
+		c = "command not found"
 	case FindingNotExecutable:
 		c = "not executable"
 	case FindingSegfault:
@@ -84,12 +65,19 @@ func (r Report) Cause() string {
 	case FindingBackoffNeverResets:
 		c = "back-off never resets"
 	case FindingAppErrorExit:
-		c = "app exit" + code
+		// Not a verdict: the code and the best lead, marked unknown.
+		c = "exit" + code + ", cause unknown"
 		if r.Log.FirstError != nil {
-			c += ": " + r.Log.FirstError.Text
+			c = "exit" + code + " (unknown): " + r.Log.FirstError.Text
 		}
+	case FindingCauseUnknown:
+		c = "cause unknown"
 	default:
 		c = f.ID
+	}
+	if m := r.Log.Cause; m != nil && familyOf(m.Kind).finding == f.ID && f.ID != FindingAppOutOfMemory {
+		// The log's cause line made the top finding: its words say it.
+		c = causeWords(m)
 	}
 	return cutCause(c)
 }

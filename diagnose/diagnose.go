@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -57,6 +58,10 @@ func Diagnose(in Input) Report {
 	if rf, ok := rolloutFinding(pod, c.Name, in.Deployment, in.ReplicaSets, r.Crashing); ok {
 		f = append(f, rf)
 	}
+	judgeProbeKill(f, r.Log.Cause)
+	if r.Crashing && !slices.ContainsFunc(f, explainsStop) {
+		f = append(f, causeUnknown(c, cs, r))
+	}
 	sort.SliceStable(f, func(i, j int) bool { return rankOf(f[i]) > rankOf(f[j]) })
 	if !r.Crashing {
 		// A healthy container is reported as healthy first; what else was
@@ -69,12 +74,69 @@ func Diagnose(in Input) Report {
 			Evidence: []Evidence{{Kind: "status", Source: "status.containerStatuses{" + c.Name + "}", Quote: fmt.Sprintf("ready=%v restartCount=%d", cs.Ready, cs.RestartCount)}}}}, f...)
 	}
 	r.Findings = dedupe(f)
-	if m := r.Log.matchOf(LogOOM); m != nil && r.Exit != nil && r.Exit.Killer == KillerApplication {
+	if m := r.Log.Cause; m != nil && m.Kind == LogOOM && r.Exit != nil && r.Exit.Killer == KillerApplication {
 		// The exit pane says what the finding says: the runtime gave up,
 		// the kernel did not kill it.
 		r.Exit.Explanation += " Its log says the " + runtimeOf(m.Text).name + " ran out of memory (" + m.Text + "): the app's own memory limit, not an OOM kill."
 	}
 	return r
+}
+
+// probeFaults are the findings that say a probe is wrong for the app.
+var probeFaults = []string{FindingLivenessSharesReadiness, FindingLivenessChecksDeps, FindingNoStartupForSlowStart,
+	FindingLivenessBudgetShort, FindingProbeTimeoutTight}
+
+// judgeProbeKill gives a probe kill the category the evidence gives it:
+// configuration when a probe finding says the probe is wrong for the app
+// (it checks readiness or dependencies, its budget is shorter than the
+// start, its timeout too tight), application when the probes look sound and
+// the app stopped answering them; the log's cause line, if any, says why.
+func judgeProbeKill(f []Finding, logCause *LogMatch) {
+	i := slices.IndexFunc(f, func(x Finding) bool { return x.ID == FindingLivenessKill || x.ID == FindingStartupKill })
+	if i < 0 {
+		return
+	}
+	var faults []string
+	for _, x := range f {
+		if slices.Contains(probeFaults, x.ID) {
+			faults = append(faults, x.ID)
+		}
+	}
+	k := &f[i]
+	if len(faults) > 0 {
+		k.Category = CategoryConfiguration
+		k.Verdict += " The probe is wrong for this app (" + strings.Join(faults, ", ") + ")."
+		return
+	}
+	k.Category = CategoryApplication
+	k.Verdict += " Its probe looks sound for the app, so the app stopped answering it"
+	if logCause != nil && familyOf(logCause.Kind).rank != rankSymptom {
+		k.Verdict += "; its log says why: " + logCause.Text
+	} else {
+		k.Verdict += " (a hang, a deadlock, a dependency it waits on without a timeout)."
+	}
+	k.Fix.Text = "Find why the app stops answering its probe: take a thread or goroutine dump before the kill, look for locks and calls without timeouts; the probe itself looks right."
+}
+
+// causeUnknown is the honest finding when the container fails and nothing
+// crashlens read names why: it says what it saw, and that it does not know.
+func causeUnknown(c *corev1.Container, cs corev1.ContainerStatus, r Report) Finding {
+	verdict := fmt.Sprintf("Not a class of failure crashlens knows: container %s is %s", c.Name, orWord(r.State, "failing"))
+	if r.Exit != nil {
+		verdict += fmt.Sprintf(", last exit %d (%s)", r.Exit.Code, r.Exit.Meaning)
+	}
+	verdict += "."
+	ev := []Evidence{{Kind: "status", Source: "status.containerStatuses{" + c.Name + "}", Quote: fmt.Sprintf("state=%s restartCount=%d", orWord(r.State, "-"), cs.RestartCount)}}
+	if w := cs.State.Waiting; w != nil && w.Message != "" {
+		verdict += " The kubelet says: " + firstLine(w.Message)
+		ev = append(ev, Evidence{Kind: "status", Source: "state.waiting.message", Quote: firstLine(w.Message)})
+	}
+	if r.Log.FirstError != nil {
+		verdict += " The first error line of its log is the best lead: " + r.Log.FirstError.Text
+		ev = append(ev, Evidence{Kind: "log", Source: fmt.Sprintf("previous log line %d", r.Log.FirstError.Line), Quote: r.Log.FirstError.Text})
+	}
+	return Finding{ID: FindingCauseUnknown, Category: CategoryApplication, Severity: SeverityError, Verdict: verdict, Evidence: ev,
+		Fix: Fix{Text: "Read the events and the previous log of the container (the panes below); kubectl describe pod shows what the kubelet last tried."}}
 }
 
 func orWord(s, def string) string {

@@ -57,7 +57,10 @@ func exitMeaning(t *corev1.ContainerStateTerminated) string {
 	return codeMeaning(t.ExitCode, t.Reason)
 }
 
-// signalOf names the signal an exit code carries (128+N), if any.
+// signalOf names the signal an exit code carries (128+N), if any: only the
+// signals that end processes in practice (1 to 15); a higher code such as
+// 150 is the program's own (the .NET host exits 150 when its framework is
+// missing), not signal 22.
 func signalOf(code int32) string {
 	if code > 128 && code < 128+65 {
 		return signalNames[code-128]
@@ -81,11 +84,8 @@ func codeMeaning(code int32, reason string) string {
 		return "command not executable"
 	case code == 127:
 		return "command not found"
-	case code > 128 && code < 128+65:
-		if name, ok := signalNames[code-128]; ok {
-			return name
-		}
-		return fmt.Sprintf("signal %d", code-128)
+	case signalOf(code) != "":
+		return signalOf(code)
 	}
 	return "application-specific error"
 }
@@ -181,7 +181,7 @@ func explainExit(pod *corev1.Pod, cs corev1.ContainerStatus, events []corev1.Eve
 	case t.ExitCode == 143:
 		e.Killer = KillerOutside
 		e.Explanation = fmt.Sprintf("SIGTERM after %s with no probe kill recorded: something asked it to stop (a deletion, an eviction, another process).", ran)
-	case t.ExitCode > 128:
+	case t.ExitCode > 128 && e.Signal != "":
 		e.Killer = KillerOutside
 		e.Explanation = fmt.Sprintf("Ended by signal %d (%s) after %s.", t.ExitCode-128, e.Meaning, ran)
 	default:

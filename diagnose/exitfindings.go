@@ -4,6 +4,7 @@ package diagnose
 // log lines behind it, and the back-off that follows.
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -35,6 +36,12 @@ func exitFindings(pod *corev1.Pod, c *corev1.Container, cs corev1.ContainerStatu
 		out = append(out, withLog(f, log.matchOf(LogOOM)))
 	case KillerLiveness, KillerStartup:
 		out = append(out, livenessKillFinding(c, exit.KillEvent, exit))
+		if m := log.Cause; m != nil {
+			// Why the app stopped answering, when its log says.
+			if f, ok := logCauseFinding(pod, c, m); ok {
+				out = append(out, withLog(f, m))
+			}
+		}
 	case KillerGracePeriod:
 		out = append(out, livenessKillFinding(c, exit.KillEvent, exit))
 		kill := exit.KillEvent
@@ -49,13 +56,22 @@ func exitFindings(pod *corev1.Pod, c *corev1.Container, cs corev1.ContainerStatu
 				{Kind: "status", Source: src + ".finishedAt", Quote: exit.FinishedAt.UTC().Format(time.RFC3339)}},
 			Fix: Fix{Text: "Run the app as PID 1 (exec it from the entrypoint script, or use tini/dumb-init) and handle SIGTERM, so shutdowns are graceful and fast."}})
 	case KillerOutside:
-		if exit.Code == 137 {
-			out = append(out, Finding{ID: FindingExternalKill, Category: CategoryEnvironment, Severity: SeverityWarning,
-				Verdict:  fmt.Sprintf("Killed from outside with SIGKILL after running %s: no OOM and no probe kill. Something else (a chaos tool, a sidecar, a human, node pressure) kills it.", humanDuration(time.Duration(exit.RanSeconds*float64(time.Second)))),
-				Evidence: []Evidence{status},
-				Fix:      Fix{Text: "Find who sends the SIGKILL (chaos experiments, sidecars sharing the process namespace, node-level agents); crashlens saw no kubelet action."}})
+		ran := humanDuration(time.Duration(exit.RanSeconds * float64(time.Second)))
+		verdict := fmt.Sprintf("Killed from outside with SIGKILL after running %s: no OOM and no probe kill. Something else (a chaos tool, a sidecar, a human, node pressure) kills it.", ran)
+		fix := "Find who sends the SIGKILL (chaos experiments, sidecars sharing the process namespace, node-level agents); crashlens saw no kubelet action."
+		if exit.Code != 137 {
+			verdict = fmt.Sprintf("Ended by %s after running %s, with no probe kill recorded: a signal from outside the app (a deletion or eviction, another process, a human) or one the app raised itself.", cmp.Or(exit.Signal, exit.Meaning), ran)
+			fix = "Find who sends the signal (kubectl get events for deletions and evictions, chaos tools, sidecars sharing the process namespace); the log's last lines say whether the app raised it."
 		}
+		out = append(out, withLog(Finding{ID: FindingExternalKill, Category: CategoryEnvironment, Severity: SeverityWarning,
+			Verdict: verdict, Fix: Fix{Text: fix}}, nil))
 	case KillerRuntime:
+		if m, ok := classifyLine(firstLine(exit.Message)); ok && m.Kind == LogIncompatible {
+			f, _ := logCauseFinding(pod, c, &m)
+			f.Evidence = []Evidence{{Kind: "status", Source: src + ".message", Quote: firstLine(exit.Message)}}
+			out = append(out, f)
+			break
+		}
 		id, verdict := FindingCommandNotFound, "The command does not exist in the image"
 		if strings.Contains(exit.Message, "permission denied") {
 			id, verdict = FindingNotExecutable, "The command is not executable"
@@ -77,80 +93,61 @@ func exitFindings(pod *corev1.Pod, c *corev1.Container, cs corev1.ContainerStatu
 	return out
 }
 
+// appExitFindings explain an exit the process chose. The log's cause line
+// (LogSummary.Cause) comes first when there is one: it names why, where the
+// exit code only says how (.NET and Node.js abort on any fatal error, the
+// dynamic loader exits 127 for a missing library, bash 126 for a CRLF
+// script). Without one, the exit code's own finding, and failing that an
+// honest "not a class crashlens knows" that quotes the first error line.
 func appExitFindings(pod *corev1.Pod, c *corev1.Container, exit *ExitExplanation, log LogSummary, logErr string, withLog func(Finding, *LogMatch) Finding) []Finding {
-	var out []Finding
-	if m := log.matchOf(LogOOM); m != nil {
-		// Before the exit code: a runtime that runs out of memory may end in
-		// an abort (Node.js, .NET: 134) that is only how it gave up.
-		out = append(out, withLog(appOutOfMemory(c, m), m))
-		return out
+	if m := log.Cause; m != nil && exit.Code == 126 && m.Kind == LogPermissionDenied {
+		// A shell's 126 with "Permission denied" is the command's missing
+		// execute bit, not a write the process was refused.
+		return []Finding{withLog(Finding{ID: FindingNotExecutable, Category: CategoryConfiguration, Severity: SeverityError,
+			Verdict: "Exit 126: the command exists but cannot be executed" + detailOf(m) + ".",
+			Fix:     Fix{Text: "Give the file its execute bit in the image (chmod +x in the Dockerfile) or run it through its interpreter (sh /app/run.sh)."}}, m)}
+	}
+	if m := log.Cause; m != nil {
+		if f, ok := logCauseFinding(pod, c, m); ok {
+			return []Finding{withLog(f, m)}
+		}
 	}
 	switch exit.Code {
 	case 127:
-		out = append(out, withLog(Finding{ID: FindingCommandNotFound, Category: CategoryConfiguration, Severity: SeverityError,
-			Verdict: "Exit 127: the shell could not find the command" + detailOf(log.matchOf(LogNotFound)) + ".",
-			Fix:     Fix{Text: "Fix the command path in the pod template or add the binary to the image; check the image tag is the one you built."}}, log.matchOf(LogNotFound)))
-		return out
+		return []Finding{withLog(Finding{ID: FindingCommandNotFound, Category: CategoryConfiguration, Severity: SeverityError,
+			Verdict: "Exit 127: the shell could not find the command.",
+			Fix:     Fix{Text: "Fix the command path in the pod template or add the binary to the image; check the image tag is the one you built."}}, nil)}
 	case 126:
-		out = append(out, withLog(Finding{ID: FindingNotExecutable, Category: CategoryConfiguration, Severity: SeverityError,
-			Verdict: "Exit 126: the command exists but cannot be executed" + detailOf(log.matchOf(LogPermissionDenied)) + ".",
-			Fix:     Fix{Text: "Give the file its execute bit in the image (chmod +x in the Dockerfile) or run it through its interpreter (sh /app/run.sh)."}}, log.matchOf(LogPermissionDenied)))
-		return out
+		return []Finding{withLog(Finding{ID: FindingNotExecutable, Category: CategoryConfiguration, Severity: SeverityError,
+			Verdict: "Exit 126: the command exists but cannot be executed.",
+			Fix:     Fix{Text: "Give the file its execute bit in the image (chmod +x in the Dockerfile) or run it through its interpreter (sh /app/run.sh)."}}, nil)}
 	case 139:
-		out = append(out, withLog(Finding{ID: FindingSegfault, Category: CategoryApplication, Severity: SeverityError,
+		return []Finding{withLog(Finding{ID: FindingSegfault, Category: CategoryApplication, Severity: SeverityError,
 			Verdict: "Segmentation fault (exit 139, SIGSEGV): the process accessed invalid memory, usually in native code or a library mismatch.",
-			Fix:     Fix{Text: "Check native libraries against the image's libc and CPU architecture; get a core dump or run the same image locally to reproduce."}}, log.FirstError))
-		return out
+			Fix:     Fix{Text: "Check native libraries against the image's libc and CPU architecture; get a core dump or run the same image locally to reproduce."}}, log.FirstError)}
 	case 134:
-		out = append(out, withLog(Finding{ID: FindingAbort, Category: CategoryApplication, Severity: SeverityError,
+		return []Finding{withLog(Finding{ID: FindingAbort, Category: CategoryApplication, Severity: SeverityError,
 			Verdict: "Aborted (exit 134, SIGABRT): the process called abort(), usually a failed assertion or a fatal runtime error.",
-			Fix:     Fix{Text: "The lines before the abort in the log name the failed check."}}, log.FirstError))
-		return out
+			Fix:     Fix{Text: "The lines before the abort in the log name the failed check."}}, log.FirstError)}
 	}
-	type logFinding struct {
-		kinds   []string
-		id, cat string
-		verdict func(m *LogMatch) string
-		fix     string
+	ran := ""
+	if exit.RanSeconds >= 1 {
+		ran = " after " + humanDuration(time.Duration(exit.RanSeconds*float64(time.Second)))
 	}
-	rules := []logFinding{
-		{[]string{LogConnRefused, LogNoSuchHost, LogTimeout}, FindingDependencyUnreachable, CategoryEnvironment,
-			func(m *LogMatch) string {
-				return "A dependency is unreachable" + detailOf(m) + ": the app gives up and exits."
-			}, "Make sure the dependency runs and is reachable at that address (Service, DNS, NetworkPolicy, sidecar); let the app retry with back-off instead of exiting, or gate start-up on readiness."},
-		{[]string{LogPermissionDenied, LogReadOnlyFS}, FindingPermissionDenied, CategoryConfiguration,
-			func(m *LogMatch) string {
-				return "The process may not write where it tries to" + detailOf(m) + "."
-			}, "Give the path to the container's user (fsGroup/runAsUser in securityContext, an emptyDir or volume mounted there) or write somewhere writable."},
-		{[]string{LogAddressInUse}, FindingPortInUse, CategoryConfiguration,
-			func(m *LogMatch) string { return "The port is already in use" + detailOf(m) + "." },
-			"Two processes or containers in the pod bind the same port (pods share one network namespace); change one of them."},
-		{[]string{LogConfigError}, FindingConfigError, CategoryConfiguration,
-			func(m *LogMatch) string { return "The app rejects its configuration or arguments: " + m.Text },
-			"Fix the flags, environment or config file the app reads; compare with the last version that worked."},
-	}
-	if m := log.matchOf(LogNoSuchFile); m != nil {
-		out = append(out, withLog(missingFile(pod, c, m), m))
-		return out
-	}
-	for _, r := range rules {
-		if m := log.matchOf(r.kinds...); m != nil {
-			out = append(out, withLog(Finding{ID: r.id, Category: r.cat, Severity: SeverityError, Verdict: r.verdict(m), Fix: Fix{Text: r.fix}}, m))
-			return out
-		}
-	}
-	verdict := fmt.Sprintf("The application exited with code %d (%s).", exit.Code, exit.Meaning)
+	verdict := fmt.Sprintf("Not a class of crash crashlens knows: the application exited with code %d (%s)%s, and no line of its log names a cause crashlens recognises.",
+		exit.Code, exit.Meaning, ran)
 	switch {
 	case log.Empty && logErr == "":
 		verdict += " It wrote nothing to its log: a crash before any output points at the command, the image or the environment."
 	case log.FirstError != nil:
-		verdict += " First error in the log: " + log.FirstError.Text
+		verdict += fmt.Sprintf(" The first error line (line %d) is the best lead: %s", log.FirstError.Line, log.FirstError.Text)
 	case logErr != "":
 		verdict += " Its previous log is not available: " + logErr
+	default:
+		verdict += " Its log has no error line either."
 	}
-	out = append(out, withLog(Finding{ID: FindingAppErrorExit, Category: CategoryApplication, Severity: SeverityError, Verdict: verdict,
-		Fix: Fix{Text: "Read the previous log around the first error; run the image locally with the same env and args to reproduce."}}, log.FirstError))
-	return out
+	return []Finding{withLog(Finding{ID: FindingAppErrorExit, Category: CategoryApplication, Severity: SeverityError, Verdict: verdict,
+		Fix: Fix{Text: "Read the previous log around the first error; run the image locally with the same env and args to reproduce."}}, log.FirstError)}
 }
 
 func detailOf(m *LogMatch) string {

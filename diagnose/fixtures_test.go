@@ -138,7 +138,9 @@ func loadFixtures(t *testing.T) map[string]fixture {
 }
 
 // TestRecordedScenarios runs Diagnose on every scenario recorded from the
-// real cluster: the top finding and its category, findings that must (or
+// real cluster: the top finding and its category (a probe kill is
+// configuration when a probe finding says the probe is wrong, application
+// when the probe is sound and the app stopped answering it), findings that must (or
 // must not) be in the report, and a golden report per scenario.
 func TestRecordedScenarios(t *testing.T) {
 	fixtures := loadFixtures(t)
@@ -155,7 +157,7 @@ func TestRecordedScenarios(t *testing.T) {
 			[]string{FindingLivenessSharesReadiness, FindingLivenessChecksDeps, FindingNoStartupForSlowStart, FindingGracePeriodKill}, []string{FindingOOMKilled}, KillerGracePeriod},
 		{"probe-mixup-good", FindingNotCrashing, CategoryApplication, false, nil,
 			[]string{FindingLivenessSharesReadiness, FindingLivenessChecksDeps, FindingNoStartupForSlowStart, FindingLivenessBudgetShort, FindingProbeTimeoutTight, FindingLivenessNoReadiness, FindingProbePortNotDeclared}, ""},
-		{"liveness-without-readiness", FindingLivenessKill, CategoryConfiguration, true, []string{FindingLivenessNoReadiness}, nil, ""},
+		{"liveness-without-readiness", FindingLivenessKill, CategoryApplication, true, []string{FindingLivenessNoReadiness}, nil, ""},
 		{"missing-script", FindingMissingFile, CategoryApplication, true, nil, []string{FindingAppErrorExit}, KillerApplication},
 		{"oomkilled", FindingOOMKilled, CategoryResources, true, nil, nil, KillerOOM},
 		{"backoff-never-resets", FindingExternalKill, CategoryEnvironment, true, []string{FindingBackoffNeverResets}, []string{FindingOOMKilled}, KillerOutside},
@@ -168,7 +170,7 @@ func TestRecordedScenarios(t *testing.T) {
 		{"command-not-found", FindingCommandNotFound, CategoryConfiguration, true, nil, nil, KillerApplication},
 		{"not-executable", FindingNotExecutable, CategoryConfiguration, true, nil, nil, KillerApplication},
 		{"segfault", FindingSegfault, CategoryApplication, true, nil, nil, KillerApplication},
-		{"sigterm-ignored", FindingLivenessKill, CategoryConfiguration, true, []string{FindingGracePeriodKill}, []string{FindingOOMKilled, FindingExternalKill}, KillerGracePeriod},
+		{"sigterm-ignored", FindingLivenessKill, CategoryApplication, true, []string{FindingGracePeriodKill}, []string{FindingOOMKilled, FindingExternalKill}, KillerGracePeriod},
 		{"init-crashloop", FindingInitContainerFailing, CategoryApplication, true, nil, nil, KillerApplication},
 		{"exit-zero", FindingExitZeroUnderAlways, CategoryConfiguration, true, nil, nil, KillerCompleted},
 		{"rollout-regression", FindingRolloutRegression, CategoryConfiguration, true, []string{FindingConfigError}, nil, KillerApplication},
@@ -181,7 +183,7 @@ func TestRecordedScenarios(t *testing.T) {
 		{"app-oom-python", FindingAppOutOfMemory, CategoryResources, true, nil, []string{FindingOOMKilled}, KillerApplication},
 		{"app-oom-dotnet", FindingAppOutOfMemory, CategoryResources, true, nil, []string{FindingOOMKilled, FindingAbort}, KillerApplication},
 		{"probe-kill-exit-zero", FindingLivenessKill, CategoryConfiguration, true, nil, []string{FindingExitZeroUnderAlways, FindingAppErrorExit}, KillerLiveness},
-		{"probe-kill-exit-handler", FindingLivenessKill, CategoryConfiguration, true, nil, []string{FindingExitZeroUnderAlways, FindingAppErrorExit}, KillerLiveness},
+		{"probe-kill-exit-handler", FindingLivenessKill, CategoryApplication, true, nil, []string{FindingExitZeroUnderAlways, FindingAppErrorExit}, KillerLiveness},
 		{"run-30s-exit", FindingAppErrorExit, CategoryApplication, true, []string{FindingBackoffNeverResets}, nil, KillerApplication},
 		{"run-45s-exit", FindingAppErrorExit, CategoryApplication, true, []string{FindingBackoffNeverResets}, nil, KillerApplication},
 		{"missing-file-configmap", FindingMissingFile, CategoryConfiguration, true, nil, nil, KillerApplication},

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"io"
-	"regexp"
 	"strings"
 )
 
@@ -15,66 +14,24 @@ const (
 	maxLogMatches   = 50
 )
 
-// Log line kinds the classifier recognises.
-const (
-	LogOOM              = "oom"
-	LogPermissionDenied = "permission-denied"
-	LogReadOnlyFS       = "read-only-filesystem"
-	LogConnRefused      = "connection-refused"
-	LogNoSuchHost       = "no-such-host"
-	LogTimeout          = "dependency-timeout"
-	LogNoSuchFile       = "no-such-file"
-	LogConfigError      = "config-error"
-	LogAddressInUse     = "address-in-use"
-	LogGoPanic          = "go-panic"
-	LogJavaException    = "java-exception"
-	LogPythonTraceback  = "python-traceback"
-	LogNodeError        = "node-error"
-	LogConnReset        = "connection-reset"
-	LogNotFound         = "command-not-found"
-	LogError            = "error" // a generic error or fatal line
-)
-
 // LogSummary is what the previous log says.
 type LogSummary struct {
-	Empty      bool       `json:"empty"`
-	Lines      int        `json:"lines"`
-	FirstError *LogMatch  `json:"firstError,omitempty"`
-	Matches    []LogMatch `json:"matches,omitempty"`
+	Empty      bool      `json:"empty"`
+	Lines      int       `json:"lines"`
+	FirstError *LogMatch `json:"firstError,omitempty"`
+	// Cause is the line that names why the process stopped, by the one
+	// rule of causeOf; nil when no line names a cause crashlens knows.
+	Cause   *LogMatch  `json:"cause,omitempty"`
+	Matches []LogMatch `json:"matches,omitempty"`
 }
 
 // LogMatch is a classified log line; Line counts from 1.
 type LogMatch struct {
-	Line   int    `json:"line"`
-	Kind   string `json:"kind"`
-	Text   string `json:"text"`
-	Detail string `json:"detail,omitempty"` // host:port, path, ... quoted from the line
-}
-
-type logRule struct {
-	kind   string
-	re     *regexp.Regexp
-	detail int // submatch index holding the detail, 0 for none
-}
-
-// logRules are tried in order; the first match classifies the line.
-var logRules = []logRule{
-	{LogOOM, regexp.MustCompile(`(?i)(out of memory|OutOfMemoryError|OutOfMemoryException|cannot allocate memory|JavaScript heap out of memory|MemoryError\b|fatal error: runtime: out of memory)`), 0},
-	{LogReadOnlyFS, regexp.MustCompile(`(?i)(\S+)?:? ?read-only file system`), 0},
-	{LogPermissionDenied, regexp.MustCompile(`(?i)(?:open |mkdir |write |)(/[^\s:'"]+)?:? ?(permission denied|EACCES|operation not permitted)`), 1},
-	{LogConnRefused, regexp.MustCompile(`(?i)(?:dial tcp |connect to |connecting to |ECONNREFUSED )?(\[?[\w.:-]+\]?:\d+)?:? ?(?:connect: )?connection refused|ECONNREFUSED`), 1},
-	{LogNoSuchHost, regexp.MustCompile(`(?i)(?:lookup |getaddrinfo ENOTFOUND )([\w.-]+)(?:[^\n]*?)(no such host|ENOTFOUND|server misbehaving|Name or service not known)|Temporary failure in name resolution|ENOTFOUND ([\w.-]+)`), 1},
-	{LogTimeout, regexp.MustCompile(`(?i)(?:dial tcp |connecting to )(\[?[\w.:-]+\]?:\d+)[^\n]*(i/o timeout|timed out|deadline exceeded)|(?:ETIMEDOUT)`), 1},
-	{LogAddressInUse, regexp.MustCompile(`(?i)(\S*:\d+)?:? ?(bind: )?address already in use|EADDRINUSE`), 1},
-	{LogNotFound, regexp.MustCompile(`(?i)(?:exec: |sh: |bash: )(?:line \d+: )?(\S+): (?:command )?not found|executable file not found in \$PATH`), 1},
-	{LogNoSuchFile, regexp.MustCompile(`(?i)'(/[^']+)': no such file or directory|no such file or directory:? ?(/[^\s'"]+)?|(/[^\s:'"]+): no such file or directory|ENOENT[^\n]*?'(/[^']+)'`), 1},
-	{LogGoPanic, regexp.MustCompile(`^(panic: |fatal error: |goroutine \d+ \[running\]:)`), 0},
-	{LogJavaException, regexp.MustCompile(`(Exception in thread "|^\s*(?:Caused by: )?(?:[a-z][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error)(?::|$))`), 0},
-	{LogPythonTraceback, regexp.MustCompile(`^(Traceback \(most recent call last\):|[A-Z]\w*(?:Error|Exception): )`), 0},
-	{LogConnReset, regexp.MustCompile(`(?i)(ECONNRESET|connection reset by peer)`), 0},
-	{LogNodeError, regexp.MustCompile(`^(?:Uncaught )?(?:Error|TypeError|RangeError|ReferenceError|SyntaxError): |^\s+at .+ \(node:`), 0},
-	{LogConfigError, regexp.MustCompile(`(?i)(flag provided but not defined: (\S+)|unknown (?:flag|option|shorthand flag):? (\S+)|invalid configuration|error (?:reading|parsing|loading) config|config(?:uration)? (?:file )?(?:error|invalid)|yaml: (?:line \d+|unmarshal)|json: cannot unmarshal|missing required (?:env|environment variable|config)[^\n]*)`), 0},
-	{LogError, regexp.MustCompile(`(?i)(\b(error|fatal|panic|critical|emerg|crit)\b|"severity":\s*"(error|fatal|critical)"|"level":\s*"(error|fatal|panic|critical)"|\blevel=(error|fatal|panic)\b)`), 0},
+	Line      int    `json:"line"`
+	Kind      string `json:"kind"`
+	Signature string `json:"signature"` // the catalogue's id (signatures.go)
+	Text      string `json:"text"`
+	Detail    string `json:"detail,omitempty"` // host:port, path, ... quoted from the line
 }
 
 // ClassifyLog reads at most MaxLogLines lines (each cut at MaxLogLineBytes)
@@ -103,6 +60,10 @@ func ClassifyLog(r io.Reader) LogSummary {
 		if len(s.Matches) < maxLogMatches {
 			s.Matches = append(s.Matches, m)
 		}
+		if outranks(m, s.Cause) {
+			cause := m
+			s.Cause = &cause
+		}
 	}
 	s.Empty = s.Lines == 0
 	return s
@@ -127,16 +88,26 @@ func classifyLine(line string) (LogMatch, bool) {
 	if strings.TrimSpace(line) == "" {
 		return LogMatch{}, false
 	}
-	for _, r := range logRules {
-		sm := r.re.FindStringSubmatch(line)
+	lower := strings.ToLower(line)
+	for i := range signatures {
+		sg := &signatures[i]
+		if !sg.mayMatch(lower) {
+			continue
+		}
+		sm := sg.re.FindStringSubmatch(line)
 		if sm == nil {
 			continue
 		}
-		m := LogMatch{Kind: r.kind, Text: strings.TrimSpace(line)}
-		if r.detail > 0 {
-			for _, d := range sm[r.detail:] {
+		m := LogMatch{Kind: sg.kind, Signature: sg.id, Text: strings.TrimSpace(line)}
+		switch {
+		case sg.detail == detailPath:
+			if p := pathRE.FindStringSubmatch(line); p != nil {
+				m.Detail = p[1]
+			}
+		case sg.detail > 0:
+			for _, d := range sm[sg.detail:] {
 				if d != "" {
-					m.Detail = strings.Trim(d, "'\"")
+					m.Detail = unquote(d)
 					break
 				}
 			}
@@ -144,6 +115,23 @@ func classifyLine(line string) (LogMatch, bool) {
 		return m, true
 	}
 	return LogMatch{}, false
+}
+
+// outranks is the one rule for which line names the cause: a line of a
+// class that names a cause (families.go) beats a symptom; an exhausted
+// resource (memory, disk, file handles, threads) beats every later line,
+// because what fails after it fails because of it; otherwise the later line
+// wins, as a process logs why it gives up last (a Java "Caused by:" chain
+// ends at the root, a retry loop ends at the error it gave up on).
+func outranks(m LogMatch, cur *LogMatch) bool {
+	r := familyOf(m.Kind).rank
+	if r == rankSymptom {
+		return false
+	}
+	if cur != nil && m.Kind == cur.Kind && m.Detail == "" && cur.Detail != "" {
+		return false // a later line of the same class that names less (Node.js's "code: 'EMFILE'")
+	}
+	return cur == nil || r >= familyOf(cur.Kind).rank
 }
 
 // matchOf returns the first match of a kind.
@@ -156,4 +144,12 @@ func (s LogSummary) matchOf(kinds ...string) *LogMatch {
 		}
 	}
 	return nil
+}
+
+// unquote drops the quotes around a detail quoted on both sides.
+func unquote(d string) string {
+	if len(d) >= 2 && (d[0] == '\'' || d[0] == '"') && d[len(d)-1] == d[0] {
+		return d[1 : len(d)-1]
+	}
+	return d
 }

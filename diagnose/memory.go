@@ -53,8 +53,9 @@ func appOutOfMemory(c *corev1.Container, m *LogMatch) Finding {
 
 // missingFile: the app exits because a file is missing. A path under one of
 // the container's volume mounts is expected from that volume (a ConfigMap,
-// Secret or claim): configuration. Anything else should be in the image:
-// application.
+// Secret or claim): configuration. So is a path that names configuration
+// (configPath: /etc/..., *.yaml, a key or certificate) the app was told to
+// read. Anything else is code that should be in the image: application.
 func missingFile(pod *corev1.Pod, c *corev1.Container, m *LogMatch) Finding {
 	path := m.Detail
 	if vm, vol, ok := mountFor(pod, c, path); ok {
@@ -62,6 +63,11 @@ func missingFile(pod *corev1.Pod, c *corev1.Container, m *LogMatch) Finding {
 		return Finding{ID: FindingMissingFile, Category: CategoryConfiguration, Severity: SeverityError,
 			Verdict: fmt.Sprintf("A file the app expects from its mount is missing: %s is under %s, where volume %s (%s) is mounted, and the volume does not hold it.", path, vm.MountPath, vm.Name, src),
 			Fix:     Fix{Text: fmt.Sprintf("Add the file to %s (the key's name is the file's name, unless items or subPath map it), or point the app at the path the volume provides.", src)}}
+	}
+	if configPath(path) {
+		return Finding{ID: FindingMissingFile, Category: CategoryConfiguration, Severity: SeverityError,
+			Verdict: "A configuration file the app was told to read is missing" + detailOf(m) + ": no volume is mounted there, and the path names configuration (a config file, certificate or key), not code.",
+			Fix:     Fix{Text: "Mount it (a ConfigMap or Secret volume at that path) or point the app's flag or environment at where the file is; check the image did not move it."}}
 	}
 	return Finding{ID: FindingMissingFile, Category: CategoryApplication, Severity: SeverityError,
 		Verdict: "A file the app needs is missing from the image" + detailOf(m) + ": no volume is mounted there.",

@@ -21,13 +21,27 @@ var ranking = []string{
 	// A rollout that changed the failing container is the cause behind the
 	// crash it made (rolloutCause); one that did not ranks with history below.
 	rolloutCause,
-	// What the app ran into, as its log says.
+	// What the app ran into, as its log says (one of these at most: the
+	// log's cause line, families.go), resources first.
 	FindingAppOutOfMemory,
+	FindingDiskFull,
+	FindingFileHandlesExhausted,
+	FindingThreadsExhausted,
+	FindingImageIncompatible,
+	FindingMissingLibrary,
+	FindingScriptCRLF,
+	FindingCredentialsRejected,
+	FindingTLSRejected,
+	FindingAPIForbidden,
+	FindingDatabaseMissing,
+	FindingDependencyOverloaded,
 	FindingDependencyUnreachable,
 	FindingMissingFile,
 	FindingPermissionDenied,
+	FindingPrivilegedPort,
 	FindingPortInUse,
 	FindingConfigError,
+	FindingCodeBug,
 	FindingSegfault,
 	FindingAbort,
 	FindingExitZeroUnderAlways,
@@ -35,8 +49,10 @@ var ranking = []string{
 	// An init step that fails keeps the app from starting; its own cause
 	// (above) comes first when the log names one.
 	FindingInitContainerFailing,
-	// The app exited with a code and no line that says why.
+	// The app exited with a code and no line that says why; the container
+	// fails and nothing says why.
 	FindingAppErrorExit,
+	FindingCauseUnknown,
 	// How the probes are written: the cause behind a probe kill above.
 	FindingLivenessSharesReadiness,
 	FindingLivenessChecksDeps,
@@ -71,4 +87,11 @@ func rankOf(f Finding) int {
 		id = rolloutCause
 	}
 	return rankIndex[id]
+}
+
+// explainsStop: the finding says why the container stopped or cannot
+// start, the tier every consequence ranks below (TestConsequencesNeverFirst
+// holds every input to it).
+func explainsStop(f Finding) bool {
+	return rankOf(f) > rankIndex[FindingLivenessSharesReadiness]
 }

@@ -137,4 +137,21 @@ const (
 	FindingRolloutRegression       = "rollout-regression"
 	FindingExternalKill            = "external-kill"
 	FindingNotCrashing             = "not-crashing"
+	// Classes the log names (families.go).
+	FindingDiskFull             = "disk-full"
+	FindingFileHandlesExhausted = "file-handles-exhausted"
+	FindingThreadsExhausted     = "threads-exhausted"
+	FindingCredentialsRejected  = "credentials-rejected"
+	FindingTLSRejected          = "tls-certificate-rejected"
+	FindingAPIForbidden         = "api-forbidden"
+	FindingDatabaseMissing      = "database-missing"
+	FindingDependencyOverloaded = "dependency-overloaded"
+	FindingImageIncompatible    = "image-incompatible"
+	FindingMissingLibrary       = "missing-library"
+	FindingScriptCRLF           = "script-windows-line-endings"
+	FindingPrivilegedPort       = "privileged-port"
+	FindingCodeBug              = "code-bug"
+	// FindingCauseUnknown: the container fails and nothing crashlens reads
+	// names why; it says so instead of guessing.
+	FindingCauseUnknown = "cause-unknown"
 )
