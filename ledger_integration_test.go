@@ -164,4 +164,10 @@ spec:
 	x.waitFor(10*time.Second, "restart ", "instance started at", "events then")
 	x.keys("Escape")
 	x.waitFor(10*time.Second, "this pod", first)
+
+	// With --no-ledger the capture still runs: the row's status cause
+	// ("app exit 3") becomes the one its log gives, as with a ledger; only
+	// the history is off.
+	y := startTUI(t, bin, "--kubeconfig", kubeconfig, "-n", ns, "--no-ledger")
+	y.waitFor(60*time.Second, "CAUSE", "deploy/flapper", "exit 3 (unknown): fatal")
 }

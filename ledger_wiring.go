@@ -106,13 +106,14 @@ func newFleetRecorder(l *ledger.Ledger, warn io.Writer) *fleetRecorder {
 	return r
 }
 
-// pipe is kube.Fleet's hook: it records the cluster's crashes and passes
-// its batches on.
+// pipe is kube.Fleet's hook: it captures the cluster's crashes (refining
+// CAUSE, recording them when there is a ledger) and passes its batches on.
 func (r *fleetRecorder) pipe(ctx context.Context, s *kube.Session, in <-chan kube.Batch) <-chan kube.Batch {
-	if r.l == nil {
-		return in
-	}
 	rec := kube.NewRecorder(s.Client, r.l, s.Target, r.warn)
+	if r.l == nil {
+		go rec.Run(ctx)
+		return rec.Pass(ctx, in)
+	}
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
@@ -140,16 +141,16 @@ func startFleet(ctx context.Context, flags *kube.Flags, names []string, l *ledge
 	return fleet
 }
 
-// recordBatches starts recording the session's crashes into l (when there
-// is one) and returns the batches to consume, passed through unchanged.
+// recordBatches starts capturing the session's crashes, recorded into l
+// when there is one, and returns the batches to consume with CAUSE refined
+// from the captures: the same with or without a ledger.
 func recordBatches(ctx context.Context, s *kube.Session, l *ledger.Ledger, in <-chan kube.Batch, warn io.Writer) <-chan kube.Batch {
-	if l == nil {
-		return in
-	}
 	rec := kube.NewRecorder(s.Client, l, s.Target, warn)
 	go func() {
 		rec.Run(ctx)
-		l.Close() // after the last capture
+		if l != nil {
+			l.Close() // after the last capture
+		}
 	}()
 	return rec.Pass(ctx, in)
 }

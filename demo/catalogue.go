@@ -234,6 +234,28 @@ var Catalogue = []Scenario{
 		File: "16-accuracy-services.yaml", Namespace: "triage-svc", Workload: "deploy/kv-store", Selector: "app=kv-store",
 		Expect: Expect{Container: "kv", Healthy: true},
 	},
+	// The diagnosis-breadth classes (17-breadth.yaml): one per family of
+	// diagnose's signature catalogue that the scenarios above do not teach.
+	breadth("disk-full", "a spool on a 1Mi tmpfs fills up: dd fails with ENOSPC, exit 1", "mail-spooler", "spooler", 1, "No space left on device"),
+	breadth("file-handles", "ulimit -n 24, then a file per segment: EMFILE, exit 1", "segment-indexer", "indexer", 1, "Too many open files"),
+	breadth("code-bug", "a Go nil pointer dereference on a guest checkout: panic, exit 2", "pricing-worker", "worker", 2, "nil pointer dereference"),
+	breadth("tls-unknown-authority", "the secrets store's certificate is from a CA the client lacks: x509, exit 1", "payments-gateway", "gateway", 1, "certificate signed by unknown authority"),
+	breadth("exec-format", "runc execs a script without #!: exec format error, exit 1", "nightly-export", "export", 1, "exec format error"),
+	breadth("credentials-rejected", "PostgreSQL rejects the password: psycopg2 OperationalError, exit 1", "ledger-sync", "sync", 1, "password authentication failed"),
+	breadth("missing-library", "ld.so cannot find libpoppler.so.126: exit 127", "pdf-renderer", "renderer", 127, "error while loading shared libraries"),
+	breadth("threads-exhausted", "the Go runtime cannot create an OS thread (errno=11): exit 2", "fanout-router", "router", 2, "failed to create new OS thread"),
+	breadth("database-missing", "migrations against a database that does not exist: exit 1", "catalog-migrate", "migrate", 1, `database "catalog" does not exist`),
+	breadth("dependency-overloaded", "PostgreSQL has no connection slots left: HikariPool fails, exit 1", "report-api", "api", 1, "too many clients already"),
+	breadth("api-forbidden", "the service account may not list pods: RBAC forbidden, exit 1", "pod-reaper", "reaper", 1, "is forbidden"),
+	breadth("script-crlf", "an entrypoint saved with CRLF line endings: bad interpreter, exit 126", "billing-cron", "cron", 126, "bad interpreter"),
+	breadth("privileged-port", "nginx as non-root binds port 80: permission denied, exit 1", "web-frontend", "nginx", 1, "(13: Permission denied)"),
+}
+
+// breadth is a scenario of 17-breadth.yaml that crash-loops with an exit
+// code and a log line.
+func breadth(name, title, deploy, container string, exit int32, line string) Scenario {
+	return Scenario{Name: name, Title: title, File: "17-breadth.yaml", Namespace: "breadth", Workload: "deploy/" + deploy,
+		Selector: "app=" + deploy, Expect: Expect{Container: container, MinRestarts: 1, ExitCode: code(exit), LogLine: line}}
 }
 
 // oomApp is a scenario whose runtime reports running out of memory and

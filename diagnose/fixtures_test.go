@@ -193,6 +193,20 @@ func TestRecordedScenarios(t *testing.T) {
 		{"outside-kill-20s", FindingExternalKill, CategoryEnvironment, true, []string{FindingBackoffNeverResets}, []string{FindingOOMKilled}, KillerOutside},
 		{"healthy-shared-probes", FindingNotCrashing, CategoryApplication, false, []string{FindingLivenessSharesReadiness}, nil, ""},
 		{"healthy-named-port-probes", FindingNotCrashing, CategoryApplication, false, []string{FindingLivenessSharesReadiness}, nil, ""},
+		// The diagnosis-breadth classes: the log's cause line decides.
+		{"disk-full", FindingDiskFull, CategoryResources, true, nil, []string{FindingAppErrorExit}, KillerApplication},
+		{"file-handles", FindingFileHandlesExhausted, CategoryResources, true, nil, []string{FindingAppErrorExit}, KillerApplication},
+		{"code-bug", FindingCodeBug, CategoryApplication, true, nil, []string{FindingAppErrorExit}, KillerApplication},
+		{"tls-unknown-authority", FindingTLSRejected, CategoryConfiguration, true, nil, []string{FindingDependencyUnreachable}, KillerApplication},
+		{"exec-format", FindingImageIncompatible, CategoryConfiguration, true, nil, []string{FindingAppErrorExit}, KillerApplication},
+		{"credentials-rejected", FindingCredentialsRejected, CategoryConfiguration, true, nil, []string{FindingDependencyUnreachable}, KillerApplication},
+		{"missing-library", FindingMissingLibrary, CategoryApplication, true, nil, []string{FindingCommandNotFound, FindingMissingFile}, KillerApplication},
+		{"threads-exhausted", FindingThreadsExhausted, CategoryResources, true, nil, []string{FindingAppOutOfMemory}, KillerApplication},
+		{"database-missing", FindingDatabaseMissing, CategoryConfiguration, true, nil, nil, KillerApplication},
+		{"dependency-overloaded", FindingDependencyOverloaded, CategoryEnvironment, true, nil, nil, KillerApplication},
+		{"api-forbidden", FindingAPIForbidden, CategoryConfiguration, true, nil, []string{FindingPermissionDenied}, KillerApplication},
+		{"script-crlf", FindingScriptCRLF, CategoryApplication, true, nil, []string{FindingNotExecutable, FindingMissingFile}, KillerApplication},
+		{"privileged-port", FindingPrivilegedPort, CategoryConfiguration, true, nil, []string{FindingPermissionDenied}, KillerApplication},
 	}
 	seen := map[string]bool{}
 	for _, tc := range tests {

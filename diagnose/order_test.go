@@ -28,7 +28,8 @@ type orderCase struct {
 	state    int // 0 waiting in CrashLoopBackOff, 1 terminated, 2 running again
 	events   int // 0 none, 1 a liveness kill in the run, 2 probe failures only, 3 a kill in an earlier run
 	policy   corev1.RestartPolicy
-	probes   int // 0 none, 1 liveness only, 2 liveness and readiness the same
+	probes   int  // 0 none, 1 liveness only, 2 liveness and readiness the same
+	ready    bool // the pod was Ready (it started, then stopped answering)
 	log      string
 }
 
@@ -64,6 +65,9 @@ func (o orderCase) input() Input {
 	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "p", CreationTimestamp: metav1.NewTime(orderNow.Add(-time.Hour))},
 		Spec:   corev1.PodSpec{RestartPolicy: o.policy, Containers: []corev1.Container{c}},
 		Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{cs}}}
+	if o.ready {
+		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(start.Add(5 * time.Second))}}
+	}
 	ref := corev1.ObjectReference{Kind: "Pod", Namespace: "ns", Name: "p", FieldPath: "spec.containers{app}"}
 	event := func(reason, msg string, at time.Time) corev1.Event {
 		return corev1.Event{InvolvedObject: ref, Reason: reason, Message: msg, Type: "Warning", FirstTimestamp: metav1.NewTime(at), LastTimestamp: metav1.NewTime(at)}
@@ -145,7 +149,7 @@ func TestConsequencesNeverFirst(t *testing.T) {
 			for range 2 {
 				o := orderCase{code: code, reason: reason, run: runs[rng.IntN(len(runs))], restarts: []int32{0, 1, 6}[rng.IntN(3)],
 					state: rng.IntN(3), events: rng.IntN(4), policy: policies[rng.IntN(len(policies))], probes: rng.IntN(3),
-					log: logs[rng.IntN(len(logs))]}
+					ready: rng.IntN(2) == 0, log: logs[rng.IntN(len(logs))]}
 				checkOrder(t, o, Diagnose(o.input()))
 				n++
 			}
@@ -174,4 +178,56 @@ func FuzzDiagnoseOrder(f *testing.F) {
 		}
 		_ = fmt.Sprint(r.Findings)
 	})
+}
+
+// TestCategoryFollowsEvidence: the category is decided by the evidence,
+// both ways for each rule of doc.go.
+func TestCategoryFollowsEvidence(t *testing.T) {
+	logOf := func(line string) string {
+		return "starting\nloading settings\nconnecting\n" + line + "\nshutting down\n"
+	}
+	tests := []struct {
+		name, log, finding, category string
+	}{
+		{"a missing config file is configuration", logOf("open /etc/orders/settings.toml: no such file or directory"), FindingMissingFile, CategoryConfiguration},
+		{"a missing certificate is configuration", logOf("FileNotFoundError: [Errno 2] No such file or directory: '/certs/client.pem'"), FindingMissingFile, CategoryConfiguration},
+		{"a missing code file is application", logOf("python: can't open file '/app/worker/main.py': [Errno 2] No such file or directory"), FindingMissingFile, CategoryApplication},
+		{"a rejected credential is configuration", logOf(`pq: password authentication failed for user "orders"`), FindingCredentialsRejected, CategoryConfiguration},
+		{"a rejected certificate is configuration", logOf("x509: certificate has expired or is not yet valid: current time 2026-12-05T03:12:44Z is after 2026-11-30T00:00:00Z"), FindingTLSRejected, CategoryConfiguration},
+		{"a full disk is resources", logOf("write /data/wal/0001.log: no space left on device"), FindingDiskFull, CategoryResources},
+		{"exhausted file handles are resources", logOf("accept tcp [::]:8080: accept4: too many open files"), FindingFileHandlesExhausted, CategoryResources},
+		{"a dependency that is down is environment", logOf("dial tcp 10.96.0.7:6379: connect: connection refused"), FindingDependencyUnreachable, CategoryEnvironment},
+		{"a bug is application", logOf("panic: runtime error: index out of range [3] with length 3"), FindingCodeBug, CategoryApplication},
+		{"a heap cap of the app's own is application", logOf("java.lang.OutOfMemoryError: Java heap space"), FindingAppOutOfMemory, CategoryApplication},
+		{"memory the system refused is resources", logOf("fatal error: runtime: out of memory"), FindingAppOutOfMemory, CategoryResources},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Diagnose(Input{Pod: crashedPod(1), PreviousLog: tc.log, Now: orderNow})
+			if f := r.Findings[0]; f.ID != tc.finding || f.Category != tc.category {
+				t.Errorf("top finding %s (%s), want %s (%s): %s", f.ID, f.Category, tc.finding, tc.category, f.Verdict)
+			}
+		})
+	}
+	// A probe kill: configuration when the probe is wrong for the app (here
+	// liveness is readiness), application when it is sound and the app
+	// stopped answering; the log says why when it can.
+	for _, tc := range []struct {
+		probes   int
+		log      string
+		category string
+		says     string
+	}{
+		{2, "", CategoryConfiguration, "The probe is wrong for this app"},
+		{1, "", CategoryApplication, "stopped answering it"},
+		{1, logOf("accept tcp [::]:8080: accept4: too many open files"), CategoryApplication, "too many open files"},
+	} {
+		o := orderCase{code: 137, reason: "Error", run: 40 * time.Second, restarts: 3, events: 1, policy: corev1.RestartPolicyAlways, probes: tc.probes,
+			ready: tc.probes == 1, log: tc.log}
+		r := Diagnose(o.input())
+		k := r.Findings[0]
+		if k.ID != FindingLivenessKill || k.Category != tc.category || !strings.Contains(k.Verdict, tc.says) {
+			t.Errorf("probes %d: %s (%s) %q, want liveness-kill (%s) saying %q", tc.probes, k.ID, k.Category, k.Verdict, tc.category, tc.says)
+		}
+	}
 }

@@ -179,8 +179,8 @@ var signatures = []signature{
 		`OOM command not allowed when used memory`, 0).by("Redis").saying("Redis at maxmemory"),
 
 	// ---- The image does not fit: platform, libc, runtime version.
-	sig("exec-format", LogIncompatible, "execve ENOEXEC strerror \"Exec format error\" (glibc/musl), as runc and Go's os/exec print it: \"exec /app: exec format error\"",
-		`(?i)(?:exec |fork/exec )?(/[^\s:]+)?:? ?exec format error|\bENOEXEC\b`, 1).saying("wrong CPU architecture"),
+	sig("exec-format", LogIncompatible, "execve ENOEXEC strerror \"Exec format error\" (glibc/musl), as runc (libcontainer standard_init_linux.go: \"exec %s: %w\") and Go's os/exec print it: \"exec /app: exec format error\"; a binary for another CPU architecture, or a script without a #! line",
+		`(?i)(?:exec |fork/exec )?(/[^\s:]+)?:? ?exec format error|\bENOEXEC\b`, 1).saying("exec format error (CPU arch or no #!)"),
 	sig("ldso-glibc-version", LogIncompatible, "glibc elf/dl-version.c: \"version `GLIBC_2.34' not found (required by ...)\"",
 		"version `(GLIBC[\\w.]*|GLIBCXX[\\w.]*|CXXABI[\\w.]*)' not found", 1).saying("image's libc too old"),
 	sig("jvm-class-version", LogIncompatible, "OpenJDK java.lang.UnsupportedClassVersionError: \"has been compiled by a more recent version of the Java Runtime\"",

@@ -42,10 +42,12 @@ const (
 	captureSettle = 2 * time.Second
 )
 
-// Recorder writes every termination the watcher's batches show into the
-// crash ledger, with what it leaves behind: the instance's log tail and the
-// pod's events, fetched at once, before the next restart overwrites the one
-// previous log the kubelet keeps.
+// Recorder captures every termination the watcher's batches show, with
+// what it leaves behind: the instance's log tail and the pod's events,
+// fetched at once, before the next restart overwrites the one previous log
+// the kubelet keeps. What the rulebook makes of a capture refines the list's
+// CAUSE (refine.go) whether or not there is a ledger; writing the capture to
+// the crash ledger is one consumer of it, done when there is one.
 type Recorder struct {
 	client  kubernetes.Interface
 	ledger  *ledger.Ledger
@@ -71,8 +73,10 @@ type captureJob struct {
 	ready                                    time.Time // not before: the termination's events settle
 }
 
-// NewRecorder records into l what the client's watcher shows; warn gets one
-// line per lasting problem (no pods/log permission, a broken ledger).
+// NewRecorder captures what the client's watcher shows and records it into
+// l, or only refines CAUSE when l is nil (--no-ledger, a state directory
+// that cannot hold one); warn gets one line per lasting problem (no
+// pods/log permission, a broken ledger).
 func NewRecorder(c kubernetes.Interface, l *ledger.Ledger, t Target, warn io.Writer) *Recorder {
 	return &Recorder{client: c, ledger: l, target: t, warn: warn, limiter: rate.NewLimiter(captureRate, captureBurst),
 		queue: make(chan captureJob, captureQueue), seen: map[string]bool{}, noted: map[string]bool{}, refused: map[string]error{},
@@ -253,7 +257,7 @@ func (r *Recorder) capture(ctx context.Context, j captureJob) {
 		in.PreviousLogErr = logErr.Error()
 		crash.LogNote = sanitize.Line(logErr.Error())
 		if errors.Is(logErr, ErrForbidden) {
-			r.note("log-forbidden", "crash ledger: "+crash.LogNote+"; crashes are recorded without their logs")
+			r.note("log-forbidden", "crash capture: "+crash.LogNote+"; crashes are recorded without their logs and CAUSE comes from the status alone")
 		}
 	}
 	rep := diagnose.Diagnose(in)
@@ -270,8 +274,10 @@ func (r *Recorder) capture(ctx context.Context, j captureJob) {
 	if evErr == nil {
 		crash.Events = foldedEvents(rep.Events)
 	}
-	if _, err := r.ledger.Record(ctx, crash); err != nil && ctx.Err() == nil {
-		r.note("ledger-write", sanitize.Line(err.Error())+"; history is not being recorded")
+	if r.ledger != nil {
+		if _, err := r.ledger.Record(ctx, crash); err != nil && ctx.Err() == nil {
+			r.note("ledger-write", sanitize.Line(err.Error())+"; history is not being recorded")
+		}
 	}
 	r.learn(j.group, crash.Cause)
 }

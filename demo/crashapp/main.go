@@ -8,10 +8,18 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"log"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -26,7 +34,7 @@ import (
 func main() {
 	log.SetFlags(log.LstdFlags | log.LUTC)
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: crashapp warmup-server|stalling-server|currency|oom|dial|write|segfault|serve")
+		fmt.Fprintln(os.Stderr, "usage: crashapp warmup-server|stalling-server|currency|oom|dial|write|segfault|serve|nil-deref|tls-dial")
 		os.Exit(64)
 	}
 	switch os.Args[1] {
@@ -46,6 +54,10 @@ func main() {
 		segfault()
 	case "serve":
 		serve()
+	case "nil-deref":
+		nilDeref()
+	case "tls-dial":
+		tlsDial()
 	default:
 		fmt.Fprintf(os.Stderr, "crashapp: unknown mode %q\n", os.Args[1])
 		os.Exit(64)
@@ -240,4 +252,61 @@ func serve() {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "hello") })
 	log.Printf("serving on %s", *p)
 	log.Fatal(http.ListenAndServe(":"+*p, mux))
+}
+
+// order is what nilDeref's pricing code reads; its Customer is nil for a
+// guest checkout, which the code forgot.
+type order struct {
+	ID       string
+	Customer *struct{ Tier string }
+}
+
+// nilDeref is a pricing worker with a real bug: after a few orders it meets
+// a guest checkout and dereferences its nil customer, so the Go runtime
+// panics ("invalid memory address or nil pointer dereference", exit 2).
+func nilDeref() {
+	log.Printf("pricing-worker starting; consuming orders from the queue")
+	time.Sleep(time.Duration(envInt("START_SECONDS", 15)) * time.Second)
+	orders := []order{{"o-1001", &struct{ Tier string }{"gold"}}, {"o-1002", &struct{ Tier string }{"silver"}}, {"o-1003", nil}}
+	for _, o := range orders {
+		log.Printf("pricing order %s", o.ID)
+		log.Printf("order %s: customer tier %s", o.ID, o.Customer.Tier)
+	}
+}
+
+// tlsDial is a service that checks its secrets store at start over TLS. The
+// store (here a listener on loopback in the same process) presents a
+// certificate from a CA the client was never given, so Go's crypto/x509
+// rejects it ("certificate signed by unknown authority") and the service
+// exits 1.
+func tlsDial() {
+	log.Printf("payments-api starting; checking the secrets store")
+	time.Sleep(time.Duration(envInt("START_SECONDS", 15)) * time.Second)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		log.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "vault.security.svc"},
+		DNSNames: []string{"vault.security.svc"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:8200", &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := &http.Server{ErrorLog: log.New(io.Discard, "", 0), Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })}
+	go func() { _ = srv.Serve(ln) }()
+	url := "https://127.0.0.1:8200/v1/sys/health"
+	log.Printf("GET %s", url)
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(url)
+	if err != nil {
+		log.Printf("FATAL: cannot reach the secrets store: %v", err)
+		os.Exit(1)
+	}
+	resp.Body.Close()
+	select {}
 }
