@@ -69,3 +69,28 @@ func TestStatusCause(t *testing.T) {
 		}
 	}
 }
+
+// TestExitNeverContradictsCause: the list's EXIT says only what the code
+// proves, so it cannot contradict the cause the rulebook finds later: on a
+// runtime's own out-of-memory, a liveness kill or a kill from outside, it is
+// the number alone or the signal; never "usage error" beside a Go runtime's
+// out-of-memory, or "exited normally" beside a kill.
+func TestExitNeverContradictsCause(t *testing.T) {
+	signals := map[string]bool{}
+	for _, s := range signalNames {
+		signals[s] = true
+	}
+	for name, fx := range loadFixtures(t) {
+		v := Classify(fx.in.Pod, fx.in.Now)
+		r := Diagnose(fx.in)
+		if !v.Failing || r.Exit == nil || len(r.Findings) == 0 {
+			continue
+		}
+		switch r.Findings[0].ID {
+		case FindingAppOutOfMemory, FindingLivenessKill, FindingStartupKill, FindingExternalKill, FindingGracePeriodKill:
+			if m := v.Pod.Meaning; m != "" && !signals[m] {
+				t.Errorf("%s: EXIT %d %q beside the cause %q", name, v.Pod.ExitCode, m, r.Cause())
+			}
+		}
+	}
+}

@@ -123,7 +123,7 @@ func judgeProbeKill(f []Finding, logCause *LogMatch) {
 func causeUnknown(c *corev1.Container, cs corev1.ContainerStatus, r Report) Finding {
 	verdict := fmt.Sprintf("Not a class of failure crashlens knows: container %s is %s", c.Name, orWord(r.State, "failing"))
 	if r.Exit != nil {
-		verdict += fmt.Sprintf(", last exit %d (%s)", r.Exit.Code, r.Exit.Meaning)
+		verdict += ", last exit " + codeText(r.Exit.Code, r.Exit.Meaning)
 	}
 	verdict += "."
 	ev := []Evidence{{Kind: "status", Source: "status.containerStatuses{" + c.Name + "}", Quote: fmt.Sprintf("state=%s restartCount=%d", orWord(r.State, "-"), cs.RestartCount)}}

@@ -68,26 +68,36 @@ func signalOf(code int32) string {
 	return ""
 }
 
-// codeMeaning is the short meaning of an exit code and reason.
+// codeMeaning is the short meaning of an exit code and reason: only what
+// the code proves whoever exited, so the list's EXIT never contradicts the
+// cause the rulebook finds later. A signal is named (who sent it is the
+// cause's business); 126 and 127 are a shell's or loader's "cannot run" and
+// "not found" (a missing command or library alike); 0, 1, 2 and the rest
+// are the program's own choice and mean nothing by themselves (2 is a shell
+// builtin's misuse, a CLI's usage error and the Go runtime's every fatal
+// error), so EXIT shows the number alone.
 func codeMeaning(code int32, reason string) string {
 	if reason == "OOMKilled" {
 		return "OOM killed"
 	}
 	switch {
-	case code == 0:
-		return "exited normally"
-	case code == 1:
-		return "application error"
-	case code == 2:
-		return "usage or shell error"
 	case code == 126:
-		return "command not executable"
+		return "not executable"
 	case code == 127:
-		return "command not found"
+		return "not found"
 	case signalOf(code) != "":
 		return signalOf(code)
 	}
-	return "application-specific error"
+	return ""
+}
+
+// codeText is an exit code with its meaning, for sentences: "code 1",
+// "code 137 (SIGKILL)".
+func codeText(code int32, meaning string) string {
+	if meaning == "" {
+		return fmt.Sprintf("code %d", code)
+	}
+	return fmt.Sprintf("code %d (%s)", code, meaning)
 }
 
 // lastTermination is the container's most recent termination: the current
@@ -155,8 +165,8 @@ func explainExit(pod *corev1.Pod, cs corev1.ContainerStatus, events []corev1.Eve
 		if probe == "startup" {
 			e.Killer = KillerStartup
 		}
-		e.Explanation = fmt.Sprintf("The %s probe, not the application: the kubelet killed the container (%q) and the process exited %d (%s) on the SIGTERM.",
-			probe, e.KillEvent.Message, t.ExitCode, e.Meaning)
+		e.Explanation = fmt.Sprintf("The %s probe, not the application: the kubelet killed the container (%q) and the process exited with %s on the SIGTERM.",
+			probe, e.KillEvent.Message, codeText(t.ExitCode, e.Meaning))
 	case t.ExitCode == 137:
 		e.Killer = KillerOutside
 		e.Explanation = fmt.Sprintf("SIGKILL from outside, after running %s. Not an OOM (the reason is %q, not OOMKilled) and not a probe (no Killing event): another process, a chaos tool, a human or the node killed it.", ran, t.Reason)
@@ -186,7 +196,7 @@ func explainExit(pod *corev1.Pod, cs corev1.ContainerStatus, events []corev1.Eve
 		e.Explanation = fmt.Sprintf("Ended by signal %d (%s) after %s.", t.ExitCode-128, e.Meaning, ran)
 	default:
 		e.Killer = KillerApplication
-		e.Explanation = fmt.Sprintf("The application exited with code %d (%s) after %s; its log says why.", t.ExitCode, e.Meaning, ran)
+		e.Explanation = fmt.Sprintf("The application exited with %s after %s; its log says why.", codeText(t.ExitCode, e.Meaning), ran)
 	}
 	if e.KillInferred {
 		e.Explanation += " (No Killing event falls within this run: the kubelet stops recording a pod's events after about 25; the same exit after earlier liveness kills is the evidence.)"

@@ -60,7 +60,7 @@ func exitFindings(pod *corev1.Pod, c *corev1.Container, cs corev1.ContainerStatu
 		verdict := fmt.Sprintf("Killed from outside with SIGKILL after running %s: no OOM and no probe kill. Something else (a chaos tool, a sidecar, a human, node pressure) kills it.", ran)
 		fix := "Find who sends the SIGKILL (chaos experiments, sidecars sharing the process namespace, node-level agents); crashlens saw no kubelet action."
 		if exit.Code != 137 {
-			verdict = fmt.Sprintf("Ended by %s after running %s, with no probe kill recorded: a signal from outside the app (a deletion or eviction, another process, a human) or one the app raised itself.", cmp.Or(exit.Signal, exit.Meaning), ran)
+			verdict = fmt.Sprintf("Ended by %s after running %s, with no probe kill recorded: a signal from outside the app (a deletion or eviction, another process, a human) or one the app raised itself.", cmp.Or(exit.Signal, exit.Meaning, fmt.Sprintf("exit %d", exit.Code)), ran)
 			fix = "Find who sends the signal (kubectl get events for deletions and evictions, chaos tools, sidecars sharing the process namespace); the log's last lines say whether the app raised it."
 		}
 		out = append(out, withLog(Finding{ID: FindingExternalKill, Category: CategoryEnvironment, Severity: SeverityWarning,
@@ -134,8 +134,8 @@ func appExitFindings(pod *corev1.Pod, c *corev1.Container, exit *ExitExplanation
 	if exit.RanSeconds >= 1 {
 		ran = " after " + humanDuration(time.Duration(exit.RanSeconds*float64(time.Second)))
 	}
-	verdict := fmt.Sprintf("Not a class of crash crashlens knows: the application exited with code %d (%s)%s, and no line of its log names a cause crashlens recognises.",
-		exit.Code, exit.Meaning, ran)
+	verdict := fmt.Sprintf("Not a class of crash crashlens knows: the application exited with %s%s, and no line of its log names a cause crashlens recognises.",
+		codeText(exit.Code, exit.Meaning), ran)
 	switch {
 	case log.Empty && logErr == "":
 		verdict += " It wrote nothing to its log: a crash before any output points at the command, the image or the environment."

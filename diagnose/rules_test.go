@@ -53,17 +53,17 @@ func TestExitInContext(t *testing.T) {
 		{"startup probe kill", run(143, "Error", 0, 31), "", []corev1.Event{killing(30, "startup")}, KillerStartup, "SIGTERM", "startup probe"},
 		{"a Killing event outside the run does not count without one", run(137, "Error", 100, 200), "", nil, KillerOutside, "SIGKILL", "outside"},
 		{"earlier liveness kills explain a 137 when the event budget is spent", run(137, "Error", 100, 125), "", []corev1.Event{killing(15, "liveness")}, KillerGracePeriod, "SIGKILL", "stops recording a pod's events"},
-		{"an exit 1 is not attributed to an old kill", run(1, "Error", 100, 101), "", []corev1.Event{killing(15, "liveness")}, KillerApplication, "application error", "exited with code 1"},
+		{"an exit 1 is not attributed to an old kill", run(1, "Error", 100, 101), "", []corev1.Event{killing(15, "liveness")}, KillerApplication, "", "exited with code 1"},
 		{"128 StartError permission denied", corev1.ContainerStateTerminated{ExitCode: 128, Reason: "StartError", Message: `failed to create containerd task: exec: "/app/run.sh": permission denied`, FinishedAt: at(1)}, "", nil, KillerRuntime, "never started", "not executable"},
 		{"128 StartError not found", corev1.ContainerStateTerminated{ExitCode: 128, Reason: "StartError", Message: `exec: "/usr/local/bin/api-server": stat /usr/local/bin/api-server: no such file or directory`, FinishedAt: at(1)}, "", nil, KillerRuntime, "never started", "does not exist"},
-		{"0 under Always should not exit", run(0, "Completed", 0, 2), corev1.RestartPolicyAlways, nil, KillerCompleted, "exited normally", "should not exit"},
-		{"0 under Never is fine", run(0, "Completed", 0, 2), corev1.RestartPolicyNever, nil, KillerCompleted, "exited normally", "finished normally"},
+		{"0 under Always should not exit", run(0, "Completed", 0, 2), corev1.RestartPolicyAlways, nil, KillerCompleted, "", "should not exit"},
+		{"0 under Never is fine", run(0, "Completed", 0, 2), corev1.RestartPolicyNever, nil, KillerCompleted, "", "finished normally"},
 		{"139 is a segfault", run(139, "Error", 0, 1), "", nil, KillerApplication, "SIGSEGV", "Segmentation fault"},
 		{"134 is an abort", run(134, "Error", 0, 1), "", nil, KillerApplication, "SIGABRT", "abort()"},
-		{"127 is command not found", run(127, "Error", 0, 0), "", nil, KillerApplication, "command not found", "not found"},
-		{"126 is not executable", run(126, "Error", 0, 0), "", nil, KillerApplication, "command not executable", "not executable"},
+		{"127 is command not found", run(127, "Error", 0, 0), "", nil, KillerApplication, "not found", "not found"},
+		{"126 is not executable", run(126, "Error", 0, 0), "", nil, KillerApplication, "not executable", "not executable"},
 		{"130 names SIGINT", run(130, "Error", 0, 5), "", nil, KillerOutside, "SIGINT", "signal 2"},
-		{"1 is the application", run(1, "Error", 0, 3), "", nil, KillerApplication, "application error", "exited with code 1"},
+		{"1 is the application, and EXIT says only the number", run(1, "Error", 0, 3), "", nil, KillerApplication, "", "exited with code 1"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

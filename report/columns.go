@@ -46,7 +46,7 @@ var Columns = []Column{
 	ColContainer: {"CONTAINER", 9, func(g kube.Group, _ time.Time) string { return sanitize.Line(g.Container) }},
 	ColState:     {"STATE", 16, func(g kube.Group, _ time.Time) string { return sanitize.Line(g.State) }},
 	ColExit:      {"EXIT", 11, func(g kube.Group, _ time.Time) string { return ExitText(g.ExitCode, sanitize.Line(g.Meaning)) }},
-	ColCause:     {"CAUSE", 12, func(g kube.Group, _ time.Time) string { return sanitize.Line(g.Cause) }},
+	ColCause:     {"CAUSE", 24, func(g kube.Group, _ time.Time) string { return sanitize.Line(g.Cause) }},
 	ColRestarts:  {"RESTARTS", 0, func(g kube.Group, _ time.Time) string { return strconv.Itoa(int(g.Restarts)) }},
 	ColLast:      {"LAST", 0, func(g kube.Group, now time.Time) string { return Ago(g.LastRestart, now) }},
 	ColNext:      {"NEXT", 0, func(g kube.Group, now time.Time) string { return In(g.NextRestart, now) }},
@@ -54,17 +54,21 @@ var Columns = []Column{
 }
 
 // Narrowing is what a terminal too narrow for every cell gives up, in
-// order, once padding is gone: first characters of the columns a user
-// reads least (the exit's meaning keeps its code), then the columns that
-// matter least, the workload's characters only after those, and last the
-// columns that place a group; STATE, EXIT and WORKLOAD always stay. The
-// exit's meaning goes first (the cause says it better), then the cause's
-// characters; the cause itself stays until the columns a glance needs less
-// are gone.
+// order, once padding is gone. It is decided by what an on-call engineer
+// needs first: which workload (WORKLOAD), why it fails (CAUSE), how it is
+// doing now (STATE, RESTARTS, LAST); then where (NAMESPACE). What the
+// answer already implies goes before the answer: the exit's meaning, then
+// PODS and NEXT, then the whole EXIT column (the cause names the kill or
+// the error), then CONTAINER. Then the cause's characters past its Min
+// (half the longest cause), NAMESPACE (context, often the -n scope), the
+// workload's characters, LAST and RESTARTS; CAUSE goes last of all, and
+// WORKLOAD and STATE always stay. At 80 columns a list shows WORKLOAD,
+// STATE, CAUSE, RESTARTS and LAST, and NAMESPACE when the causes are short.
 var Narrowing = []Narrow{
-	{ColExit, true}, {ColCause, true}, {ColState, true}, {ColContainer, true}, {ColNamespace, true},
-	{ColPods, false}, {ColNext, false}, {ColWorkload, true}, {ColCause, false},
-	{ColRestarts, false}, {ColContainer, false}, {ColLast, false}, {ColNamespace, false},
+	{ColExit, true}, {ColState, true}, {ColContainer, true}, {ColNamespace, true},
+	{ColPods, false}, {ColNext, false}, {ColExit, false}, {ColContainer, false},
+	{ColCause, true}, {ColNamespace, false}, {ColWorkload, true},
+	{ColLast, false}, {ColRestarts, false}, {ColCause, false},
 }
 
 // Narrow is one step of Narrowing: shrink a column to its Min, or drop it.
@@ -138,6 +142,9 @@ func In(t, now time.Time) string {
 func ExitText(code int32, meaning string) string {
 	if code < 0 {
 		return "-"
+	}
+	if meaning == "" {
+		return fmt.Sprint(code)
 	}
 	return fmt.Sprintf("%d %s", code, meaning)
 }

@@ -57,7 +57,7 @@ func Markdown(w io.Writer, inc kube.Incident, r diagnose.Report, history []ledge
 	row("Image", cell(imageOf(p, r.Pod.Container)))
 	row("Restarts", fmt.Sprint(r.Restarts))
 	if r.Exit != nil {
-		row("Last exit", fmt.Sprintf("%d (%s), killed by: %s", r.Exit.Code, cell(r.Exit.Meaning), r.Exit.Killer))
+		row("Last exit", fmt.Sprintf("%s, killed by: %s", strings.TrimSpace(ExitText(r.Exit.Code, cell(r.Exit.Meaning))), r.Exit.Killer))
 	}
 	b.WriteString("\n")
 

@@ -68,7 +68,7 @@ func (d *detailModel) build(st theme.Styles, w int, now time.Time) {
 
 	var exit []string
 	if e := r.Exit; e != nil {
-		exit = append(exit, st.Header.Render(fmt.Sprintf("exit %d  %s  killed by %s", e.Code, e.Meaning, e.Killer)))
+		exit = append(exit, st.Header.Render(fmt.Sprintf("exit %s  killed by %s", report.ExitText(e.Code, e.Meaning), e.Killer)))
 		exit = append(exit, wrap(e.Explanation, "")...)
 		exit = append(exit, "", fmt.Sprintf("reason %s · ran %s", cmp.Or(e.Reason, "-"), report.Ago(e.StartedAt, e.FinishedAt)))
 		if e.Message != "" {

@@ -212,6 +212,28 @@ func TestListGolden(t *testing.T) {
 	goldenScreen(t, "list", out)
 }
 
+// TestListGolden80: in an 80x24 terminal (a laptop split, a tmux pane on
+// call) the list keeps the answer: CAUSE stays (24 characters at least),
+// with the workload, state, restarts and last restart, and what the cause
+// implies (EXIT, CONTAINER) goes first (report.Narrowing).
+func TestListGolden80(t *testing.T) {
+	m, _ := newTestModel(t, allScenarios...)
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	out := screen(m)
+	header := strings.Fields(strings.Split(out, "\n")[0])
+	for _, col := range []string{"WORKLOAD", "STATE", "CAUSE", "RESTARTS", "LAST"} {
+		if !slices.Contains(header, col) {
+			t.Errorf("80 columns: %s is gone: %v", col, header)
+		}
+	}
+	for _, cause := range []string{"OOM killed", "segfault", "image pull failed", "exits 0"} {
+		if !strings.Contains(out, cause) {
+			t.Errorf("80 columns: the cause %q is not on screen:\n%s", cause, out)
+		}
+	}
+	goldenScreen(t, "list-80", out)
+}
+
 func TestFilterGolden(t *testing.T) {
 	m, _ := newTestModel(t, allScenarios...)
 	press(t, m, "/", "m", "i", "x", "u", "p")
