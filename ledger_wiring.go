@@ -28,7 +28,7 @@ type ledgerFlags struct {
 
 func (f *ledgerFlags) add(set *pflag.FlagSet) {
 	set.StringVar(&f.path, "ledger", "", "crash ledger file (default $XDG_STATE_HOME/crashlens/ledger.db); it holds log tails, which may hold secrets")
-	set.BoolVar(&f.off, "no-ledger", false, "do not record crashes in the ledger")
+	set.BoolVar(&f.off, "no-ledger", false, "do not record crashes in the ledger (CAUSE is still refined from each crash's captured log and events)")
 	set.DurationVar(&f.maxAge, "ledger-max-age", ledger.DefaultMaxAge, "the ledger forgets crashes older than this")
 	set.IntVar(&f.maxMB, "ledger-max-size", ledger.DefaultMaxBytes>>20, "the ledger drops its oldest crashes past this many MB")
 }

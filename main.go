@@ -169,7 +169,7 @@ context, the back-off timeline and a probe diff with the patch to apply.`,
 	pf := root.PersistentFlags()
 	flags.Config.AddFlags(pf)
 	pf.BoolVarP(&flags.AllNamespaces, "all-namespaces", "A", false, "watch every namespace (the default when -n is not given)")
-	pf.BoolVar(&flags.AllContexts, "all-contexts", false, "every context of the kubeconfig (list only, for now); --context also takes a,b,c and globs like 'prod-*'")
+	pf.BoolVar(&flags.AllContexts, "all-contexts", false, "every context of the kubeconfig, for the TUI, list, list --watch and history (not explain); --context also takes a,b,c and globs like 'prod-*'")
 	pf.StringVarP(&flags.Selector, "selector", "l", "", "label selector for the pods to watch, e.g. app=api")
 	pf.BoolVar(&flags.Readonly, "readonly", false, "disable the exec and debug jumps")
 	lf.add(pf)

@@ -5,13 +5,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/pflag"
 )
 
 // TestMain keeps every run of crashlens the tests make (in process, the
@@ -253,4 +257,46 @@ func hostState(t *testing.T) string {
 		parts = append(parts, fmt.Sprintf("%s=%v", p, err == nil))
 	}
 	return strings.Join(parts, " ")
+}
+
+// TestReadmeFlagsMatchHelp holds the README's flag table to the binary:
+// every flag the table names exists with the help the binary gives it, and
+// every flag of crashlens's own (not kubectl's cluster flags) is in the
+// table, so the front door says what today's binary does.
+func TestReadmeFlagsMatchHelp(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := newRootCmd(io.Discard, io.Discard)
+	lookup := func(name string) *pflag.Flag {
+		if f := root.Flags().Lookup(name); f != nil {
+			return f
+		}
+		return root.PersistentFlags().Lookup(name)
+	}
+	named := map[string]bool{}
+	row := regexp.MustCompile("(?m)^\\| (`--?[a-zA-Z].*?) \\| (.*) \\|$")
+	flagName := regexp.MustCompile("`(?:-[a-zA-Z], )?--([a-z-]+)")
+	for _, m := range row.FindAllStringSubmatch(string(readme), -1) {
+		for _, f := range flagName.FindAllStringSubmatch(m[1], -1) {
+			named[f[1]] = true
+			if lookup(f[1]) == nil {
+				t.Errorf("README names --%s, which crashlens does not have", f[1])
+			}
+		}
+	}
+	for _, name := range []string{"all-namespaces", "selector", "all-contexts", "readonly", "debug-image", "ledger", "no-ledger", "ledger-max-age", "ledger-max-size"} {
+		f := lookup(name)
+		if f == nil {
+			t.Errorf("crashlens has no --%s", name)
+			continue
+		}
+		if !named[name] {
+			t.Errorf("--%s (%s) is not in the README's flag table", name, f.Usage)
+		}
+		if strings.Contains(f.Usage, "for now") {
+			t.Errorf("--%s's help is out of date: %q", name, f.Usage)
+		}
+	}
 }
