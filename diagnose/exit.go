@@ -100,14 +100,26 @@ func codeText(code int32, meaning string) string {
 	return fmt.Sprintf("code %d (%s)", code, meaning)
 }
 
-// lastTermination is the container's most recent termination: the current
-// state when it is terminated (the kubelet shows that most of the time for a
-// fast crasher), else the last state.
-func lastTermination(cs corev1.ContainerStatus) *corev1.ContainerStateTerminated {
+// LastTermination is the one rule for a container's most recent
+// termination, used by the list, the detail, the capture and the report:
+// the current state when it is terminated (the kubelet shows that most of
+// the time for a fast crasher; current is true, and that instance's log is
+// the current one), else the last state (its log is --previous). instance
+// is the restart count the terminated instance ran with. nil when the
+// container never terminated.
+func LastTermination(cs corev1.ContainerStatus) (t *corev1.ContainerStateTerminated, instance int32, current bool) {
 	if cs.State.Terminated != nil {
-		return cs.State.Terminated
+		return cs.State.Terminated, cs.RestartCount, true
 	}
-	return cs.LastTerminationState.Terminated
+	if cs.LastTerminationState.Terminated != nil {
+		return cs.LastTerminationState.Terminated, max(cs.RestartCount-1, 0), false
+	}
+	return nil, 0, false
+}
+
+func lastTermination(cs corev1.ContainerStatus) *corev1.ContainerStateTerminated {
+	t, _, _ := LastTermination(cs)
+	return t
 }
 
 // explainExit explains the container's last termination in the context of

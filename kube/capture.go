@@ -296,11 +296,8 @@ func terminationOf(pod *corev1.Pod, container string) (termination, bool) {
 			if cs.Name != container {
 				continue
 			}
-			if t := cs.State.Terminated; t != nil {
-				return termination{term: t, instance: cs.RestartCount, current: true}, true
-			}
-			if t := cs.LastTerminationState.Terminated; t != nil {
-				return termination{term: t, instance: max(cs.RestartCount-1, 0)}, true
+			if t, instance, current := diagnose.LastTermination(*cs); t != nil {
+				return termination{term: t, instance: instance, current: current}, true
 			}
 		}
 	}

@@ -105,10 +105,7 @@ func Markdown(w io.Writer, inc kube.Incident, r diagnose.Report, history []ledge
 	b.WriteString("| container | state | ready | restarts | last exit | last reason |\n|---|---|---|---|---|---|\n")
 	for _, cs := range append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
 		last, reason := "-", "-"
-		if t := cs.LastTerminationState.Terminated; t != nil {
-			last, reason = fmt.Sprint(t.ExitCode), cell(t.Reason)
-		}
-		if t := cs.State.Terminated; t != nil {
+		if t, _, _ := diagnose.LastTermination(cs); t != nil {
 			last, reason = fmt.Sprint(t.ExitCode), cell(t.Reason)
 		}
 		fmt.Fprintf(&b, "| %s | %s | %v | %d | %s | %s |\n", cell(cs.Name), cell(stateWord(cs.State)), cs.Ready, cs.RestartCount, last, reason)
