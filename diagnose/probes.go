@@ -203,3 +203,11 @@ func undeclaredPort(c *corev1.Container, name string, p *corev1.Probe) (Finding,
 func LintContainer(c *corev1.Container) []Finding {
 	return probeFindings(c, probeEvidence{})
 }
+
+// IsDependencyPath tells whether an HTTP path looks like a readiness or
+// dependency check, the kind of endpoint a liveness probe must not call.
+// lint uses it to rate identical probes whose handler is not httpGet (an exec
+// probe that curls /ready checks readiness just the same).
+func IsDependencyPath(path string) bool {
+	return dependencyPath.MatchString(path)
+}
