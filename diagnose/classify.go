@@ -163,6 +163,19 @@ func eachContainer(pod *corev1.Pod, visit func(cs *corev1.ContainerStatus, init 
 	}
 }
 
+// containerSpec is the spec of the named container, app or init (names are
+// unique across both), nil when the spec does not have it.
+func containerSpec(pod *corev1.Pod, name string) *corev1.Container {
+	for _, specs := range [][]corev1.Container{pod.Spec.Containers, pod.Spec.InitContainers} {
+		for i := range specs {
+			if specs[i].Name == name {
+				return &specs[i]
+			}
+		}
+	}
+	return nil
+}
+
 func isSidecar(specs []corev1.Container, name string) bool {
 	for i := range specs {
 		if specs[i].Name == name {
@@ -230,7 +243,7 @@ func judge(pod *corev1.Pod, cs *corev1.ContainerStatus, init bool, now time.Time
 			row.Reason = prefix + w.Reason
 		}
 		j.failing, j.score = true, score+scoreCrashing
-	case t != nil && cs.RestartCount > 0 && (t.ExitCode != 0 || restartPolicy(pod) == corev1.RestartPolicyAlways):
+	case t != nil && cs.RestartCount > 0 && restartOn(pod, containerSpec(pod, cs.Name), t.ExitCode).restart:
 		// The kubelet shows this most of the time for a fast crasher: it is
 		// backing off, whatever the terminated reason says.
 		row.State = prefix + "CrashLoopBackOff"
@@ -238,7 +251,10 @@ func judge(pod *corev1.Pod, cs *corev1.ContainerStatus, init bool, now time.Time
 			row.State = prefix + "OOMKilled"
 		}
 		j.failing, j.score = true, score+scoreCrashing
-	case t != nil && init && t.ExitCode != 0:
+	case t != nil && (init || cs.RestartCount > 0) && t.ExitCode != 0:
+		// An init step that failed, or a container that restarted before
+		// and whose last exit its policy or rules do not restart: it has
+		// ended for good.
 		row.State = prefix + "Error"
 		j.failing, j.score = true, score+scoreInitFailed
 	case cs.State.Running != nil && cs.RestartCount > 0 && cs.LastTerminationState.Terminated != nil && !now.IsZero() &&

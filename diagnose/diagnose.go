@@ -27,9 +27,12 @@ func Diagnose(in Input) Report {
 	// The rulebook's verdict, refined by what only the detail reads: a
 	// FailedMount event says at once what the clock says after a minute.
 	r.Crashing = verdict.failing || (cs.State.Waiting != nil && cs.State.Waiting.Reason == "ContainerCreating" && hasEvent(in.Events, "FailedMount", ""))
-	if r.Exit != nil && cs.RestartCount > 0 {
+	// A back-off timeline only for an exit the container's policy and rules
+	// restart: never a countdown to a restart that will not come.
+	if r.Exit != nil && cs.RestartCount > 0 && restartOn(pod, c, r.Exit.Code).restart {
 		r.Backoff = timeline(cs, in.BackoffCap, in.Now)
 	}
+	r.Pod.Sidecar = isSidecar(pod.Spec.InitContainers, c.Name)
 	ev := gatherProbeEvidence(pod, cs, r.Exit, in.Events)
 	target := "Pod/" + pod.Name
 	if in.Deployment != nil {
@@ -45,6 +48,12 @@ func Diagnose(in Input) Report {
 	f = append(f, probeFindings(c, ev)...)
 	if ev.livenessKilled != nil && (r.Exit == nil || r.Exit.KillEvent == nil) {
 		f = append(f, livenessKillFinding(c, ev.livenessKilled, nil))
+	}
+	if rf, ok := restartRuleFinding(pod, c, r.Exit); ok {
+		f = append(f, rf)
+	}
+	if r.Pod.Sidecar && r.Crashing {
+		f = append(f, sidecarFinding(c))
 	}
 	if isInit && r.Crashing {
 		f = append(f, Finding{ID: FindingInitContainerFailing, Category: CategoryApplication, Severity: SeverityError,
@@ -80,6 +89,14 @@ func Diagnose(in Input) Report {
 		r.Exit.Explanation += " Its log says the " + runtimeOf(m.Text).name + " ran out of memory (" + m.Text + "): the app's own memory limit, not an OOM kill."
 	}
 	return r
+}
+
+// sidecarFinding says what a native sidecar's crash does to its pod.
+func sidecarFinding(c *corev1.Container) Finding {
+	return Finding{ID: FindingSidecarCrash, Category: CategoryApplication, Severity: SeverityWarning,
+		Verdict:  fmt.Sprintf("%s is a native sidecar (an init container with restartPolicy Always): the kubelet restarts it on its own and the app containers keep running, but while it is down what it provides (log shipping, a proxy, credentials) is missing, and its readiness counts in the pod's Ready condition, so the pod may leave its Services' endpoints.", c.Name),
+		Evidence: []Evidence{{Kind: "spec", Source: "spec.initContainers{" + c.Name + "}.restartPolicy", Quote: "Always"}},
+		Fix:      Fix{Text: "Fix the sidecar's own cause (above); if the app must not serve without it, give the app a readiness probe that checks it."}}
 }
 
 // probeFaults are the findings that say a probe is wrong for the app.

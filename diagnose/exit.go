@@ -182,12 +182,12 @@ func explainExit(pod *corev1.Pod, cs corev1.ContainerStatus, events []corev1.Eve
 	case t.ExitCode == 137:
 		e.Killer = KillerOutside
 		e.Explanation = fmt.Sprintf("SIGKILL from outside, after running %s. Not an OOM (the reason is %q, not OOMKilled) and not a probe (no Killing event): another process, a chaos tool, a human or the node killed it.", ran, t.Reason)
-	case t.ExitCode == 0 && restartPolicy(pod) != corev1.RestartPolicyAlways:
+	case t.ExitCode == 0 && !restartOn(pod, containerSpec(pod, cs.Name), 0).restart:
 		e.Killer = KillerCompleted
 		e.Explanation = fmt.Sprintf("The process finished normally after %s.", ran)
 	case t.ExitCode == 0:
 		e.Killer = KillerCompleted
-		e.Explanation = fmt.Sprintf("The process finished normally after %s, but restartPolicy Always restarts it: a long-running container should not exit.", ran)
+		e.Explanation = fmt.Sprintf("The process finished normally after %s, but its restart policy restarts it on exit 0: a long-running container should not exit.", ran)
 	case t.ExitCode == 126:
 		e.Killer = KillerApplication
 		e.Explanation = "Exit 126 from a shell: the command was found but is not executable (missing execute bit, wrong architecture, or a directory)."

@@ -81,11 +81,16 @@ func exitFindings(pod *corev1.Pod, c *corev1.Container, cs corev1.ContainerStatu
 			Evidence: []Evidence{{Kind: "status", Source: src + ".message", Quote: firstLine(exit.Message)}},
 			Fix:      Fix{Text: "Fix command/args or the image: the path must exist and be executable for the image's architecture."}})
 	case KillerCompleted:
-		if restartPolicy(pod) != corev1.RestartPolicyAlways {
-			return nil // a Job's pod that finished: nothing wrong
+		d := restartOn(pod, c, 0)
+		if !d.restart {
+			return nil // a Job's pod that finished, or an exit its rules end: nothing wrong
+		}
+		why := "restartPolicy " + string(d.policy)
+		if d.rule != nil {
+			why = ruleText(d.rule, d.index)
 		}
 		out = append(out, withLog(Finding{ID: FindingExitZeroUnderAlways, Category: CategoryConfiguration, Severity: SeverityError,
-			Verdict: fmt.Sprintf("The container exits 0 (Completed) and restartPolicy %s restarts it: a one-shot task is running as a long-lived workload.", restartPolicy(pod)),
+			Verdict: fmt.Sprintf("The container exits 0 (Completed) and its %s restarts it: a one-shot task is running as a long-lived workload.", why),
 			Fix:     Fix{Text: "Run one-shot work as a Job or CronJob, or make the process stay in the foreground (no daemonising, no trailing `&`)."}}, log.FirstError))
 	case KillerApplication:
 		out = append(out, appExitFindings(pod, c, exit, log, logErr, withLog)...)

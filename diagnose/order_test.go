@@ -16,7 +16,7 @@ import (
 )
 
 // consequences are findings about what follows from a stop, never why.
-var consequences = []string{FindingBackoffNeverResets, FindingGracePeriodKill}
+var consequences = []string{FindingBackoffNeverResets, FindingGracePeriodKill, FindingRestartRule, FindingSidecarCrash}
 
 // orderCase is one generated container: an exit, how long it ran, the
 // kubelet's view of it, its events and its log.

@@ -66,6 +66,8 @@ var ranking = []string{
 	// What follows from the stop.
 	FindingBackoffNeverResets,
 	FindingGracePeriodKill,
+	FindingRestartRule,
+	FindingSidecarCrash,
 }
 
 // rolloutCause is the ranking slot of a rollout finding whose changes touch

@@ -58,6 +58,7 @@ type PodRef struct {
 	Name       string   `json:"name"`
 	Container  string   `json:"container"`
 	Init       bool     `json:"init,omitempty"`
+	Sidecar    bool     `json:"sidecar,omitempty"` // a native sidecar: an init container with restartPolicy Always
 	Node       string   `json:"node,omitempty"`
 	Owner      string   `json:"owner,omitempty"`
 	OwnerChain []string `json:"ownerChain,omitempty"`
@@ -151,6 +152,12 @@ const (
 	FindingScriptCRLF           = "script-windows-line-endings"
 	FindingPrivilegedPort       = "privileged-port"
 	FindingCodeBug              = "code-bug"
+	// FindingRestartRule: the container's own restart policy or rules, not
+	// the pod's, decided what its last exit does (restartpolicy.go).
+	FindingRestartRule = "restart-rule"
+	// FindingSidecarCrash: the failing container is a native sidecar; what
+	// its crash does to the pod.
+	FindingSidecarCrash = "sidecar-crash"
 	// FindingCauseUnknown: the container fails and nothing crashlens reads
 	// names why; it says so instead of guessing.
 	FindingCauseUnknown = "cause-unknown"

@@ -118,7 +118,7 @@ func Gather(ctx context.Context, c kubernetes.Interface, memo *Memo, namespace, 
 	inc := Incident{Pod: pod, Container: container}
 	inc.Owners, inc.OwnersErr = OwnerChain(ctx, c, pod)
 	inc.Events, inc.EventsErr = Events(ctx, c, namespace, name, inc.Owners.Chain)
-	inc.PreviousLog, inc.PreviousLogErr = PreviousLog(ctx, c, namespace, name, container)
+	inc.PreviousLog, inc.PreviousLogErr = CrashedLog(ctx, c, pod, container)
 	inc.CurrentLog, inc.CurrentLogErr = CurrentLog(ctx, c, namespace, name, container)
 	inc.BackoffCap = memo.backoffCap(ctx, c, pod.Spec.NodeName)
 	inc.Usage, inc.UsageErr = memo.usage(ctx, c, namespace, name)
@@ -131,6 +131,29 @@ func Containers(p *corev1.Pod) []corev1.Container {
 	out := make([]corev1.Container, 0, len(p.Spec.InitContainers)+len(p.Spec.Containers))
 	out = append(out, p.Spec.InitContainers...)
 	return append(out, p.Spec.Containers...)
+}
+
+// CrashedLog reads the log of the container's latest terminated instance
+// (diagnose.LastTermination), the one that says why it crashed: the current
+// instance's log while the kubelet shows the container terminated, else
+// --previous. Asking --previous while the current instance is the dead one
+// reads the instance before it, which the kubelet may already have removed:
+// it keeps only the newest dead instance of an init container, native
+// sidecars included (pruneInitContainersBeforeStart), so a crash-looping
+// sidecar's --previous is "gone" exactly when it matters.
+func CrashedLog(ctx context.Context, c kubernetes.Interface, pod *corev1.Pod, container string) (string, error) {
+	for _, list := range [][]corev1.ContainerStatus{pod.Status.InitContainerStatuses, pod.Status.ContainerStatuses} {
+		for i := range list {
+			if list[i].Name != container {
+				continue
+			}
+			if t, _, current := diagnose.LastTermination(list[i]); t != nil && current {
+				b, err := readLog(ctx, c, pod.Namespace, pod.Name, &corev1.PodLogOptions{Container: container}, LogTailLines)
+				return string(b), err
+			}
+		}
+	}
+	return PreviousLog(ctx, c, pod.Namespace, pod.Name, container)
 }
 
 // CurrentLog reads the tail of the running (or last) instance's log, with

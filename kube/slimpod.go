@@ -1,7 +1,8 @@
 package kube
 
 // The watcher's pod decoder. The rulebook's Classify reads a pod's status,
-// a few fields of its metadata and three of its spec; a pod on the wire is
+// a few fields of its metadata and a few of its spec (restart policies and
+// rules included); a pod on the wire is
 // mostly spec (env, volumes, probes, resources) and managed fields. Decoding
 // all of it for 50,000 pods was most of the full view's time (BENCHMARKS.md),
 // so the watcher walks each pod's protobuf wire format and decodes only what
@@ -55,6 +56,11 @@ const (
 	fieldSpecInit       = 20
 	fieldContainerName  = 1 // Container
 	fieldContainerRP    = 24
+	fieldContainerRules = 25
+	fieldRuleAction     = 1 // ContainerRestartRule
+	fieldRuleExitCodes  = 2
+	fieldCodesOperator  = 1 // ContainerRestartRuleOnExitCodes
+	fieldCodesValues    = 2
 
 	fieldStatusPhase      = 1 // PodStatus
 	fieldStatusConditions = 2
@@ -333,10 +339,51 @@ func decodeSlimContainer(b []byte) (corev1.Container, error) {
 		case fieldContainerRP:
 			rp := corev1.ContainerRestartPolicy(v)
 			c.RestartPolicy = &rp
+		case fieldContainerRules:
+			r, err := decodeSlimRule(v)
+			c.RestartPolicyRules = append(c.RestartPolicyRules, r)
+			return err
 		}
 		return nil
 	})
 	return c, err
+}
+
+// decodeSlimRule decodes a container restart rule: the rulebook decides by
+// it whether an exit restarts the container.
+func decodeSlimRule(b []byte) (corev1.ContainerRestartRule, error) {
+	var r corev1.ContainerRestartRule
+	err := eachField(b, func(num protowire.Number, v []byte) error {
+		switch num {
+		case fieldRuleAction:
+			r.Action = corev1.ContainerRestartRuleAction(v)
+		case fieldRuleExitCodes:
+			codes := &corev1.ContainerRestartRuleOnExitCodes{}
+			r.ExitCodes = codes
+			return eachValue(v, func(num protowire.Number, v []byte) error {
+				switch num {
+				case fieldCodesOperator:
+					codes.Operator = corev1.ContainerRestartRuleOnExitCodesOperator(v)
+				case fieldCodesValues: // packed
+					for len(v) > 0 {
+						x, n := protowire.ConsumeVarint(v)
+						if n < 0 {
+							return protowire.ParseError(n)
+						}
+						codes.Values = append(codes.Values, int32(x))
+						v = v[n:]
+					}
+				}
+				return nil
+			}, func(num protowire.Number, x uint64) {
+				if num == fieldCodesValues {
+					codes.Values = append(codes.Values, int32(x))
+				}
+			})
+		}
+		return nil
+	})
+	return r, err
 }
 
 // errNotPod: the slim decoder was handed something it does not decode.

@@ -78,10 +78,10 @@ func slimView(full *corev1.Pod) *corev1.Pod {
 	}
 	p.Spec.NodeName, p.Spec.RestartPolicy = full.Spec.NodeName, full.Spec.RestartPolicy
 	for _, c := range full.Spec.Containers {
-		p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: c.Name})
+		p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: c.Name, RestartPolicy: c.RestartPolicy, RestartPolicyRules: c.RestartPolicyRules})
 	}
 	for _, c := range full.Spec.InitContainers {
-		p.Spec.InitContainers = append(p.Spec.InitContainers, corev1.Container{Name: c.Name, RestartPolicy: c.RestartPolicy})
+		p.Spec.InitContainers = append(p.Spec.InitContainers, corev1.Container{Name: c.Name, RestartPolicy: c.RestartPolicy, RestartPolicyRules: c.RestartPolicyRules})
 	}
 	return p
 }
@@ -182,6 +182,21 @@ func FuzzSlimPod(f *testing.F) {
 		}
 		f.Add(data)
 	}
+	// A container with its own restart policy and rules (ContainerRestartRules).
+	p := realisticPod(0)
+	never := corev1.ContainerRestartPolicyNever
+	p.Spec.RestartPolicy = corev1.RestartPolicyNever
+	p.Spec.Containers[0].RestartPolicy = &never
+	p.Spec.Containers[0].RestartPolicyRules = []corev1.ContainerRestartRule{
+		{Action: corev1.ContainerRestartRuleActionRestart, ExitCodes: &corev1.ContainerRestartRuleOnExitCodes{Operator: corev1.ContainerRestartRuleOnExitCodesOpIn, Values: []int32{42, 43}}},
+		{Action: corev1.ContainerRestartRuleActionRestartAllContainers, ExitCodes: &corev1.ContainerRestartRuleOnExitCodes{Operator: corev1.ContainerRestartRuleOnExitCodesOpNotIn, Values: []int32{0}}},
+	}
+	p.Status = statusFor(0, time.Date(2026, 11, 21, 14, 10, 0, 0, time.UTC))
+	data, err := runtime.Encode(scheme.Codecs.EncoderForVersion(full, corev1.SchemeGroupVersion), p)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(data)
 	f.Fuzz(func(t *testing.T, data []byte) { agree(t, full, data) })
 }
 
