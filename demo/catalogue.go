@@ -249,6 +249,22 @@ var Catalogue = []Scenario{
 	breadth("api-forbidden", "the service account may not list pods: RBAC forbidden, exit 1", "pod-reaper", "reaper", 1, "is forbidden"),
 	breadth("script-crlf", "an entrypoint saved with CRLF line endings: bad interpreter, exit 126", "billing-cron", "cron", 126, "bad interpreter"),
 	breadth("privileged-port", "nginx as non-root binds port 80: permission denied, exit 1", "web-frontend", "nginx", 1, "(13: Permission denied)"),
+	// Today's pod model (18-todays-kubernetes.yaml).
+	{
+		Name: "sidecar-crashloop", Title: "a native sidecar (log shipper) crash-loops on a refused port beside a healthy app",
+		File: "18-todays-kubernetes.yaml", Namespace: "modern", Workload: "deploy/web-shipper", Selector: "app=web-shipper",
+		Expect: Expect{Container: "log-shipper", MinRestarts: 1, ExitCode: code(1), LogLine: "connection refused"},
+	},
+	{
+		Name: "restart-rule-retried", Title: "restartPolicy Never, a rule restarts exit 42 in place: a crash loop the rule makes",
+		File: "18-todays-kubernetes.yaml", Namespace: "modern", Workload: "pod/batch-retry", Selector: "app=batch-retry",
+		Expect: Expect{Container: "loader", MinRestarts: 1, ExitCode: code(42), LogLine: "exiting 42"},
+	},
+	{
+		Name: "restart-rule-terminal", Title: "restartPolicy Never, exit 42 twice (restarted by the rule), then exit 1: ended for good",
+		File: "18-todays-kubernetes.yaml", Namespace: "modern", Workload: "pod/batch-final", Selector: "app=batch-final",
+		Expect: Expect{Container: "loader", MinRestarts: 2, ExitCode: code(1), LogLine: "schema version 7"},
+	},
 }
 
 // breadth is a scenario of 17-breadth.yaml that crash-loops with an exit

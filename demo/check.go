@@ -88,8 +88,8 @@ func podReady(p corev1.Pod) bool {
 
 func (e Expect) checkFailing(p corev1.Pod, o Observation) []string {
 	statuses := p.Status.ContainerStatuses
-	if e.Init {
-		statuses = p.Status.InitContainerStatuses
+	if e.Init || !slices.ContainsFunc(statuses, func(cs corev1.ContainerStatus) bool { return cs.Name == e.Container }) {
+		statuses = p.Status.InitContainerStatuses // an init step, or a native sidecar
 	}
 	i := slices.IndexFunc(statuses, func(cs corev1.ContainerStatus) bool { return cs.Name == e.Container })
 	if i < 0 {

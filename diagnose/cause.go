@@ -60,6 +60,8 @@ func (r Report) Cause() string {
 		c = "image pull failed"
 	case FindingInitContainerFailing:
 		c = "init container fails"
+	case FindingInitStuck:
+		c = "init step never finishes"
 	case FindingRolloutRegression:
 		c = "rollout regression"
 	case FindingBackoffNeverResets:
@@ -97,6 +99,8 @@ func statusCause(row CrashPod, termMessage string) string {
 	case state == "CreateContainerError" || state == "RunContainerError" || state == "StartError" || reason == "StartError" ||
 		reason == "ContainerCannotRun":
 		c = "cannot start: " + runcDetail(row.Message)
+	case row.State == StateInitStuck:
+		c = "init step never finishes"
 	case state == "ContainerCreating":
 		c = "stuck creating (see events)"
 	case reason == "OOMKilled":

@@ -24,7 +24,17 @@ const (
 	// volume leaves it there forever, the reason only in a FailedMount
 	// event, which the list never reads).
 	stuckCreatingAfter = time.Minute
+	// initStuckAfter: an init step (not a sidecar) still running this long
+	// after it started keeps the pod from starting as surely as a crash
+	// loop: one waiting for a dependency that never comes shows Init:0/1
+	// with 0 restarts and never crashes. The bound is the kubelet's default
+	// back-off ceiling: by then a crash-looping step would have been retried
+	// at its slowest, so a step that blocks the pod longer is an incident.
+	initStuckAfter = 5 * time.Minute
 )
+
+// StateInitStuck is the state of an init step that runs past initStuckAfter.
+const StateInitStuck = "Init:Running"
 
 // StateRestarted is the state of a container running again after a crash
 // in the last recentRestartWindow (CrashPod.Running says the same).
@@ -176,6 +186,10 @@ func containerSpec(pod *corev1.Pod, name string) *corev1.Container {
 	return nil
 }
 
+// IsSidecar says whether the pod's named container is a native sidecar (an
+// init container with restartPolicy Always).
+func IsSidecar(pod *corev1.Pod, name string) bool { return isSidecar(pod.Spec.InitContainers, name) }
+
 func isSidecar(specs []corev1.Container, name string) bool {
 	for i := range specs {
 		if specs[i].Name == name {
@@ -262,6 +276,16 @@ func judge(pod *corev1.Pod, cs *corev1.ContainerStatus, init bool, now time.Time
 		row.State, row.Running = StateRestarted, true
 		j.failing, j.score = true, score+scoreRestarted
 		j.until = cs.LastTerminationState.Terminated.FinishedAt.Add(recentRestartWindow)
+	case init && cs.State.Running != nil && !cs.State.Running.StartedAt.IsZero():
+		// An init step that runs on: failing once it has blocked the pod
+		// for initStuckAfter.
+		row.State, row.Reason = StateInitStuck, StateInitStuck
+		row.LastStart = cs.State.Running.StartedAt.Time
+		if stuckAt := cs.State.Running.StartedAt.Add(initStuckAfter); now.Before(stuckAt) {
+			j.from = stuckAt
+		} else {
+			j.failing, j.score = true, score+scoreStuckCreating
+		}
 	case w != nil && w.Reason == "ContainerCreating":
 		row.State, row.Reason = prefix+"ContainerCreating", prefix+"ContainerCreating"
 		if stuckAt := scheduledAt(pod).Add(stuckCreatingAfter); now.Before(stuckAt) {

@@ -55,7 +55,9 @@ func Diagnose(in Input) Report {
 	if r.Pod.Sidecar && r.Crashing {
 		f = append(f, sidecarFinding(c))
 	}
-	if isInit && r.Crashing {
+	if isInit && r.Crashing && r.State == StateInitStuck {
+		f = append(f, initStuckFinding(c, cs, r.Log, in.Now))
+	} else if isInit && r.Crashing {
 		f = append(f, Finding{ID: FindingInitContainerFailing, Category: CategoryApplication, Severity: SeverityError,
 			Verdict:  fmt.Sprintf("Init container %s fails, so the pod's app containers never start (%s).", c.Name, orWord(r.State, "Init:Error")),
 			Evidence: []Evidence{{Kind: "status", Source: "status.initContainerStatuses{" + c.Name + "}", Quote: fmt.Sprintf("restartCount=%d", cs.RestartCount)}},
@@ -89,6 +91,27 @@ func Diagnose(in Input) Report {
 		r.Exit.Explanation += " Its log says the " + runtimeOf(m.Text).name + " ran out of memory (" + m.Text + "): the app's own memory limit, not an OOM kill."
 	}
 	return r
+}
+
+// initStuckFinding: an init step that runs on keeps the pod from starting;
+// its log (the running instance's) says what it waits for.
+func initStuckFinding(c *corev1.Container, cs corev1.ContainerStatus, log LogSummary, now time.Time) Finding {
+	ran := "a long time"
+	if r := cs.State.Running; r != nil && !now.IsZero() {
+		ran = humanDuration(now.Sub(r.StartedAt.Time))
+	}
+	verdict := fmt.Sprintf("Init container %s has been running for %s and has not finished, so the pod's app containers never start (it never crashed: 0 restarts is not health).", c.Name, ran)
+	ev := []Evidence{{Kind: "status", Source: "status.initContainerStatuses{" + c.Name + "}.state.running.startedAt", Quote: cs.State.Running.StartedAt.UTC().Format(time.RFC3339)}}
+	m := log.Cause
+	if m == nil {
+		m = log.FirstError
+	}
+	if m != nil {
+		verdict += " Its log: " + m.Text
+		ev = append(ev, Evidence{Kind: "log", Source: fmt.Sprintf("log line %d", m.Line), Quote: m.Text})
+	}
+	return Finding{ID: FindingInitStuck, Category: CategoryEnvironment, Severity: SeverityError, Verdict: verdict, Evidence: ev,
+		Fix: Fix{Text: "Make what the init step waits for exist (a Service, a migration, a file), or give the step a timeout so it fails visibly; a wait loop without one blocks the pod forever."}}
 }
 
 // sidecarFinding says what a native sidecar's crash does to its pod.

@@ -49,6 +49,7 @@ var ranking = []string{
 	// An init step that fails keeps the app from starting; its own cause
 	// (above) comes first when the log names one.
 	FindingInitContainerFailing,
+	FindingInitStuck,
 	// The app exited with a code and no line that says why; the container
 	// fails and nothing says why.
 	FindingAppErrorExit,

@@ -152,6 +152,9 @@ const (
 	FindingScriptCRLF           = "script-windows-line-endings"
 	FindingPrivilegedPort       = "privileged-port"
 	FindingCodeBug              = "code-bug"
+	// FindingInitStuck: an init step runs on and on (waiting for something
+	// that never comes), so the pod never starts.
+	FindingInitStuck = "init-container-stuck"
 	// FindingRestartRule: the container's own restart policy or rules, not
 	// the pod's, decided what its last exit does (restartpolicy.go).
 	FindingRestartRule = "restart-rule"

@@ -135,3 +135,29 @@ func TestNativeSidecar(t *testing.T) {
 		t.Errorf("CAUSE %q", c)
 	}
 }
+
+// TestInitStepThatNeverFinishes: an init step that runs on (Init:0/1, 0
+// restarts) is not failing at first, is re-checked when initStuckAfter
+// passes, then fails with its running log as the evidence.
+func TestInitStepThatNeverFinishes(t *testing.T) {
+	started := orderNow.Add(-3 * time.Minute)
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "api-1"},
+		Spec: corev1.PodSpec{InitContainers: []corev1.Container{{Name: "wait-for-db"}}, Containers: []corev1.Container{{Name: "api"}}},
+		Status: corev1.PodStatus{
+			InitContainerStatuses: []corev1.ContainerStatus{{Name: "wait-for-db", State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(started)}}}},
+			ContainerStatuses:     []corev1.ContainerStatus{{Name: "api", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "PodInitializing"}}}}}}
+	v := Classify(pod, orderNow)
+	if v.Failing || !v.Recheck.Equal(started.Add(initStuckAfter)) {
+		t.Fatalf("at 3m: failing %v, recheck %s", v.Failing, v.Recheck)
+	}
+	later := started.Add(7 * time.Minute)
+	v = Classify(pod, later)
+	if !v.Failing || v.Pod.Container != "wait-for-db" || v.Pod.State != StateInitStuck || v.Pod.Cause != "init step never finishes" {
+		t.Fatalf("at 7m: %+v", v)
+	}
+	log := "waiting for orders-db.shop.svc:5432\nnc: bad address 'orders-db.shop.svc'\nwaiting for orders-db.shop.svc:5432\n"
+	r := Diagnose(Input{Pod: pod, PreviousLog: log, Now: later})
+	if !r.Crashing || r.Findings[0].ID != FindingInitStuck || !strings.Contains(r.Findings[0].Verdict, "bad address") {
+		t.Errorf("report %v: %+v", r.Crashing, r.Findings[0])
+	}
+}

@@ -136,18 +136,24 @@ func Containers(p *corev1.Pod) []corev1.Container {
 // CrashedLog reads the log of the container's latest terminated instance
 // (diagnose.LastTermination), the one that says why it crashed: the current
 // instance's log while the kubelet shows the container terminated, else
-// --previous. Asking --previous while the current instance is the dead one
+// --previous; for a container that never died but runs on, its running
+// log. Asking --previous while the current instance is the dead one
 // reads the instance before it, which the kubelet may already have removed:
 // it keeps only the newest dead instance of an init container, native
 // sidecars included (pruneInitContainersBeforeStart), so a crash-looping
 // sidecar's --previous is "gone" exactly when it matters.
 func CrashedLog(ctx context.Context, c kubernetes.Interface, pod *corev1.Pod, container string) (string, error) {
-	for _, list := range [][]corev1.ContainerStatus{pod.Status.InitContainerStatuses, pod.Status.ContainerStatuses} {
+	for n, list := range [][]corev1.ContainerStatus{pod.Status.InitContainerStatuses, pod.Status.ContainerStatuses} {
 		for i := range list {
 			if list[i].Name != container {
 				continue
 			}
-			if t, _, current := diagnose.LastTermination(list[i]); t != nil && current {
+			t, _, current := diagnose.LastTermination(list[i])
+			// The dead instance is the current one, or none died and an init
+			// step runs on (one that never finishes: its running log is the
+			// evidence).
+			initStep := n == 0 && !diagnose.IsSidecar(pod, container)
+			if (t != nil && current) || (t == nil && initStep && list[i].State.Running != nil) {
 				b, err := readLog(ctx, c, pod.Namespace, pod.Name, &corev1.PodLogOptions{Container: container}, LogTailLines)
 				return string(b), err
 			}
@@ -250,3 +256,4 @@ func FirstLogErrors(ctx context.Context, c kubernetes.Interface, groups []Group)
 	}
 	return out
 }
+

@@ -211,9 +211,19 @@ func relatedEvents(ctx context.Context, cs kubernetes.Interface, pod corev1.Pod,
 	return list, nil
 }
 
+// recordLog writes the log of the container's latest dead instance: the
+// current one while the kubelet shows the container terminated, else
+// --previous (the kubelet keeps only the newest dead instance of an init
+// container or sidecar, so --previous would then be gone).
 func recordLog(ctx context.Context, cs kubernetes.Interface, pod corev1.Pod, container, dir string) error {
 	tail := int64(logTailLines)
-	rc, err := cs.CoreV1().Pods(pod.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{Container: container, Previous: true, TailLines: &tail}).Stream(ctx)
+	previous := true
+	for _, st := range append(slices.Clone(pod.Status.ContainerStatuses), pod.Status.InitContainerStatuses...) {
+		if st.Name == container && st.State.Terminated != nil {
+			previous = false
+		}
+	}
+	rc, err := cs.CoreV1().Pods(pod.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{Container: container, Previous: previous, TailLines: &tail}).Stream(ctx)
 	if err != nil {
 		return os.WriteFile(filepath.Join(dir, "previous.error"), []byte(err.Error()+"\n"), 0o644)
 	}
