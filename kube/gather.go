@@ -256,4 +256,3 @@ func FirstLogErrors(ctx context.Context, c kubernetes.Interface, groups []Group)
 	}
 	return out
 }
-
