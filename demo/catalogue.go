@@ -265,6 +265,11 @@ var Catalogue = []Scenario{
 		File: "18-todays-kubernetes.yaml", Namespace: "modern", Workload: "pod/batch-final", Selector: "app=batch-final",
 		Expect: Expect{Container: "loader", MinRestarts: 2, ExitCode: code(1), LogLine: "schema version 7"},
 	},
+	{
+		Name: "init-never-finishes", Title: "an init step waits for a database that never comes: Init:0/1, 0 restarts",
+		File: "18-todays-kubernetes.yaml", Namespace: "modern", Workload: "pod/orders-api", Selector: "app=orders-api",
+		Expect: Expect{Container: "wait-for-db", Init: true, LogLine: "waiting for orders-db"},
+	},
 }
 
 // breadth is a scenario of 17-breadth.yaml that crash-loops with an exit

@@ -107,7 +107,7 @@ func record(ctx context.Context, cs kubernetes.Interface, s demo.Scenario, dir s
 	}
 	return writeJSON(filepath.Join(dir, "scenario.json"), map[string]any{
 		"name": s.Name, "title": s.Title, "seed": s.Seed, "workload": s.Workload,
-		"container": s.Expect.Container, "init": s.Expect.Init, "expect": s.Expect,
+		"container": s.Expect.Container, "init": s.Expect.Init, "expect": s.Expect, "recordedAt": time.Now().UTC(),
 	})
 }
 
