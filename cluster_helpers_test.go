@@ -218,6 +218,7 @@ type auditEvent struct {
 		Resource    string `json:"resource"`
 		Subresource string `json:"subresource"`
 		APIGroup    string `json:"apiGroup"`
+		Namespace   string `json:"namespace"`
 	} `json:"objectRef"`
 	ResponseStatus *struct {
 		Code int `json:"code"`
@@ -259,9 +260,9 @@ func auditMark(t *testing.T) int64 {
 }
 
 // auditSince returns the requests logged after mark whose user agent is
-// userAgent, one per request (a watch logs when it starts and when it
-// ends).
-func auditSince(t *testing.T, mark int64, userAgent string) []auditEvent {
+// one of userAgents, one per request (a watch logs when it starts and when
+// it ends).
+func auditSince(t *testing.T, mark int64, userAgents ...string) []auditEvent {
 	t.Helper()
 	f, err := os.Open(auditLog(t))
 	if err != nil {
@@ -276,11 +277,11 @@ func auditSince(t *testing.T, mark int64, userAgent string) []auditEvent {
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	for sc.Scan() {
-		if !bytes.Contains(sc.Bytes(), []byte(userAgent)) {
-			continue
+		if !bytes.Contains(sc.Bytes(), []byte(userAgents[0])) {
+			continue // every agent starts with the first: crashlens/VERSION
 		}
 		var e auditEvent
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil || e.UserAgent != userAgent {
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil || !slices.Contains(userAgents, e.UserAgent) {
 			continue
 		}
 		if _, ok := byID[e.AuditID]; !ok {

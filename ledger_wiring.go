@@ -109,7 +109,7 @@ func newFleetRecorder(l *ledger.Ledger, warn io.Writer) *fleetRecorder {
 // pipe is kube.Fleet's hook: it captures the cluster's crashes (refining
 // CAUSE, recording them when there is a ledger) and passes its batches on.
 func (r *fleetRecorder) pipe(ctx context.Context, s *kube.Session, in <-chan kube.Batch) <-chan kube.Batch {
-	rec := kube.NewRecorder(s.Client, r.l, s.Target, r.warn)
+	rec := kube.NewRecorder(s.CaptureClient(), r.l, s.Target, r.warn)
 	if r.l == nil {
 		go rec.Run(ctx)
 		return rec.Pass(ctx, in)
@@ -145,7 +145,7 @@ func startFleet(ctx context.Context, flags *kube.Flags, names []string, l *ledge
 // when there is one, and returns the batches to consume with CAUSE refined
 // from the captures: the same with or without a ledger.
 func recordBatches(ctx context.Context, s *kube.Session, l *ledger.Ledger, in <-chan kube.Batch, warn io.Writer) <-chan kube.Batch {
-	rec := kube.NewRecorder(s.Client, l, s.Target, warn)
+	rec := kube.NewRecorder(s.CaptureClient(), l, s.Target, warn)
 	go func() {
 		rec.Run(ctx)
 		if l != nil {

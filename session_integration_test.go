@@ -83,7 +83,8 @@ func TestSessionOnlyReads(t *testing.T) {
 	w.waitState(30*time.Second, "synced", 1)
 	time.Sleep(2 * time.Second)
 
-	evs := auditSince(t, mark, kube.UserAgent(version))
+	// The screen's requests and the crash capture's (its own User-Agent).
+	evs := auditSince(t, mark, kube.UserAgent(version), kube.UserAgent(version)+kube.CaptureAgentSuffix)
 	t.Logf("%d requests from crashlens/%s:\n%s", len(evs), version, tally(evs))
 	seen := map[string]bool{}
 	for _, e := range evs {
@@ -138,9 +139,11 @@ func TestRestrictedUsersSessions(t *testing.T) {
 			kc := clusterKubeconfig(t, tc.user)
 			mark := auditMark(t)
 			start := time.Now()
-			// The count is the TUI's own: the crash ledger's captures have
-			// their own budget (4 a second, see kube/capture.go) and would
-			// capture every crash group the user can see at start.
+			// The count is the TUI's own: the crash capture (which runs with
+			// or without a ledger, and sends its own User-Agent) has its own
+			// budget (4 captures a second, see kube/capture.go) and captures
+			// every crash group the user can see at start; it is held below
+			// to asking a forbidden thing once per namespace.
 			x := startTUI(t, bin, "--kubeconfig", kc, "--no-ledger")
 			if tc.user == "viewer-ns" {
 				x.waitFor(30*time.Second, "watching namespace team-a")
@@ -174,6 +177,19 @@ func TestRestrictedUsersSessions(t *testing.T) {
 			// them forbidden. A storm is hundreds.
 			if len(evs) > 80 || forbidden > 25 {
 				t.Errorf("%s's 20-second session sent %d requests (%d forbidden): a retry storm", tc.user, len(evs), forbidden)
+			}
+			// The capture remembers a refusal: at most one forbidden request
+			// per resource and namespace for each of its two workers.
+			refused := map[string]int{}
+			for _, e := range auditSince(t, mark, kube.UserAgent(version)+kube.CaptureAgentSuffix) {
+				if e.code() == 403 && e.ObjectRef != nil {
+					refused[e.resource()+" "+e.ObjectRef.Namespace]++
+				}
+			}
+			for what, n := range refused {
+				if n > 2 {
+					t.Errorf("%s: the capture asked %s %d times after it was refused", tc.user, what, n)
+				}
 			}
 
 			out, err := exec.Command(bin, append([]string{"--kubeconfig", kc, "explain"}, tc.explainArgs...)...).CombinedOutput()

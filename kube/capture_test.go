@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -113,5 +114,19 @@ func TestPassRefinesCauses(t *testing.T) {
 	rows, err := l.History(ctx, ledger.Query{})
 	if err != nil || len(rows) != 1 || rows[0].Cause != "liveness kill" || rows[0].Killer != diagnose.KillerGracePeriod {
 		t.Errorf("ledger rows %+v (%v)", rows, err)
+	}
+}
+
+// TestClassifyLogErrorKeepsClassified: readLog classifies its errors; the
+// capture classifies again, and a refusal must stay a refusal there, or the
+// capture never remembers it and asks again for every crash.
+func TestClassifyLogErrorKeepsClassified(t *testing.T) {
+	for _, err := range []error{&ForbiddenError{Verb: "get", Resource: "pods/log", Namespace: "shop"}, ErrNoPreviousLog, ErrLogsGone} {
+		if got := classifyLogError(err, "shop"); got != err {
+			t.Errorf("%v became %v", err, got)
+		}
+	}
+	if got := classifyLogError(&ForbiddenError{Verb: "get", Resource: "pods/log", Namespace: "shop"}, "shop"); !errors.Is(got, ErrForbidden) {
+		t.Errorf("a refusal is no longer ErrForbidden: %v", got)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -86,7 +87,10 @@ func readLogWindow(ctx context.Context, c kubernetes.Interface, namespace, pod s
 
 func classifyLogError(err error, namespace string) error {
 	msg := err.Error()
+	var forbidden *ForbiddenError
 	switch {
+	case errors.As(err, &forbidden), errors.Is(err, ErrNoPreviousLog), errors.Is(err, ErrLogsGone):
+		return err // readLog classified it already: keep it what it is
 	case apierrors.IsForbidden(err):
 		return &ForbiddenError{Verb: "get", Resource: "pods/log", Namespace: namespace}
 	case strings.Contains(msg, "previous terminated container") && strings.Contains(msg, "not found"):

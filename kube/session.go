@@ -68,3 +68,23 @@ func (s *Session) ResolveScope(ctx context.Context) error {
 	s.Scope = scope
 	return nil
 }
+
+// CaptureClient is a client for the crash capture: the session's
+// credentials with a User-Agent of its own ("crashlens/VERSION capture"), so
+// an audit log tells the capture's requests from the screen's. The
+// session's client when it has no config (tests with a fake clientset).
+func (s *Session) CaptureClient() kubernetes.Interface {
+	if s.Config == nil {
+		return s.Client
+	}
+	c := rest.CopyConfig(s.Config)
+	c.UserAgent += CaptureAgentSuffix
+	cs, err := kubernetes.NewForConfig(c)
+	if err != nil {
+		return s.Client
+	}
+	return cs
+}
+
+// CaptureAgentSuffix ends the capture client's User-Agent.
+const CaptureAgentSuffix = " capture"
