@@ -183,7 +183,7 @@ func TestRestrictedUsersSessions(t *testing.T) {
 			refused := map[string]int{}
 			for _, e := range auditSince(t, mark, kube.UserAgent(version)+kube.CaptureAgentSuffix) {
 				if e.code() == 403 && e.ObjectRef != nil {
-					refused[e.resource()+" "+e.ObjectRef.Namespace]++
+					refused[e.ObjectRef.APIGroup+"/"+e.resource()+" "+e.ObjectRef.Namespace]++
 				}
 			}
 			for what, n := range refused {
