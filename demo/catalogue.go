@@ -272,19 +272,22 @@ var Catalogue = []Scenario{
 	},
 }
 
-// breadth is a scenario of 17-breadth.yaml that crash-loops with an exit
-// code and a log line.
-func breadth(name, title, deploy, container string, exit int32, line string) Scenario {
-	return Scenario{Name: name, Title: title, File: "17-breadth.yaml", Namespace: "breadth", Workload: "deploy/" + deploy,
-		Selector: "app=" + deploy, Expect: Expect{Container: container, MinRestarts: 1, ExitCode: code(exit), LogLine: line}}
+// crashLoop makes the constructor of a file's scenarios that crash-loop
+// with an exit code and a log line, one Deployment each.
+func crashLoop(file, namespace string) func(name, title, deploy, container string, exit int32, line string) Scenario {
+	return func(name, title, deploy, container string, exit int32, line string) Scenario {
+		return Scenario{Name: name, Title: title, File: file, Namespace: namespace, Workload: "deploy/" + deploy,
+			Selector: "app=" + deploy, Expect: Expect{Container: container, MinRestarts: 1, ExitCode: code(exit), LogLine: line}}
+	}
 }
 
-// oomApp is a scenario whose runtime reports running out of memory and
-// exits by itself.
-func oomApp(name, title, deploy, container string, exit int32, line string) Scenario {
-	return Scenario{Name: name, Title: title, File: "15-accuracy.yaml", Namespace: "triage", Workload: "deploy/" + deploy,
-		Selector: "app=" + deploy, Expect: Expect{Container: container, MinRestarts: 1, ExitCode: code(exit), LogLine: line}}
-}
+// oomApp: a runtime reports running out of memory and exits by itself
+// (15-accuracy.yaml); breadth: a class of the signature catalogue
+// (17-breadth.yaml).
+var (
+	oomApp  = crashLoop("15-accuracy.yaml", "triage")
+	breadth = crashLoop("17-breadth.yaml", "breadth")
+)
 
 // Crashing reports whether the scenario's pods are expected to be listed as
 // crashing.

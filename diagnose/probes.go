@@ -27,6 +27,11 @@ type probeEvidence struct {
 // readiness endpoints and dependency health checks.
 var dependencyPath = regexp.MustCompile(`(?i)(^|/)(readyz|ready|readiness|health/(db|database|deps|dependencies|redis|kafka|cache|downstream|all|deep)|deps|dependencies|deep)(/|$|\?)`)
 
+// ResolvePort is the number a probe port means for the kubelet: the number,
+// the container port of that name, or a name that is a number; ok is false
+// for a name no port of the container declares. lint asks it too.
+func ResolvePort(port intstr.IntOrString, c *corev1.Container) (int32, bool) { return portNumber(port, c) }
+
 // portNumber resolves a probe port (number or name) against the container.
 func portNumber(port intstr.IntOrString, c *corev1.Container) (int32, bool) {
 	if port.Type == intstr.Int {

@@ -12,28 +12,10 @@ import (
 	"github.com/crashlens/crashlens/diagnose"
 )
 
-// resolvePort is the number a probe port means for the kubelet: the number,
-// the container port of that name, or a name that is a number; ok is false
-// for a name no port of the container declares.
-func resolvePort(port intstr.IntOrString, c *corev1.Container) (int32, bool) {
-	if port.Type == intstr.Int {
-		return port.IntVal, true
-	}
-	for _, p := range c.Ports {
-		if p.Name == port.StrVal {
-			return p.ContainerPort, true
-		}
-	}
-	if n, err := strconv.Atoi(port.StrVal); err == nil {
-		return int32(n), true
-	}
-	return 0, false
-}
-
 // portLabel shows a probe port: its number, or its name when no port
 // declares it (never :0).
 func portLabel(port intstr.IntOrString, c *corev1.Container) string {
-	if n, ok := resolvePort(port, c); ok {
+	if n, ok := diagnose.ResolvePort(port, c); ok {
 		return strconv.Itoa(int(n))
 	}
 	return port.StrVal
@@ -90,7 +72,7 @@ func portFindings(c *corev1.Container) []diagnose.Finding {
 		if !ok {
 			continue
 		}
-		n, ok := resolvePort(port, c)
+		n, ok := diagnose.ResolvePort(port, c)
 		if !ok {
 			continue
 		}
