@@ -30,7 +30,9 @@ var dependencyPath = regexp.MustCompile(`(?i)(^|/)(readyz|ready|readiness|health
 // ResolvePort is the number a probe port means for the kubelet: the number,
 // the container port of that name, or a name that is a number; ok is false
 // for a name no port of the container declares. lint asks it too.
-func ResolvePort(port intstr.IntOrString, c *corev1.Container) (int32, bool) { return portNumber(port, c) }
+func ResolvePort(port intstr.IntOrString, c *corev1.Container) (int32, bool) {
+	return portNumber(port, c)
+}
 
 // portNumber resolves a probe port (number or name) against the container.
 func portNumber(port intstr.IntOrString, c *corev1.Container) (int32, bool) {
