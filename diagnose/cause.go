@@ -67,10 +67,13 @@ func (r Report) Cause() string {
 	case FindingBackoffNeverResets:
 		c = "back-off never resets"
 	case FindingAppErrorExit:
-		// Not a verdict: the code and the best lead, marked unknown.
+		// Not a verdict: the code and the best lead, marked unknown; or,
+		// when the container's own restart rule retries the code, that.
 		c = "exit" + code + ", cause unknown"
 		if r.Log.FirstError != nil {
 			c = "exit" + code + " (unknown): " + r.Log.FirstError.Text
+		} else if r.retriedByRule() {
+			c = "exit" + code + ", retried by a restart rule"
 		}
 	case FindingCauseUnknown:
 		c = "cause unknown"
@@ -136,4 +139,15 @@ func cutCause(s string) string {
 		return string(r[:maxCauseLen-1]) + "…"
 	}
 	return s
+}
+
+// retriedByRule: a restart rule of the container, not its policy, restarts
+// the last exit.
+func (r Report) retriedByRule() bool {
+	for _, f := range r.Findings {
+		if f.ID == FindingRestartRule && r.Backoff != nil && len(f.Evidence) > 1 {
+			return true
+		}
+	}
+	return false
 }

@@ -215,6 +215,11 @@ func TestRecordedScenarios(t *testing.T) {
 		{"api-forbidden", FindingAPIForbidden, CategoryConfiguration, true, nil, []string{FindingPermissionDenied}, KillerApplication},
 		{"script-crlf", FindingScriptCRLF, CategoryApplication, true, nil, []string{FindingNotExecutable, FindingMissingFile}, KillerApplication},
 		{"privileged-port", FindingPrivilegedPort, CategoryConfiguration, true, nil, []string{FindingPermissionDenied}, KillerApplication},
+		// Today's pod model.
+		{"sidecar-crashloop", FindingDependencyUnreachable, CategoryEnvironment, true, []string{FindingSidecarCrash}, []string{FindingAppErrorExit}, KillerApplication},
+		{"restart-rule-retried", FindingAppErrorExit, CategoryApplication, true, []string{FindingRestartRule}, nil, KillerApplication},
+		{"restart-rule-terminal", FindingAppErrorExit, CategoryApplication, true, []string{FindingRestartRule}, []string{FindingBackoffNeverResets}, KillerApplication},
+		{"init-never-finishes", FindingInitStuck, CategoryEnvironment, true, nil, []string{FindingInitContainerFailing}, ""},
 	}
 	seen := map[string]bool{}
 	for _, tc := range tests {

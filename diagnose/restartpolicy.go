@@ -150,8 +150,11 @@ func restartRuleFinding(pod *corev1.Pod, c *corev1.Container, exit *ExitExplanat
 	if !d.restart {
 		sev = SeverityWarning
 	}
-	return Finding{ID: FindingRestartRule, Category: CategoryConfiguration, Severity: sev, Verdict: b.String(),
-		Evidence: []Evidence{{Kind: "spec", Source: "spec.containers{" + c.Name + "}.restartPolicy", Quote: string(d.policy)}},
+	ev := []Evidence{{Kind: "spec", Source: "spec.containers{" + c.Name + "}.restartPolicy", Quote: string(d.policy)}}
+	if d.rule != nil {
+		ev = append(ev, Evidence{Kind: "spec", Source: fmt.Sprintf("spec.containers{%s}.restartPolicyRules[%d]", c.Name, d.index), Quote: ruleText(d.rule, d.index)})
+	}
+	return Finding{ID: FindingRestartRule, Category: CategoryConfiguration, Severity: sev, Verdict: b.String(), Evidence: ev,
 		Fix:      Fix{Text: "The restart rules decide which exits are retried in place; an exit the rules do not restart ends the container (and, under restartPolicy Never, the pod)."}}, true
 }
 

@@ -212,14 +212,16 @@ func relatedEvents(ctx context.Context, cs kubernetes.Interface, pod corev1.Pod,
 }
 
 // recordLog writes the log of the container's latest dead instance: the
-// current one while the kubelet shows the container terminated, else
-// --previous (the kubelet keeps only the newest dead instance of an init
+// current one while the kubelet shows the container terminated (or, when
+// none died, the running one), else --previous (the kubelet keeps only the newest dead instance of an init
 // container or sidecar, so --previous would then be gone).
 func recordLog(ctx context.Context, cs kubernetes.Interface, pod corev1.Pod, container, dir string) error {
 	tail := int64(logTailLines)
 	previous := true
 	for _, st := range append(slices.Clone(pod.Status.ContainerStatuses), pod.Status.InitContainerStatuses...) {
-		if st.Name == container && st.State.Terminated != nil {
+		// The dead instance is the current one, or none died yet and it
+		// runs on (an init step that never finishes).
+		if st.Name == container && (st.State.Terminated != nil || (st.State.Running != nil && st.LastTerminationState.Terminated == nil)) {
 			previous = false
 		}
 	}
