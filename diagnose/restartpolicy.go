@@ -155,7 +155,7 @@ func restartRuleFinding(pod *corev1.Pod, c *corev1.Container, exit *ExitExplanat
 		ev = append(ev, Evidence{Kind: "spec", Source: fmt.Sprintf("spec.containers{%s}.restartPolicyRules[%d]", c.Name, d.index), Quote: ruleText(d.rule, d.index)})
 	}
 	return Finding{ID: FindingRestartRule, Category: CategoryConfiguration, Severity: sev, Verdict: b.String(), Evidence: ev,
-		Fix:      Fix{Text: "The restart rules decide which exits are retried in place; an exit the rules do not restart ends the container (and, under restartPolicy Never, the pod)."}}, true
+		Fix: Fix{Text: "The restart rules decide which exits are retried in place; an exit the rules do not restart ends the container (and, under restartPolicy Never, the pod)."}}, true
 }
 
 func verb(d restartDecision) string {
