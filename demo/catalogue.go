@@ -268,7 +268,7 @@ var Catalogue = []Scenario{
 	{
 		Name: "init-never-finishes", Title: "an init step waits for a database that never comes: Init:0/1, 0 restarts",
 		File: "18-todays-kubernetes.yaml", Namespace: "modern", Workload: "pod/orders-api", Selector: "app=orders-api",
-		Expect: Expect{Container: "wait-for-db", Init: true, LogLine: "waiting for orders-db"},
+		Expect: Expect{Container: "wait-for-db", Init: true, LogLine: "waiting for the database proxy"},
 	},
 }
 
