@@ -26,6 +26,15 @@ build: ## Build bin/crashlens (and bin/kubectl-crashlens, the kubectl plugin)
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o bin/crashlens .
 	ln -sf crashlens bin/kubectl-crashlens
 
+PREFIX ?= $(HOME)/.local
+
+.PHONY: install
+install: build ## Install crashlens and the kubectl plugin (kubectl-crashlens) into $(PREFIX)/bin (default ~/.local/bin)
+	install -d $(PREFIX)/bin
+	install -m 0755 bin/crashlens $(PREFIX)/bin/crashlens
+	ln -sf crashlens $(PREFIX)/bin/kubectl-crashlens
+	@case ":$$PATH:" in *":$(PREFIX)/bin:"*) ;; *) echo "add $(PREFIX)/bin to your PATH (kubectl finds plugins there)";; esac
+
 .PHONY: deps
 deps: ## Install missing Debian packages (containerd, runc, CNI plugins, busybox-static, iptables, tmux)
 	@hack/deps.sh
