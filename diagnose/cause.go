@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -142,10 +143,13 @@ func cutCause(s string) string {
 }
 
 // retriedByRule: a restart rule of the container, not its policy, restarts
-// the last exit.
+// the last exit (the restart-rule finding quotes the rule that decided).
 func (r Report) retriedByRule() bool {
+	if r.Backoff == nil {
+		return false
+	}
 	for _, f := range r.Findings {
-		if f.ID == FindingRestartRule && r.Backoff != nil && len(f.Evidence) > 1 {
+		if f.ID == FindingRestartRule && slices.ContainsFunc(f.Evidence, func(e Evidence) bool { return strings.Contains(e.Source, ".restartPolicyRules[") }) {
 			return true
 		}
 	}

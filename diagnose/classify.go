@@ -3,6 +3,7 @@ package diagnose
 import (
 	"cmp"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -186,9 +187,12 @@ func containerSpec(pod *corev1.Pod, name string) *corev1.Container {
 	return nil
 }
 
-// IsSidecar says whether the pod's named container is a native sidecar (an
-// init container with restartPolicy Always).
-func IsSidecar(pod *corev1.Pod, name string) bool { return isSidecar(pod.Spec.InitContainers, name) }
+// IsInitStep says whether the pod's named container is an init step: an
+// init container that is not a native sidecar (restartPolicy Always).
+func IsInitStep(pod *corev1.Pod, name string) bool {
+	return slices.ContainsFunc(pod.Spec.InitContainers, func(c corev1.Container) bool { return c.Name == name }) &&
+		!isSidecar(pod.Spec.InitContainers, name)
+}
 
 func isSidecar(specs []corev1.Container, name string) bool {
 	for i := range specs {

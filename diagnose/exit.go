@@ -117,6 +117,19 @@ func LastTermination(cs corev1.ContainerStatus) (t *corev1.ContainerStateTermina
 	return nil, 0, false
 }
 
+// StatusOf is the status of the pod's named container, init or app (names
+// are unique across both); ok is false when the pod has none yet.
+func StatusOf(pod *corev1.Pod, name string) (cs corev1.ContainerStatus, ok bool) {
+	for _, list := range [][]corev1.ContainerStatus{pod.Status.InitContainerStatuses, pod.Status.ContainerStatuses} {
+		for i := range list {
+			if list[i].Name == name {
+				return list[i], true
+			}
+		}
+	}
+	return corev1.ContainerStatus{}, false
+}
+
 func lastTermination(cs corev1.ContainerStatus) *corev1.ContainerStateTerminated {
 	t, _, _ := LastTermination(cs)
 	return t

@@ -39,19 +39,10 @@ func containerPolicy(pod *corev1.Pod, c *corev1.Container) corev1.RestartPolicy 
 		return corev1.RestartPolicy(*c.RestartPolicy)
 	}
 	p := restartPolicy(pod)
-	if c != nil && p == corev1.RestartPolicyAlways && specIn(pod.Spec.InitContainers, c) {
+	if c != nil && p == corev1.RestartPolicyAlways && IsInitStep(pod, c.Name) {
 		return corev1.RestartPolicyOnFailure
 	}
 	return p
-}
-
-func specIn(specs []corev1.Container, c *corev1.Container) bool {
-	for i := range specs {
-		if &specs[i] == c || specs[i].Name == c.Name {
-			return true
-		}
-	}
-	return false
 }
 
 // restartOn decides what the kubelet does when container c exits with code.

@@ -290,18 +290,9 @@ type termination struct {
 
 // terminationOf finds the container's latest termination in the pod.
 func terminationOf(pod *corev1.Pod, container string) (termination, bool) {
-	for _, list := range [][]corev1.ContainerStatus{pod.Status.InitContainerStatuses, pod.Status.ContainerStatuses} {
-		for i := range list {
-			cs := &list[i]
-			if cs.Name != container {
-				continue
-			}
-			if t, instance, current := diagnose.LastTermination(*cs); t != nil {
-				return termination{term: t, instance: instance, current: current}, true
-			}
-		}
-	}
-	return termination{}, false
+	cs, _ := diagnose.StatusOf(pod, container)
+	t, instance, current := diagnose.LastTermination(cs)
+	return termination{term: t, instance: instance, current: current}, t != nil
 }
 
 // foldedEvents is the ledger's text of a pod's events: one line each,

@@ -143,21 +143,14 @@ func Containers(p *corev1.Pod) []corev1.Container {
 // sidecars included (pruneInitContainersBeforeStart), so a crash-looping
 // sidecar's --previous is "gone" exactly when it matters.
 func CrashedLog(ctx context.Context, c kubernetes.Interface, pod *corev1.Pod, container string) (string, error) {
-	for n, list := range [][]corev1.ContainerStatus{pod.Status.InitContainerStatuses, pod.Status.ContainerStatuses} {
-		for i := range list {
-			if list[i].Name != container {
-				continue
-			}
-			t, _, current := diagnose.LastTermination(list[i])
-			// The dead instance is the current one, or none died and an init
-			// step runs on (one that never finishes: its running log is the
-			// evidence).
-			initStep := n == 0 && !diagnose.IsSidecar(pod, container)
-			if (t != nil && current) || (t == nil && initStep && list[i].State.Running != nil) {
-				b, err := readLog(ctx, c, pod.Namespace, pod.Name, &corev1.PodLogOptions{Container: container}, LogTailLines)
-				return string(b), err
-			}
-		}
+	cs, _ := diagnose.StatusOf(pod, container)
+	t, _, current := diagnose.LastTermination(cs)
+	// The dead instance is the current one, or none died and an init step
+	// runs on (one that never finishes: its running log is the evidence).
+	initStep := diagnose.IsInitStep(pod, container)
+	if (t != nil && current) || (t == nil && initStep && cs.State.Running != nil) {
+		b, err := readLog(ctx, c, pod.Namespace, pod.Name, &corev1.PodLogOptions{Container: container}, LogTailLines)
+		return string(b), err
 	}
 	return PreviousLog(ctx, c, pod.Namespace, pod.Name, container)
 }
