@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crashlens/crashlens/crash"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -407,7 +409,7 @@ func truth(t *testing.T, cs kubernetes.Interface) map[string]int {
 		}
 		if v := diagnose.Classify(p, now); v.Failing {
 			cp := v.Pod
-			g := report.ToJSON(kube.Group{Namespace: cp.Namespace, Owner: cp.Owner, Container: cp.Container, Reason: cp.Reason, ExitCode: cp.ExitCode})
+			g := report.ToJSON(crash.Group{Namespace: cp.Namespace, Owner: cp.Owner, Container: cp.Container, Reason: cp.Reason, ExitCode: cp.ExitCode})
 			out[jsonKey(g)]++
 		}
 	}

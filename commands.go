@@ -8,6 +8,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/crashlens/crashlens/crash"
+
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 	"k8s.io/client-go/kubernetes"
@@ -102,7 +104,7 @@ type listOutput struct {
 
 // printGroups prints the groups of `crashlens list`, most urgent first;
 // firstErrors (asked only for -o wide) reads each group's first log error.
-func printGroups(o listOutput, groups []kube.Group, firstErrors func() map[string]string, stdout, stderr io.Writer) error {
+func printGroups(o listOutput, groups []crash.Group, firstErrors func() map[string]string, stdout, stderr io.Writer) error {
 	report.SortByUrgency(groups)
 	now := time.Now()
 	var err error
@@ -145,8 +147,8 @@ func isTerminal(w io.Writer) bool {
 // changed group to the alerter when there is one. Changes of the connection
 // (reconnecting, relisting, synced again) go to stderr, one line each, so a
 // script's reader knows when the stream is stale.
-func watchJSON(batches <-chan kube.Batch, fleet bool, stdout, stderr io.Writer, a *alert.Alerter) error {
-	view, out := kube.NewView(), report.NewWatchJSON(stdout)
+func watchJSON(batches <-chan crash.Batch, fleet bool, stdout, stderr io.Writer, a *alert.Alerter) error {
+	view, out := crash.NewView(), report.NewWatchJSON(stdout)
 	phases := map[string]string{} // each cluster's last phase
 	for b := range batches {
 		if b.State.Phase != phases[b.Cluster] {
@@ -182,7 +184,7 @@ func runWatch(ctx context.Context, flags *kube.Flags, names []string, lf *ledger
 		}
 		return l
 	}
-	var batches <-chan kube.Batch
+	var batches <-chan crash.Batch
 	var client func(cluster string) (kubernetes.Interface, *kube.Memo, error)
 	if names == nil {
 		s, err := open(ctx, flags, stderr)
@@ -204,7 +206,7 @@ func runWatch(ctx context.Context, flags *kube.Flags, names []string, lf *ledger
 	var a *alert.Alerter
 	if alerts.URL != "" {
 		alerts.Log = stderr
-		alerts.Explain = func(ctx context.Context, g kube.Group) (diagnose.Finding, bool) {
+		alerts.Explain = func(ctx context.Context, g crash.Group) (diagnose.Finding, bool) {
 			c, memo, err := client(g.Cluster)
 			if err != nil {
 				return diagnose.Finding{}, false

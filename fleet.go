@@ -7,6 +7,8 @@ import (
 	"maps"
 	"sync"
 
+	"github.com/crashlens/crashlens/crash"
+
 	"github.com/crashlens/crashlens/kube"
 	"github.com/crashlens/crashlens/sanitize"
 )
@@ -21,7 +23,7 @@ func listFleet(ctx context.Context, flags *kube.Flags, names []string, output st
 	type result struct {
 		name   string
 		s      *kube.Session
-		groups []kube.Group
+		groups []crash.Group
 		err    error
 	}
 	results := make([]result, len(names))
@@ -39,7 +41,7 @@ func listFleet(ctx context.Context, flags *kube.Flags, names []string, output st
 		})
 	}
 	wg.Wait()
-	var groups []kube.Group
+	var groups []crash.Group
 	failed := 0
 	for _, r := range results {
 		if r.err != nil {
@@ -64,7 +66,7 @@ func listFleet(ctx context.Context, flags *kube.Flags, names []string, output st
 			if r.err != nil {
 				continue
 			}
-			var own []kube.Group
+			var own []crash.Group
 			for _, g := range groups {
 				if g.Cluster == r.name {
 					own = append(own, g)

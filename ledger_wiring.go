@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/crashlens/crashlens/crash"
+
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/spf13/pflag"
@@ -108,7 +110,7 @@ func newFleetRecorder(l *ledger.Ledger, warn io.Writer) *fleetRecorder {
 
 // pipe is kube.Fleet's hook: it captures the cluster's crashes (refining
 // CAUSE, recording them when there is a ledger) and passes its batches on.
-func (r *fleetRecorder) pipe(ctx context.Context, s *kube.Session, in <-chan kube.Batch) <-chan kube.Batch {
+func (r *fleetRecorder) pipe(ctx context.Context, s *kube.Session, in <-chan crash.Batch) <-chan crash.Batch {
 	rec := kube.NewRecorder(s.CaptureClient(), r.l, s.Target, r.warn)
 	if r.l == nil {
 		go rec.Run(ctx)
@@ -144,7 +146,7 @@ func startFleet(ctx context.Context, flags *kube.Flags, names []string, l *ledge
 // recordBatches starts capturing the session's crashes, recorded into l
 // when there is one, and returns the batches to consume with CAUSE refined
 // from the captures: the same with or without a ledger.
-func recordBatches(ctx context.Context, s *kube.Session, l *ledger.Ledger, in <-chan kube.Batch, warn io.Writer) <-chan kube.Batch {
+func recordBatches(ctx context.Context, s *kube.Session, l *ledger.Ledger, in <-chan crash.Batch, warn io.Writer) <-chan crash.Batch {
 	rec := kube.NewRecorder(s.CaptureClient(), l, s.Target, warn)
 	go func() {
 		rec.Run(ctx)

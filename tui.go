@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 
+	"github.com/crashlens/crashlens/crash"
+
 	"golang.org/x/term"
 	"k8s.io/client-go/kubernetes"
 
@@ -19,7 +21,7 @@ import (
 // kubeSource feeds the UI from one cluster or a fleet: the watchers'
 // batches and the kube package's detail calls, each to the row's cluster.
 type kubeSource struct {
-	batches <-chan kube.Batch
+	batches <-chan crash.Batch
 	// client is the cluster's client and its owner memo; an error while a
 	// fleet's cluster is not connected.
 	client func(cluster string) (kubernetes.Interface, *kube.Memo, error)
@@ -27,12 +29,12 @@ type kubeSource struct {
 	off    string         // why there is no ledger
 }
 
-func (s kubeSource) Batches() <-chan kube.Batch { return s.batches }
+func (s kubeSource) Batches() <-chan crash.Batch { return s.batches }
 
-func (s kubeSource) Gather(ctx context.Context, cluster, ns, pod, container string) (kube.Incident, error) {
+func (s kubeSource) Gather(ctx context.Context, cluster, ns, pod, container string) (crash.Incident, error) {
 	c, memo, err := s.client(cluster)
 	if err != nil {
-		return kube.Incident{}, err
+		return crash.Incident{}, err
 	}
 	inc, err := kube.Gather(ctx, c, memo, ns, pod, container)
 	inc.Cluster = cluster
@@ -83,7 +85,7 @@ func runTUI(ctx context.Context, flags *kube.Flags, lf *ledgerFlags, debugImage 
 	note, off := s.Scope.Note, "no crash history: the ledger is off (--no-ledger)"
 	if err != nil {
 		off = ledgerOff(err)
-		note = kube.JoinNotes(note, off)
+		note = crash.JoinNotes(note, off)
 	}
 	batches := recordBatches(ctx, s, l, w.Batches(), kube.DebugWriter())
 	o := uiOptions(flags, debugImage)

@@ -17,8 +17,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/crashlens/crashlens/crash"
+
 	"github.com/crashlens/crashlens/diagnose"
-	"github.com/crashlens/crashlens/kube"
 	"github.com/crashlens/crashlens/report"
 	"github.com/crashlens/crashlens/sanitize"
 )
@@ -40,7 +41,7 @@ type Config struct {
 	MuteFor          time.Duration
 	// Explain returns the top finding for a group (its newest pod); it may
 	// call the API and is run by the sender, never by the watch loop.
-	Explain   func(ctx context.Context, g kube.Group) (diagnose.Finding, bool)
+	Explain   func(ctx context.Context, g crash.Group) (diagnose.Finding, bool)
 	Client    *http.Client
 	Log       io.Writer
 	Now       func() time.Time
@@ -52,7 +53,7 @@ type Alerter struct {
 	cfg   Config
 	mu    sync.Mutex
 	last  map[string]time.Time
-	queue chan kube.Group
+	queue chan crash.Group
 }
 
 // New returns an Alerter; call Run to start sending.
@@ -69,12 +70,12 @@ func New(cfg Config) *Alerter {
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
-	return &Alerter{cfg: cfg, last: map[string]time.Time{}, queue: make(chan kube.Group, queueSize)}
+	return &Alerter{cfg: cfg, last: map[string]time.Time{}, queue: make(chan crash.Group, queueSize)}
 }
 
 // Observe looks at a changed group and queues an alert when it is at or
 // past the threshold and not muted. It never blocks.
-func (a *Alerter) Observe(g kube.Group) {
+func (a *Alerter) Observe(g crash.Group) {
 	if g.Restarts < a.cfg.RestartThreshold || slices.Contains(a.cfg.IgnoreNamespaces, g.Namespace) {
 		return
 	}
@@ -105,7 +106,7 @@ func (a *Alerter) Run(ctx context.Context) {
 	}
 }
 
-func (a *Alerter) send(ctx context.Context, g kube.Group) {
+func (a *Alerter) send(ctx context.Context, g crash.Group) {
 	var top *diagnose.Finding
 	if a.cfg.Explain != nil {
 		ectx, cancel := context.WithTimeout(ctx, postTimeout)
@@ -192,7 +193,7 @@ func mrkdwn(s string) string {
 }
 
 // Message is the Slack-compatible payload for a group.
-func Message(g kube.Group, top *diagnose.Finding) map[string]any {
+func Message(g crash.Group, top *diagnose.Finding) map[string]any {
 	exit := report.ExitText(g.ExitCode, g.Meaning)
 	title := fmt.Sprintf("%s/%s is failing: %s", g.Namespace, g.Owner, g.State)
 	if g.Cluster != "" {

@@ -12,8 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crashlens/crashlens/crash"
+
 	"github.com/crashlens/crashlens/diagnose"
-	"github.com/crashlens/crashlens/kube"
 )
 
 // hook is a local webhook that records posts and answers with the status
@@ -51,8 +52,8 @@ func newSlowHook(t *testing.T, hang time.Duration, statuses ...int) *hook {
 	return h
 }
 
-func group(ns string, restarts int32) kube.Group {
-	return kube.Group{Key: ns + "/api", Namespace: ns, Owner: "Deployment/api", Container: "app", State: "CrashLoopBackOff",
+func group(ns string, restarts int32) crash.Group {
+	return crash.Group{Key: ns + "/api", Namespace: ns, Owner: "Deployment/api", Container: "app", State: "CrashLoopBackOff",
 		ExitCode: 137, Meaning: "SIGKILL", Restarts: restarts, Pods: []diagnose.CrashPod{{Name: "api-1"}}}
 }
 
@@ -74,7 +75,7 @@ func TestThresholdMuteAndIgnore(t *testing.T) {
 	var log bytes.Buffer
 	a := New(Config{URL: h.srv.URL + "/services/T000/B000/secret-token", RestartThreshold: 3, MuteFor: 10 * time.Minute,
 		IgnoreNamespaces: []string{"kube-system"}, Now: func() time.Time { return now }, Log: &log,
-		Explain: func(context.Context, kube.Group) (diagnose.Finding, bool) {
+		Explain: func(context.Context, crash.Group) (diagnose.Finding, bool) {
 			return diagnose.Finding{ID: "liveness-kill", Verdict: "killed by <@here> probe", Fix: diagnose.Fix{Text: "fix the probe"}}, true
 		}})
 	ctx, cancel := context.WithCancel(context.Background())

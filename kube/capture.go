@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/crashlens/crashlens/crash"
+
 	"golang.org/x/time/rate"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -108,7 +110,7 @@ func (r *Recorder) Run(ctx context.Context) {
 
 // Observe queues every termination of a batch not seen before; it never
 // blocks (the caller is the watcher's consumer).
-func (r *Recorder) Observe(b Batch) {
+func (r *Recorder) Observe(b crash.Batch) {
 	for _, g := range b.Upserted {
 		for _, p := range g.Pods {
 			if p.LastFinish.IsZero() {

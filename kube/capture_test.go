@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crashlens/crashlens/crash"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
@@ -41,7 +43,7 @@ func TestRecorderRecordsEachTerminationOnce(t *testing.T) {
 	if !v.Failing {
 		t.Fatal("the pod is not failing")
 	}
-	b := Batch{Upserted: []Group{{Key: v.Pod.GroupKey(), Pods: []diagnose.CrashPod{v.Pod}}}}
+	b := crash.Batch{Upserted: []crash.Group{{Key: v.Pod.GroupKey(), Pods: []diagnose.CrashPod{v.Pod}}}}
 	rec.Observe(b)
 	rec.Observe(b) // the same termination again
 	var rows []ledger.Crash
@@ -91,10 +93,10 @@ func TestPassRefinesCauses(t *testing.T) {
 	defer cancel()
 	go rec.Run(ctx)
 	v := diagnose.Classify(pod, now.Add(time.Second))
-	in := make(chan Batch)
+	in := make(chan crash.Batch)
 	out := rec.Pass(ctx, in)
-	g := NewGroup([]diagnose.CrashPod{v.Pod})
-	in <- Batch{Upserted: []Group{g}, Watched: 1, Crashing: 1}
+	g := crash.NewGroup([]diagnose.CrashPod{v.Pod})
+	in <- crash.Batch{Upserted: []crash.Group{g}, Watched: 1, Crashing: 1}
 	first := <-out
 	if len(first.Upserted) != 1 || first.Upserted[0].Cause != "killed by SIGKILL" {
 		t.Fatalf("first batch: %+v", first.Upserted)
@@ -107,7 +109,7 @@ func TestPassRefinesCauses(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the group was not sent again with the captured cause")
 	}
-	in <- Batch{Upserted: []Group{g}, Watched: 1, Crashing: 1}
+	in <- crash.Batch{Upserted: []crash.Group{g}, Watched: 1, Crashing: 1}
 	if b := <-out; b.Upserted[0].Cause != "liveness kill" {
 		t.Errorf("a later batch lost the refined cause: %q", b.Upserted[0].Cause)
 	}

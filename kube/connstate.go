@@ -6,37 +6,14 @@ package kube
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
-	"strings"
-	"time"
+
+	"github.com/crashlens/crashlens/crash"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 )
 
-// Connection phases of the watcher.
-const (
-	PhaseSyncing      = "syncing"
-	PhaseSynced       = "synced"
-	PhaseRelisting    = "relisting"
-	PhaseReconnecting = "reconnecting"
-	PhaseForbidden    = "forbidden"
-	// PhaseUnauthorized: the server rejected the credentials.
-	PhaseUnauthorized = "unauthorized"
-	// PhaseConnecting: a fleet's cluster before its first answer (Fleet).
-	PhaseConnecting = "connecting"
-)
-
-// ConnState is the watcher's connection to the API server.
-type ConnState struct {
-	Phase     string
-	Namespace string // for forbidden: the scope that was refused ("" cluster-wide)
-	Verb      string
-	Err       string // one line, for reconnecting and forbidden
-	Since     time.Time
-}
-
-func (w *Watcher) setState(s ConnState) {
+func (w *Watcher) setState(s crash.ConnState) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if s.Phase == w.state.Phase && s.Err == w.state.Err {
@@ -53,7 +30,7 @@ func (w *Watcher) setState(s ConnState) {
 func (w *Watcher) phase() (string, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.state.Phase, len(w.pods) == 0 && w.state.Phase == PhaseSyncing
+	return w.state.Phase, len(w.pods) == 0 && w.state.Phase == crash.PhaseSyncing
 }
 
 // listing: the reflector starts a (re)list. While the server is away it
@@ -63,21 +40,21 @@ func (w *Watcher) listing() {
 	if first || refused(phase) {
 		return
 	}
-	w.setState(ConnState{Phase: PhaseRelisting})
+	w.setState(crash.ConnState{Phase: crash.PhaseRelisting})
 }
 
 // watching: the server answered a watch, which resumes where the last
 // list or watch left off.
 func (w *Watcher) watching() {
 	if phase, _ := w.phase(); refused(phase) {
-		w.setState(ConnState{Phase: PhaseSynced})
+		w.setState(crash.ConnState{Phase: crash.PhaseSynced})
 	}
 }
 
 // refused: the phase says the server is away or said no; it lasts until
 // the server answers (a retry's list or watch is not news).
 func refused(phase string) bool {
-	return phase == PhaseReconnecting || phase == PhaseForbidden || phase == PhaseUnauthorized
+	return phase == crash.PhaseReconnecting || phase == crash.PhaseForbidden || phase == crash.PhaseUnauthorized
 }
 
 func (w *Watcher) failed(verb string, err error) {
@@ -85,12 +62,12 @@ func (w *Watcher) failed(verb string, err error) {
 		return
 	}
 	if apierrors.IsForbidden(err) {
-		w.setState(ConnState{Phase: PhaseForbidden, Namespace: w.namespace, Verb: verb, Err: oneLine(err)})
+		w.setState(crash.ConnState{Phase: crash.PhaseForbidden, Namespace: w.namespace, Verb: verb, Err: oneLine(err)})
 		return
 	}
 	if apierrors.IsUnauthorized(err) {
 		// The reflector backs off on its own (up to 30 s): no tight loop.
-		w.setState(ConnState{Phase: PhaseUnauthorized, Verb: verb, Err: oneLine(err)})
+		w.setState(crash.ConnState{Phase: crash.PhaseUnauthorized, Verb: verb, Err: oneLine(err)})
 		return
 	}
 	// A url.Error quotes the whole watch URL; the status bar wants the cause.
@@ -98,25 +75,5 @@ func (w *Watcher) failed(verb string, err error) {
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	w.setState(ConnState{Phase: PhaseReconnecting, Verb: verb, Err: oneLine(err)})
-}
-
-// String is the state as the status bar says it.
-func (s ConnState) String() string {
-	switch s.Phase {
-	case PhaseForbidden:
-		scope := "cluster-wide"
-		if s.Namespace != "" {
-			scope = "in namespace " + s.Namespace
-		}
-		return fmt.Sprintf("forbidden to %s pods %s", s.Verb, scope)
-	case PhaseReconnecting:
-		return "reconnecting: " + s.Err
-	case PhaseUnauthorized:
-		if strings.Contains(s.Err, "rejected the credentials") {
-			return s.Err
-		}
-		return "credentials rejected (Unauthorized): log in again or refresh the token"
-	}
-	return s.Phase
+	w.setState(crash.ConnState{Phase: crash.PhaseReconnecting, Verb: verb, Err: oneLine(err)})
 }

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crashlens/crashlens/crash"
+
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -53,9 +55,9 @@ func TestFaultAPIServerRestart(t *testing.T) {
 	defer cancel()
 	w := NewWatcher(c, "", "")
 	go w.Run(ctx)
-	view := map[string]Group{}
-	var state ConnState
-	apply := func(b Batch) {
+	view := map[string]crash.Group{}
+	var state crash.ConnState
+	apply := func(b crash.Batch) {
 		for _, k := range b.Removed {
 			delete(view, k)
 		}
@@ -76,14 +78,14 @@ func TestFaultAPIServerRestart(t *testing.T) {
 		}
 		return true
 	}
-	if !next(30*time.Second, func() bool { return state.Phase == PhaseSynced && len(view) > 0 }) {
+	if !next(30*time.Second, func() bool { return state.Phase == crash.PhaseSynced && len(view) > 0 }) {
 		t.Fatalf("never synced: %+v", state)
 	}
 	before := len(view)
 
 	clusterctl(t, "stop", "kube-apiserver")
 	stopped := time.Now()
-	if !next(2*time.Second, func() bool { return state.Phase == PhaseReconnecting || state.Phase == PhaseRelisting }) {
+	if !next(2*time.Second, func() bool { return state.Phase == crash.PhaseReconnecting || state.Phase == crash.PhaseRelisting }) {
 		t.Errorf("state still %q 2 s after the apiserver stopped", state.Phase)
 	}
 	t.Logf("state %q after %s: %s", state.Phase, time.Since(stopped).Round(10*time.Millisecond), state.Err)
@@ -93,7 +95,7 @@ func TestFaultAPIServerRestart(t *testing.T) {
 		t.Errorf("used %.1f%% of a core while the server was down, want under 5%%", used*100)
 	}
 	clusterctl(t, "start", "kube-apiserver")
-	if !next(60*time.Second, func() bool { return state.Phase == PhaseSynced }) {
+	if !next(60*time.Second, func() bool { return state.Phase == crash.PhaseSynced }) {
 		t.Fatalf("never synced again: %+v", state)
 	}
 	next(2*time.Second, func() bool { return false }) // let the relist's changes arrive
@@ -187,7 +189,7 @@ func TestFaultPodChurn(t *testing.T) {
 	go w.Run(wctx)
 	var mu sync.Mutex
 	view := map[string]int{} // group key -> pods
-	var state ConnState
+	var state crash.ConnState
 	go func() {
 		for b := range w.Batches() {
 			mu.Lock()
@@ -215,7 +217,7 @@ func TestFaultPodChurn(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		mu.Lock()
-		synced := state.Phase == PhaseSynced
+		synced := state.Phase == crash.PhaseSynced
 		mu.Unlock()
 		if synced {
 			break

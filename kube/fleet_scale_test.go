@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crashlens/crashlens/crash"
+
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -69,7 +71,7 @@ func BenchmarkFleet(b *testing.B) {
 			first[bt.Cluster] = true
 			firsts = append(firsts, time.Since(start))
 		}
-		if bt.State.Phase == PhaseSynced {
+		if bt.State.Phase == crash.PhaseSynced {
 			synced[bt.Cluster] = true
 		}
 		if len(synced) == contexts {

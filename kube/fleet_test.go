@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/crashlens/crashlens/crash"
 )
 
 func TestShortClusterNames(t *testing.T) {
@@ -28,7 +30,7 @@ func TestShortClusterNames(t *testing.T) {
 		// A short name that is another context's whole name is ambiguous too.
 		{[]string{"x/dev", "dev"}, map[string]string{"x/dev": "x/dev", "dev": "dev"}},
 	} {
-		got := ShortClusterNames(tc.names)
+		got := crash.ShortClusterNames(tc.names)
 		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
 			t.Errorf("%q: %v, want %v", tc.names, got, tc.want)
 		}
@@ -38,10 +40,10 @@ func TestShortClusterNames(t *testing.T) {
 // TestTagBatchCopies: the fleet's keys are unique across clusters, and the
 // batch the watcher still reads keeps its own keys.
 func TestTagBatchCopies(t *testing.T) {
-	b := Batch{Upserted: []Group{{Key: "shop/deploy/api/app"}}, Removed: []string{"shop/deploy/old/app"}}
-	got := tagBatch("prod-eu", b)
-	if got.Cluster != "prod-eu" || got.Upserted[0].Key != FleetKey("prod-eu", "shop/deploy/api/app") || got.Upserted[0].Cluster != "prod-eu" ||
-		got.Removed[0] != FleetKey("prod-eu", "shop/deploy/old/app") {
+	b := crash.Batch{Upserted: []crash.Group{{Key: "shop/deploy/api/app"}}, Removed: []string{"shop/deploy/old/app"}}
+	got := crash.TagBatch("prod-eu", b)
+	if got.Cluster != "prod-eu" || got.Upserted[0].Key != crash.FleetKey("prod-eu", "shop/deploy/api/app") || got.Upserted[0].Cluster != "prod-eu" ||
+		got.Removed[0] != crash.FleetKey("prod-eu", "shop/deploy/old/app") {
 		t.Errorf("tagged: %+v", got)
 	}
 	if b.Upserted[0].Key != "shop/deploy/api/app" || b.Removed[0] != "shop/deploy/old/app" || b.Upserted[0].Cluster != "" {
@@ -76,10 +78,10 @@ func TestFleetIsolation(t *testing.T) {
 	seen := map[string][]string{}
 	for b := range fl.Batches() {
 		seen[b.Cluster] = append(seen[b.Cluster], b.State.Phase)
-		if b.State.Phase == PhaseUnauthorized && !strings.Contains(b.State.String(), "rejected the credentials") {
+		if b.State.Phase == crash.PhaseUnauthorized && !strings.Contains(b.State.String(), "rejected the credentials") {
 			t.Errorf("prod-us: %q does not say the credentials were rejected", b.State)
 		}
-		if b.State.Phase == PhaseReconnecting && !strings.Contains(b.State.Err, "connection refused") {
+		if b.State.Phase == crash.PhaseReconnecting && !strings.Contains(b.State.Err, "connection refused") {
 			t.Errorf("prod-eu: %q does not say the connection was refused", b.State.Err)
 		}
 	}
@@ -111,7 +113,7 @@ func TestJoinNotes(t *testing.T) {
 		{[]string{"", "batch note"}, "batch note"},
 		{[]string{"a", "", "b"}, "a · b"},
 	} {
-		if got := JoinNotes(tc.in...); got != tc.want {
+		if got := crash.JoinNotes(tc.in...); got != tc.want {
 			t.Errorf("JoinNotes(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}

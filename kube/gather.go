@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/crashlens/crashlens/crash"
 	"sort"
 	"strings"
 	"sync"
@@ -17,40 +18,6 @@ import (
 
 	"github.com/crashlens/crashlens/diagnose"
 )
-
-// Incident is everything the detail screen and the incident report show of
-// one pod. Each part carries its own error, so one forbidden or missing
-// part never hides the others.
-type Incident struct {
-	// Cluster is the kubeconfig context the pod was gathered from (set by
-	// the caller, which knows it), for reports.
-	Cluster        string
-	Pod            *corev1.Pod
-	Container      string
-	Owners         Owners
-	OwnersErr      error
-	Events         []corev1.Event
-	EventsErr      error
-	PreviousLog    string
-	PreviousLogErr error
-	CurrentLog     string
-	CurrentLogErr  error
-	BackoffCap     time.Duration
-	Usage          map[string]string // container -> "cpu 12m, memory 40Mi", from metrics.k8s.io
-	UsageErr       error
-}
-
-// Input is what Diagnose takes from this incident: the TUI and `explain`
-// diagnose the same way.
-func (inc Incident) Input(tmpl *diagnose.Template, now time.Time) diagnose.Input {
-	in := diagnose.Input{Pod: inc.Pod, Container: inc.Container, Events: inc.Events, PreviousLog: inc.PreviousLog,
-		OwnerChain: inc.Owners.Chain, Deployment: inc.Owners.Deployment, ReplicaSets: inc.Owners.ReplicaSets,
-		BackoffCap: inc.BackoffCap, Template: tmpl, Now: now}
-	if inc.PreviousLogErr != nil {
-		in.PreviousLogErr = inc.PreviousLogErr.Error()
-	}
-	return in
-}
 
 // Memo remembers, for one session, answers that do not change while it
 // runs: each node's back-off cap, and that metrics cannot be read (no
@@ -107,15 +74,15 @@ func (m *Memo) usage(ctx context.Context, c kubernetes.Interface, namespace, pod
 // Gather reads the pod and everything about it. It fails only when the pod
 // itself cannot be read. container may be empty: the failing one is picked.
 // memo may be nil (one-shot commands).
-func Gather(ctx context.Context, c kubernetes.Interface, memo *Memo, namespace, name, container string) (Incident, error) {
+func Gather(ctx context.Context, c kubernetes.Interface, memo *Memo, namespace, name, container string) (crash.Incident, error) {
 	pod, err := c.CoreV1().Pods(namespace).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
-		return Incident{}, fmt.Errorf("pod %s/%s: %s", namespace, name, oneLine(err))
+		return crash.Incident{}, fmt.Errorf("pod %s/%s: %s", namespace, name, oneLine(err))
 	}
 	if container == "" {
 		container = diagnose.FailingContainer(pod, time.Now())
 	}
-	inc := Incident{Pod: pod, Container: container}
+	inc := crash.Incident{Pod: pod, Container: container}
 	inc.Owners, inc.OwnersErr = OwnerChain(ctx, c, pod)
 	inc.Events, inc.EventsErr = Events(ctx, c, namespace, name, inc.Owners.Chain)
 	inc.PreviousLog, inc.PreviousLogErr = CrashedLog(ctx, c, pod, container)
@@ -123,14 +90,6 @@ func Gather(ctx context.Context, c kubernetes.Interface, memo *Memo, namespace, 
 	inc.BackoffCap = memo.backoffCap(ctx, c, pod.Spec.NodeName)
 	inc.Usage, inc.UsageErr = memo.usage(ctx, c, namespace, name)
 	return inc, nil
-}
-
-// Containers lists a pod's init containers then its app containers, in a
-// new slice (appending to the spec's own would write into it).
-func Containers(p *corev1.Pod) []corev1.Container {
-	out := make([]corev1.Container, 0, len(p.Spec.InitContainers)+len(p.Spec.Containers))
-	out = append(out, p.Spec.InitContainers...)
-	return append(out, p.Spec.Containers...)
 }
 
 // CrashedLog reads the log of the container's latest terminated instance
@@ -235,7 +194,7 @@ func ResolvePod(ctx context.Context, c kubernetes.Interface, arg, namespace stri
 // FirstLogErrors reads the newest pod's previous log of each group and
 // returns its first error line by group key (`list -o wide`); groups whose
 // log cannot be read are left out.
-func FirstLogErrors(ctx context.Context, c kubernetes.Interface, groups []Group) map[string]string {
+func FirstLogErrors(ctx context.Context, c kubernetes.Interface, groups []crash.Group) map[string]string {
 	out := map[string]string{}
 	for _, g := range groups {
 		p := g.Pods[0]

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crashlens/crashlens/crash"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -66,9 +68,9 @@ func applyScenarios(t *testing.T, c kubernetes.Interface) {
 }
 
 // groupsUntil reads batches until done says the view is complete.
-func groupsUntil(t *testing.T, w *Watcher, timeout time.Duration, done func(map[string]Group) bool) map[string]Group {
+func groupsUntil(t *testing.T, w *Watcher, timeout time.Duration, done func(map[string]crash.Group) bool) map[string]crash.Group {
 	t.Helper()
-	view := map[string]Group{}
+	view := map[string]crash.Group{}
 	deadline := time.After(timeout)
 	for {
 		select {
@@ -91,13 +93,13 @@ func groupsUntil(t *testing.T, w *Watcher, timeout time.Duration, done func(map[
 	}
 }
 
-func findGroup(view map[string]Group, ns, owner string) (Group, bool) {
+func findGroup(view map[string]crash.Group, ns, owner string) (crash.Group, bool) {
 	for _, g := range view {
 		if g.Namespace == ns && g.Owner == owner {
 			return g, true
 		}
 	}
-	return Group{}, false
+	return crash.Group{}, false
 }
 
 func TestWatcherSeesEveryScenario(t *testing.T) {
@@ -122,7 +124,7 @@ func TestWatcherSeesEveryScenario(t *testing.T) {
 			want["Deployment/"+name] = s
 		}
 	}
-	view := groupsUntil(t, w, 30*time.Second, func(v map[string]Group) bool {
+	view := groupsUntil(t, w, 30*time.Second, func(v map[string]crash.Group) bool {
 		for owner, s := range want {
 			if _, ok := findGroup(v, s.Namespace, owner); ok != s.Crashing() {
 				return false
@@ -181,13 +183,13 @@ spec:
 	if shownAt.IsZero() {
 		t.Fatal("the cluster never showed the new pod crashing")
 	}
-	groupsUntil(t, w, 2*time.Second, func(v map[string]Group) bool {
+	groupsUntil(t, w, 2*time.Second, func(v map[string]crash.Group) bool {
 		g, ok := findGroup(v, ns, "Deployment/flaky")
 		return ok && g.ExitCode == 4
 	})
 	t.Logf("new crash group delivered %s after the API showed it", time.Since(shownAt).Round(time.Millisecond))
 	kubectl(t, "", "-n", ns, "delete", "deployment", "flaky", "--wait=false")
-	groupsUntil(t, w, 60*time.Second, func(v map[string]Group) bool {
+	groupsUntil(t, w, 60*time.Second, func(v map[string]crash.Group) bool {
 		_, ok := findGroup(v, ns, "Deployment/flaky")
 		return !ok
 	})

@@ -8,22 +8,16 @@ import (
 	"encoding/json"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
+	"github.com/crashlens/crashlens/crash"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 )
 
-// Owners is a pod's owner chain and, for a Deployment, its ReplicaSets.
-type Owners struct {
-	Chain       []string // nearest first: ReplicaSet/x, Deployment/y
-	Deployment  *appsv1.Deployment
-	ReplicaSets []appsv1.ReplicaSet
-}
-
 // OwnerChain resolves the pod's owners through the API.
-func OwnerChain(ctx context.Context, c kubernetes.Interface, pod *corev1.Pod) (Owners, error) {
-	var o Owners
+func OwnerChain(ctx context.Context, c kubernetes.Interface, pod *corev1.Pod) (crash.Owners, error) {
+	var o crash.Owners
 	ref := metav1.GetControllerOf(pod)
 	for depth := 0; ref != nil && depth < 4; depth++ {
 		o.Chain = append(o.Chain, ref.Kind+"/"+ref.Name)

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 	"time"
+
+	"github.com/crashlens/crashlens/crash"
 )
 
 // The list's CAUSE column, refined: a row knows only the pod's status, a
@@ -38,7 +40,7 @@ func (r *Recorder) signal() {
 // refine sets each upserted group's cause from its captures and the
 // batch's note from the newest lasting problem. The groups are copied
 // first: the watcher still reads the batch it sent.
-func (r *Recorder) refine(b *Batch) {
+func (r *Recorder) refine(b *crash.Batch) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	b.Upserted = slices.Clone(b.Upserted)
@@ -53,14 +55,14 @@ func (r *Recorder) refine(b *Batch) {
 // Pass records what the batches show and hands them on, refined; it
 // re-sends the groups a later capture refined, and the note when a
 // lasting problem appears. The channel closes when in does or ctx ends.
-func (r *Recorder) Pass(ctx context.Context, in <-chan Batch) <-chan Batch {
-	out := make(chan Batch, 1)
+func (r *Recorder) Pass(ctx context.Context, in <-chan crash.Batch) <-chan crash.Batch {
+	out := make(chan crash.Batch, 1)
 	go func() {
 		defer close(out)
-		groups := map[string]Group{} // as last sent
-		var last Batch
+		groups := map[string]crash.Group{} // as last sent
+		var last crash.Batch
 		for {
-			var b Batch
+			var b crash.Batch
 			select {
 			case <-ctx.Done():
 				return
@@ -71,7 +73,7 @@ func (r *Recorder) Pass(ctx context.Context, in <-chan Batch) <-chan Batch {
 				r.Observe(nb)
 				b = nb
 			case <-r.changed:
-				b = Batch{State: last.State, Watched: last.Watched, Crashing: last.Crashing, At: time.Now()}
+				b = crash.Batch{State: last.State, Watched: last.Watched, Crashing: last.Crashing, At: time.Now()}
 				r.mu.Lock()
 				for k, g := range groups {
 					if c := r.causes[k]; c != "" && c != g.Cause {

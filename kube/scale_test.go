@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crashlens/crashlens/crash"
+
 	"github.com/creack/pty"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -232,7 +234,7 @@ func watchOnce(b *testing.B, cfg *rest.Config, selector string) (*Watcher, time.
 		if first == 0 && len(bt.Upserted) > 0 {
 			first = time.Since(start)
 		}
-		if bt.State.Phase == PhaseSynced {
+		if bt.State.Phase == crash.PhaseSynced {
 			synced = time.Since(start)
 			break
 		}

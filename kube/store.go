@@ -8,6 +8,8 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/crashlens/crashlens/crash"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
@@ -82,8 +84,8 @@ func (s *store) Replace(list []any, _ string) error {
 	w.counts = true
 	first := !w.synced
 	w.synced = true
-	if w.state.Phase != PhaseSynced {
-		w.state, w.stateNew = ConnState{Phase: PhaseSynced, Since: now}, true
+	if w.state.Phase != crash.PhaseSynced {
+		w.state, w.stateNew = crash.ConnState{Phase: crash.PhaseSynced, Since: now}, true
 		debugf("watcher: synced (%d pods)", len(list))
 	}
 	select {

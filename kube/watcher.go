@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/crashlens/crashlens/crash"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
@@ -31,44 +33,6 @@ const (
 // podFieldSelector drops pods that can never crash-loop again.
 const podFieldSelector = "status.phase!=Succeeded,status.phase!=Failed"
 
-// Group is a crash group: pods of one workload failing the same way.
-type Group struct {
-	Key string
-	// Cluster is the kubeconfig context the group was seen in (empty when
-	// the watcher was not told).
-	Cluster   string
-	Namespace string
-	Owner     string
-	Container string
-	Init      bool
-	Reason    string
-	State     string // the newest pod's state
-	ExitCode  int32
-	Meaning   string
-	// Cause is the rulebook's short verdict: the newest pod's status cause,
-	// or what a captured crash of the group said (Recorder.Pass).
-	Cause       string
-	Pods        []diagnose.CrashPod // newest failure first
-	Restarts    int32               // the most restarts of any pod
-	LastRestart time.Time
-	NextRestart time.Time // the earliest announced next restart
-}
-
-// Batch is one delivery of the change stream.
-type Batch struct {
-	// Cluster is the context of the watcher that sent it (Group.Cluster).
-	Cluster  string
-	Upserted []Group
-	Removed  []string // keys of groups that are gone
-	Watched  int      // pods watched (not finished)
-	Crashing int      // crashing pods
-	State    ConnState
-	At       time.Time
-	// Note is a lasting problem of the session beside the connection (the
-	// crash ledger cannot write, logs are forbidden), for the status bar.
-	Note string
-}
-
 // Watcher watches pods and delivers crash groups in batches.
 type Watcher struct {
 	source    podSource
@@ -76,7 +40,7 @@ type Watcher struct {
 	namespace string
 	selector  string
 	now       func() time.Time
-	out       chan Batch
+	out       chan crash.Batch
 	// wake says a change is waiting (kick): the batch timer runs only
 	// then, so an idle watcher does not wake ten times a second.
 	wake chan struct{}
@@ -94,7 +58,7 @@ type Watcher struct {
 	groupOf  map[string]string          // pod key -> group key it is in
 	dirty    map[string]bool
 	counts   bool
-	state    ConnState
+	state    crash.ConnState
 	stateNew bool
 	synced   bool            // a full list was reconciled once
 	gcHeld   bool            // this watcher holds the first sync's GOGC (syncgc.go)
@@ -122,13 +86,13 @@ func NewSlimWatcher(cfg *rest.Config, namespace, selector string) (*Watcher, err
 
 func newWatcher(pods podSource, namespace, selector string) *Watcher {
 	return &Watcher{source: pods, namespace: namespace, selector: selector, now: time.Now,
-		out: make(chan Batch, 1), wake: make(chan struct{}, 1), retime: make(chan struct{}, 1), flush: make(chan struct{}, 1), pods: map[string]*entry{}, members: map[string]map[string]bool{},
+		out: make(chan crash.Batch, 1), wake: make(chan struct{}, 1), retime: make(chan struct{}, 1), flush: make(chan struct{}, 1), pods: map[string]*entry{}, members: map[string]map[string]bool{},
 		groupOf: map[string]string{}, dirty: map[string]bool{}, timed: map[string]bool{}, lastSent: map[string]bool{},
-		state: ConnState{Phase: PhaseSyncing, Since: time.Now()}, stateNew: true}
+		state: crash.ConnState{Phase: crash.PhaseSyncing, Since: time.Now()}, stateNew: true}
 }
 
 // Batches is the change stream; it is closed when Run returns.
-func (w *Watcher) Batches() <-chan Batch { return w.out }
+func (w *Watcher) Batches() <-chan crash.Batch { return w.out }
 
 // Run watches until ctx is done.
 func (w *Watcher) Run(ctx context.Context) {
@@ -260,13 +224,13 @@ type listThenWatch struct{ *cache.ListWatch }
 func (listThenWatch) IsWatchListSemanticsUnSupported() bool { return true }
 
 // collect builds a batch of everything changed since the last one sent.
-func (w *Watcher) collect() (Batch, bool) {
+func (w *Watcher) collect() (crash.Batch, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if len(w.dirty) == 0 && !w.counts && !w.stateNew {
-		return Batch{}, false
+		return crash.Batch{}, false
 	}
-	b := Batch{Cluster: w.cluster, State: w.state, At: w.now(), Watched: len(w.pods), Crashing: len(w.groupOf)}
+	b := crash.Batch{Cluster: w.cluster, State: w.state, At: w.now(), Watched: len(w.pods), Crashing: len(w.groupOf)}
 	for key := range w.dirty {
 		members := w.members[key]
 		if len(members) == 0 {
@@ -279,7 +243,7 @@ func (w *Watcher) collect() (Batch, bool) {
 		for podKey := range members {
 			pods = append(pods, w.pods[podKey].crash)
 		}
-		g := NewGroup(pods)
+		g := crash.NewGroup(pods)
 		g.Cluster = w.cluster
 		b.Upserted = append(b.Upserted, g)
 	}
@@ -289,7 +253,7 @@ func (w *Watcher) collect() (Batch, bool) {
 }
 
 // commit records a batch as delivered.
-func (w *Watcher) commit(b Batch) {
+func (w *Watcher) commit(b crash.Batch) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, k := range b.Removed {
@@ -315,7 +279,7 @@ func (w *Watcher) commit(b Batch) {
 	}
 }
 
-func groupUnchanged(g Group, members map[string]bool, pods map[string]*entry) bool {
+func groupUnchanged(g crash.Group, members map[string]bool, pods map[string]*entry) bool {
 	if len(members) != len(g.Pods) {
 		return false
 	}
@@ -326,32 +290,4 @@ func groupUnchanged(g Group, members map[string]bool, pods map[string]*entry) bo
 		}
 	}
 	return true
-}
-
-// NewGroup is the crash group of pods that share a GroupKey, its summary
-// filled from them (newest failure first).
-func NewGroup(pods []diagnose.CrashPod) Group {
-	g := Group{Key: pods[0].GroupKey(), Pods: pods}
-	finishGroup(&g)
-	return g
-}
-
-// finishGroup fills a group's summary from its pods.
-func finishGroup(g *Group) {
-	sort.Slice(g.Pods, func(i, j int) bool {
-		if !g.Pods[i].LastFinish.Equal(g.Pods[j].LastFinish) {
-			return g.Pods[i].LastFinish.After(g.Pods[j].LastFinish)
-		}
-		return g.Pods[i].Name < g.Pods[j].Name
-	})
-	p := g.Pods[0]
-	g.Namespace, g.Owner, g.Container, g.Init = p.Namespace, p.Owner, p.Container, p.Init
-	g.Reason, g.State, g.ExitCode, g.Meaning, g.Cause = p.Reason, p.State, p.ExitCode, p.Meaning, p.Cause
-	g.LastRestart = p.LastFinish
-	for _, q := range g.Pods {
-		g.Restarts = max(g.Restarts, q.Restarts)
-		if !q.NextRestart.IsZero() && (g.NextRestart.IsZero() || q.NextRestart.Before(g.NextRestart)) {
-			g.NextRestart = q.NextRestart
-		}
-	}
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crashlens/crashlens/crash"
+
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -35,7 +37,7 @@ func newTestWatcher(now *time.Time) *Watcher {
 	return w
 }
 
-func mustBatch(t *testing.T, w *Watcher) Batch {
+func mustBatch(t *testing.T, w *Watcher) crash.Batch {
 	t.Helper()
 	b, ok := w.collect()
 	if !ok {
@@ -51,7 +53,7 @@ func TestWatcherBatches(t *testing.T) {
 	s := (*store)(w)
 	_ = s.Replace([]any{testPod("api-1", 3, true, now), testPod("api-2", 5, true, now), testPod("web-1", 0, false, now)}, "1")
 	b := mustBatch(t, w)
-	if b.State.Phase != PhaseSynced || b.Watched != 3 || b.Crashing != 2 || len(b.Upserted) != 1 || len(b.Upserted[0].Pods) != 2 {
+	if b.State.Phase != crash.PhaseSynced || b.Watched != 3 || b.Crashing != 2 || len(b.Upserted) != 1 || len(b.Upserted[0].Pods) != 2 {
 		t.Fatalf("first batch %+v", b)
 	}
 	g := b.Upserted[0]
@@ -112,13 +114,13 @@ func TestWatcherRelistDropsVanishedPods(t *testing.T) {
 	s := (*store)(w)
 	_ = s.Replace([]any{testPod("api-1", 3, true, now)}, "1")
 	mustBatch(t, w)
-	w.setState(ConnState{Phase: PhaseReconnecting, Err: "connection refused"})
-	if b := mustBatch(t, w); b.State.Phase != PhaseReconnecting {
+	w.setState(crash.ConnState{Phase: crash.PhaseReconnecting, Err: "connection refused"})
+	if b := mustBatch(t, w); b.State.Phase != crash.PhaseReconnecting {
 		t.Errorf("state %+v", b.State)
 	}
 	_ = s.Replace([]any{testPod("web-1", 0, false, now)}, "2")
 	b := mustBatch(t, w)
-	if len(b.Removed) != 1 || b.State.Phase != PhaseSynced || b.Watched != 1 {
+	if len(b.Removed) != 1 || b.State.Phase != crash.PhaseSynced || b.Watched != 1 {
 		t.Errorf("after relist %+v", b)
 	}
 }
@@ -172,15 +174,15 @@ func TestWatcherStates(t *testing.T) {
 		err   error
 		phase string
 	}{
-		{"unreachable", errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), PhaseReconnecting},
-		{"forbidden", apierrors.NewForbidden(corev1.Resource("pods"), "", errors.New("no")), PhaseForbidden},
-		{"unauthorized", apierrors.NewUnauthorized("Unauthorized"), PhaseUnauthorized},
+		{"unreachable", errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), crash.PhaseReconnecting},
+		{"forbidden", apierrors.NewForbidden(corev1.Resource("pods"), "", errors.New("no")), crash.PhaseForbidden},
+		{"unauthorized", apierrors.NewUnauthorized("Unauthorized"), crash.PhaseUnauthorized},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newTestWatcher(&now)
 			_ = (*store)(w).Replace([]any{testPod("api-1", 0, false, now)}, "1")
 			w.listing()
-			if w.state.Phase != PhaseRelisting {
+			if w.state.Phase != crash.PhaseRelisting {
 				t.Fatalf("a relist of a synced watcher: %s", w.state.Phase)
 			}
 			w.failed("list", tc.err)
@@ -189,7 +191,7 @@ func TestWatcherStates(t *testing.T) {
 				t.Errorf("after a retry: %s, want %s still", w.state.Phase, tc.phase)
 			}
 			w.watching() // a watch answered: where it was
-			if w.state.Phase != PhaseSynced {
+			if w.state.Phase != crash.PhaseSynced {
 				t.Errorf("after a watch was answered: %s, want synced", w.state.Phase)
 			}
 			w.failed("watch", tc.err)
@@ -198,7 +200,7 @@ func TestWatcherStates(t *testing.T) {
 				t.Errorf("relisting after a refusal: %s, want %s until a server answers", w.state.Phase, tc.phase)
 			}
 			_ = (*store)(w).Replace([]any{testPod("api-1", 0, false, now)}, "2") // the list answered
-			if w.state.Phase != PhaseSynced {
+			if w.state.Phase != crash.PhaseSynced {
 				t.Errorf("after the list was answered: %s, want synced", w.state.Phase)
 			}
 		})

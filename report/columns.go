@@ -8,9 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crashlens/crashlens/crash"
+
 	"k8s.io/apimachinery/pkg/util/duration"
 
-	"github.com/crashlens/crashlens/kube"
 	"github.com/crashlens/crashlens/sanitize"
 )
 
@@ -22,7 +23,7 @@ type Column struct {
 	// least its title).
 	Min int
 	// Cell is the group's cell, sanitized, without styles.
-	Cell func(g kube.Group, now time.Time) string
+	Cell func(g crash.Group, now time.Time) string
 }
 
 // Indexes into Columns, for code that styles or highlights one of them.
@@ -41,16 +42,16 @@ const (
 
 // Columns of the crash list.
 var Columns = []Column{
-	ColNamespace: {"NAMESPACE", 9, func(g kube.Group, _ time.Time) string { return sanitize.Line(g.Namespace) }},
-	ColWorkload:  {"WORKLOAD", 14, func(g kube.Group, _ time.Time) string { return sanitize.Line(ShortOwner(g.Owner)) }},
-	ColContainer: {"CONTAINER", 9, func(g kube.Group, _ time.Time) string { return sanitize.Line(g.Container) }},
-	ColState:     {"STATE", 16, func(g kube.Group, _ time.Time) string { return sanitize.Line(g.State) }},
-	ColExit:      {"EXIT", 11, func(g kube.Group, _ time.Time) string { return ExitText(g.ExitCode, sanitize.Line(g.Meaning)) }},
-	ColCause:     {"CAUSE", 24, func(g kube.Group, _ time.Time) string { return sanitize.Line(g.Cause) }},
-	ColRestarts:  {"RESTARTS", 0, func(g kube.Group, _ time.Time) string { return strconv.Itoa(int(g.Restarts)) }},
-	ColLast:      {"LAST", 0, func(g kube.Group, now time.Time) string { return Ago(g.LastRestart, now) }},
-	ColNext:      {"NEXT", 0, func(g kube.Group, now time.Time) string { return In(g.NextRestart, now) }},
-	ColPods:      {"PODS", 0, func(g kube.Group, _ time.Time) string { return strconv.Itoa(len(g.Pods)) }},
+	ColNamespace: {"NAMESPACE", 9, func(g crash.Group, _ time.Time) string { return sanitize.Line(g.Namespace) }},
+	ColWorkload:  {"WORKLOAD", 14, func(g crash.Group, _ time.Time) string { return sanitize.Line(ShortOwner(g.Owner)) }},
+	ColContainer: {"CONTAINER", 9, func(g crash.Group, _ time.Time) string { return sanitize.Line(g.Container) }},
+	ColState:     {"STATE", 16, func(g crash.Group, _ time.Time) string { return sanitize.Line(g.State) }},
+	ColExit:      {"EXIT", 11, func(g crash.Group, _ time.Time) string { return ExitText(g.ExitCode, sanitize.Line(g.Meaning)) }},
+	ColCause:     {"CAUSE", 24, func(g crash.Group, _ time.Time) string { return sanitize.Line(g.Cause) }},
+	ColRestarts:  {"RESTARTS", 0, func(g crash.Group, _ time.Time) string { return strconv.Itoa(int(g.Restarts)) }},
+	ColLast:      {"LAST", 0, func(g crash.Group, now time.Time) string { return Ago(g.LastRestart, now) }},
+	ColNext:      {"NEXT", 0, func(g crash.Group, now time.Time) string { return In(g.NextRestart, now) }},
+	ColPods:      {"PODS", 0, func(g crash.Group, _ time.Time) string { return strconv.Itoa(len(g.Pods)) }},
 }
 
 // Narrowing is what a terminal too narrow for every cell gives up, in
@@ -78,7 +79,7 @@ type Narrow struct {
 }
 
 // Cells is a group's row: one cell per column.
-func Cells(g kube.Group, now time.Time) []string {
+func Cells(g crash.Group, now time.Time) []string {
 	out := make([]string, len(Columns))
 	for i, c := range Columns {
 		out[i] = c.Cell(g, now)
@@ -88,7 +89,7 @@ func Cells(g kube.Group, now time.Time) []string {
 
 // Urgency is the list's default order: the most recent failure first, then
 // the most restarts, then the key (so equal groups never swap places).
-func Urgency(a, b kube.Group) int {
+func Urgency(a, b crash.Group) int {
 	if c := b.LastRestart.Compare(a.LastRestart); c != 0 {
 		return c
 	}
@@ -99,7 +100,7 @@ func Urgency(a, b kube.Group) int {
 }
 
 // SortByUrgency sorts groups in the list's default order.
-func SortByUrgency(groups []kube.Group) { slices.SortStableFunc(groups, Urgency) }
+func SortByUrgency(groups []crash.Group) { slices.SortStableFunc(groups, Urgency) }
 
 // shortKinds are kubectl's short names, to keep the workload column for
 // the name.

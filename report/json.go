@@ -5,8 +5,9 @@ import (
 	"io"
 	"time"
 
+	"github.com/crashlens/crashlens/crash"
+
 	"github.com/crashlens/crashlens/diagnose"
-	"github.com/crashlens/crashlens/kube"
 	"github.com/crashlens/crashlens/ledger"
 	"github.com/crashlens/crashlens/lint"
 )
@@ -54,7 +55,7 @@ type PodJSON struct {
 }
 
 // ToJSON converts a group to its JSON form.
-func ToJSON(g kube.Group) GroupJSON {
+func ToJSON(g crash.Group) GroupJSON {
 	j := GroupJSON{Cluster: g.Cluster, Namespace: g.Namespace, Workload: g.Owner, Container: g.Container, Init: g.Init, Reason: g.Reason, State: g.State,
 		ExitCode: g.ExitCode, Meaning: g.Meaning, Cause: g.Cause, Restarts: g.Restarts, LastRestart: g.LastRestart, NextRestart: g.NextRestart}
 	for _, p := range g.Pods {
@@ -65,7 +66,7 @@ func ToJSON(g kube.Group) GroupJSON {
 }
 
 // ListJSON writes {"apiVersion": "crashlens/v1", "kind": "CrashGroupList", "items": [...]}.
-func ListJSON(w io.Writer, groups []kube.Group) error {
+func ListJSON(w io.Writer, groups []crash.Group) error {
 	items := make([]GroupJSON, 0, len(groups))
 	for _, g := range groups {
 		items = append(items, ToJSON(g))
@@ -90,7 +91,7 @@ type WatchJSON struct{ enc *json.Encoder }
 func NewWatchJSON(w io.Writer) *WatchJSON { return &WatchJSON{enc: json.NewEncoder(w)} }
 
 // Write writes the lines of one batch's change.
-func (w *WatchJSON) Write(at time.Time, ch kube.Change) error {
+func (w *WatchJSON) Write(at time.Time, ch crash.Change) error {
 	for _, g := range ch.Removed {
 		if err := w.enc.Encode(WatchLine{Time: at, Event: "resolved", Group: ToJSON(g)}); err != nil {
 			return err
@@ -120,7 +121,7 @@ func newsworthy(a, b GroupJSON) bool {
 
 // ExplainJSON writes `explain -o json`: the pod's identity, the
 // diagnose.Report, and why any part is missing.
-func ExplainJSON(w io.Writer, inc kube.Incident, r diagnose.Report, history []ledger.Crash) error {
+func ExplainJSON(w io.Writer, inc crash.Incident, r diagnose.Report, history []ledger.Crash) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	// The ledger's rows without their logs and events (crashlens history -o

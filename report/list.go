@@ -6,9 +6,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crashlens/crashlens/crash"
+
 	"charm.land/lipgloss/v2"
 
-	"github.com/crashlens/crashlens/kube"
 	"github.com/crashlens/crashlens/theme"
 )
 
@@ -16,7 +17,7 @@ import (
 // restart and the first log error (firstErrors by group key); with several
 // clusters a CLUSTER column leads. Cells are padded by their display width,
 // so colours never break the alignment.
-func Table(w io.Writer, groups []kube.Group, wide, clusters bool, firstErrors map[string]string, st theme.Styles, now time.Time) error {
+func Table(w io.Writer, groups []crash.Group, wide, clusters bool, firstErrors map[string]string, st theme.Styles, now time.Time) error {
 	head := make([]string, 0, len(Columns)+4)
 	if clusters {
 		head = append(head, "CLUSTER")

@@ -13,10 +13,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crashlens/crashlens/crash"
+
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/crashlens/crashlens/diagnose"
-	"github.com/crashlens/crashlens/kube"
 	"github.com/crashlens/crashlens/ledger"
 	"github.com/crashlens/crashlens/sanitize"
 )
@@ -29,7 +30,7 @@ const (
 
 // Markdown writes the incident report; history is the crash ledger's rows
 // of the pod's workload and container, newest first (nil without a ledger).
-func Markdown(w io.Writer, inc kube.Incident, r diagnose.Report, history []ledger.Crash, now time.Time, version string) error {
+func Markdown(w io.Writer, inc crash.Incident, r diagnose.Report, history []ledger.Crash, now time.Time, version string) error {
 	var b strings.Builder
 	p := inc.Pod
 	fmt.Fprintf(&b, "# Crash report: %s/%s\n\n", cell(p.Namespace), cell(p.Name))
@@ -111,7 +112,7 @@ func Markdown(w io.Writer, inc kube.Incident, r diagnose.Report, history []ledge
 		fmt.Fprintf(&b, "| %s | %s | %v | %d | %s | %s |\n", cell(cs.Name), cell(stateWord(cs.State)), cs.Ready, cs.RestartCount, last, reason)
 	}
 	b.WriteString("\n## Resources\n\n| container | requests | limits | usage |\n|---|---|---|---|\n")
-	for _, c := range kube.Containers(p) {
+	for _, c := range crash.Containers(p) {
 		usage := "-"
 		if inc.UsageErr != nil {
 			usage = cell(inc.UsageErr.Error())
@@ -297,7 +298,7 @@ func stamp(t time.Time) string {
 func dur(sec float64) string { return Age(time.Duration(sec * float64(time.Second))) }
 
 func imageOf(p *corev1.Pod, container string) string {
-	for _, c := range kube.Containers(p) {
+	for _, c := range crash.Containers(p) {
 		if c.Name == container {
 			return c.Image
 		}
@@ -336,7 +337,7 @@ func resList(l corev1.ResourceList) string {
 // get pasted into incident channels.
 func writeEnv(b *strings.Builder, p *corev1.Pod, container string) {
 	var c *corev1.Container
-	all := kube.Containers(p)
+	all := crash.Containers(p)
 	for i := range all {
 		if all[i].Name == container {
 			c = &all[i]

@@ -10,10 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crashlens/crashlens/crash"
+
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/crashlens/crashlens/diagnose"
-	"github.com/crashlens/crashlens/kube"
 	"github.com/crashlens/crashlens/ledger"
 )
 
@@ -24,7 +25,7 @@ const hostile = "ok \x1b[2J\x1b[H\x1b]0;owned\x07\x1b]52;c;cm0gLXJmIH4=\x1b\\\x1
 
 var codeSpan = regexp.MustCompile("(`+) .*? (`+)")
 
-func recorded(t *testing.T, scenario string) (kube.Incident, diagnose.Report) {
+func recorded(t *testing.T, scenario string) (crash.Incident, diagnose.Report) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "diagnose", "testdata", scenario, "pod.json"))
 	if err != nil {
@@ -38,7 +39,7 @@ func recorded(t *testing.T, scenario string) (kube.Incident, diagnose.Report) {
 	b, _ = os.ReadFile(filepath.Join("..", "diagnose", "testdata", scenario, "events.json"))
 	_ = json.Unmarshal(b, &events)
 	prev, _ := os.ReadFile(filepath.Join("..", "diagnose", "testdata", scenario, "previous.log"))
-	inc := kube.Incident{Pod: &pod, Container: pod.Spec.Containers[0].Name, Events: events.Items, PreviousLog: string(prev)}
+	inc := crash.Incident{Pod: &pod, Container: pod.Spec.Containers[0].Name, Events: events.Items, PreviousLog: string(prev)}
 	r := diagnose.Diagnose(diagnose.Input{Pod: &pod, Events: events.Items, PreviousLog: string(prev), Now: time.Now()})
 	return inc, r
 }

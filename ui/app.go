@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crashlens/crashlens/crash"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -35,9 +37,9 @@ const frameRate = 15
 // Source is where the UI gets its data; kube provides it for a cluster,
 // tests provide their own.
 type Source interface {
-	Batches() <-chan kube.Batch
+	Batches() <-chan crash.Batch
 	// Gather and Follow ask the group's cluster (Group.Cluster).
-	Gather(ctx context.Context, cluster, namespace, pod, container string) (kube.Incident, error)
+	Gather(ctx context.Context, cluster, namespace, pod, container string) (crash.Incident, error)
 	Follow(ctx context.Context, cluster, namespace, pod, container string, emit func(string)) error
 	// History is the crash ledger's rows; an error when there is no ledger.
 	History(ctx context.Context, q ledger.Query) ([]ledger.Crash, error)
@@ -70,7 +72,7 @@ func (o Options) timeout() time.Duration {
 	return max(detailTimeout, 3*o.Timeout)
 }
 
-type batchMsg kube.Batch
+type batchMsg crash.Batch
 type batchesClosedMsg struct{}
 type tickMsg time.Time
 
@@ -93,13 +95,13 @@ type Model struct {
 func New(src Source, o Options) *Model {
 	m := &Model{src: src, opts: o, st: o.Styles, list: newListModel(), now: time.Now, w: 100, h: 30}
 	if o.fleet() {
-		m.list.short = kube.ShortClusterNames(o.Clusters)
+		m.list.short = crash.ShortClusterNames(o.Clusters)
 	}
 	return m
 }
 
 // waitBatch blocks in a tea.Cmd (never in Update) for the next batch.
-func waitBatch(ch <-chan kube.Batch) tea.Cmd {
+func waitBatch(ch <-chan crash.Batch) tea.Cmd {
 	return func() tea.Msg {
 		b, ok := <-ch
 		if !ok {
@@ -141,7 +143,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case batchMsg:
-		return m, tea.Batch(m.applyBatch(kube.Batch(msg)), waitBatch(m.src.Batches()))
+		return m, tea.Batch(m.applyBatch(crash.Batch(msg)), waitBatch(m.src.Batches()))
 	case batchesClosedMsg:
 		m.ended = true
 		return m, nil
@@ -191,7 +193,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 // applyBatch hands the watcher's batch to the list and, when one is open,
 // to the detail screen.
-func (m *Model) applyBatch(b kube.Batch) tea.Cmd {
+func (m *Model) applyBatch(b crash.Batch) tea.Cmd {
 	cmd := m.list.onBatch(b, m.now())
 	if m.detail != nil {
 		return tea.Batch(cmd, m.detail.onBatch(b, m.src, m.opts))
@@ -293,9 +295,9 @@ func (m *Model) statusBar(now time.Time) string {
 	v := m.list.view
 	state := v.State.String()
 	switch v.State.Phase {
-	case kube.PhaseSynced:
+	case crash.PhaseSynced:
 		state = m.st.OK.Render(state)
-	case kube.PhaseForbidden, kube.PhaseReconnecting:
+	case crash.PhaseForbidden, crash.PhaseReconnecting:
 		state = m.st.Error.Render(state)
 	default:
 		state = m.st.Warning.Render(state)

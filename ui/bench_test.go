@@ -9,17 +9,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crashlens/crashlens/crash"
+
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/crashlens/crashlens/diagnose"
-	"github.com/crashlens/crashlens/kube"
 	"github.com/crashlens/crashlens/theme"
 	"github.com/creack/pty"
 )
 
 // syntheticBatch makes n crash groups with realistic names.
-func syntheticBatch(n int) kube.Batch {
-	b := kube.Batch{State: kube.ConnState{Phase: kube.PhaseSynced}, Watched: n * 100}
+func syntheticBatch(n int) crash.Batch {
+	b := crash.Batch{State: crash.ConnState{Phase: crash.PhaseSynced}, Watched: n * 100}
 	reasons := []string{"Error", "OOMKilled", "ImagePullBackOff", "Completed"}
 	for i := 0; i < n; i++ {
 		ns := fmt.Sprintf("team-%03d", i%300)
@@ -27,14 +28,14 @@ func syntheticBatch(n int) kube.Batch {
 		p := diagnose.CrashPod{Namespace: ns, Name: fmt.Sprintf("service-%05d-api-7d9f8c6b5-x%04d", i, i%9999), Owner: owner, Container: "app",
 			Reason: reasons[i%len(reasons)], State: "CrashLoopBackOff", ExitCode: int32(i % 140), Restarts: int32(i % 50),
 			LastFinish: testNow.Add(-time.Duration(i) * time.Second)}
-		b.Upserted = append(b.Upserted, kube.Group{Key: p.GroupKey(), Namespace: ns, Owner: owner, Container: "app", Reason: p.Reason,
+		b.Upserted = append(b.Upserted, crash.Group{Key: p.GroupKey(), Namespace: ns, Owner: owner, Container: "app", Reason: p.Reason,
 			State: p.State, ExitCode: p.ExitCode, Pods: []diagnose.CrashPod{p}, Restarts: p.Restarts, LastRestart: p.LastFinish})
 	}
 	return b
 }
 
 func benchModel(n int) *Model {
-	src := &fakeSource{ch: make(chan kube.Batch)}
+	src := &fakeSource{ch: make(chan crash.Batch)}
 	m := New(src, Options{Scope: "all namespaces", Styles: theme.Default()})
 	m.now = func() time.Time { return testNow }
 	m.Update(tea.WindowSizeMsg{Width: 160, Height: 50})
@@ -115,7 +116,7 @@ func BenchmarkBatchApply1000Events(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		for part := 0; part < 10; part++ {
-			batch := kube.Batch{Upserted: storm.Upserted[part*100 : (part+1)*100], State: storm.State}
+			batch := crash.Batch{Upserted: storm.Upserted[part*100 : (part+1)*100], State: storm.State}
 			m.Update(batchMsg(batch))
 			_ = m.View()
 			frames++
@@ -151,7 +152,7 @@ func BenchmarkIdleCPU(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { _ = Run(ctx, src, m.opts, tty, tty) }()
-	var incs []kube.Incident
+	var incs []crash.Incident
 	for _, s := range allScenarios {
 		incs = append(incs, recordedIncident(b, s))
 	}

@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/crashlens/crashlens/crash"
+
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/crashlens/crashlens/diagnose"
-	"github.com/crashlens/crashlens/kube"
 	"github.com/crashlens/crashlens/sanitize"
 	"github.com/crashlens/crashlens/theme"
 )
@@ -37,7 +38,7 @@ var paneTitles = [paneCount]string{"Diagnosis", "Exit code", "Events", "Previous
 // another pod is dropped.
 type incidentMsg struct {
 	uid string
-	inc kube.Incident
+	inc crash.Incident
 	err error
 }
 
@@ -49,11 +50,11 @@ type followMsg struct {
 }
 
 type detailModel struct {
-	group     kube.Group
+	group     crash.Group
 	pod       diagnose.CrashPod
 	container string
 	restarts  int32 // restart count the data was gathered at
-	inc       *kube.Incident
+	inc       *crash.Incident
 	rep       *diagnose.Report
 	panes     [paneCount]*pane
 	hist      history // the crash ledger's rows for the workload's container
@@ -75,7 +76,7 @@ type detailModel struct {
 	followCh  chan followMsg
 }
 
-func newDetail(g kube.Group) *detailModel {
+func newDetail(g crash.Group) *detailModel {
 	d := &detailModel{group: g, pod: g.Pods[0], container: g.Container, restarts: g.Pods[0].Restarts}
 	for i := range d.panes {
 		d.panes[i] = &pane{title: paneTitles[i], loading: true, searchable: i == paneLogs, selectable: i == paneHistory}
@@ -138,7 +139,7 @@ func (d *detailModel) onFollow(msg followMsg, st theme.Styles) tea.Cmd {
 
 // onBatch gathers the pod anew when the batch says it restarted again, and
 // reads the ledger again once that crash is likely captured.
-func (d *detailModel) onBatch(b kube.Batch, src Source, o Options) tea.Cmd {
+func (d *detailModel) onBatch(b crash.Batch, src Source, o Options) tea.Cmd {
 	for _, g := range b.Upserted {
 		for _, p := range g.Pods {
 			if p.UID == d.pod.UID && p.Restarts > d.restarts {
@@ -152,7 +153,7 @@ func (d *detailModel) onBatch(b kube.Batch, src Source, o Options) tea.Cmd {
 	return nil
 }
 
-func (d *detailModel) setIncident(inc kube.Incident, tmpl *diagnose.Template, now time.Time) {
+func (d *detailModel) setIncident(inc crash.Incident, tmpl *diagnose.Template, now time.Time) {
 	r := diagnose.Diagnose(inc.Input(tmpl, now))
 	d.inc, d.rep, d.builtW = &inc, &r, 0
 }
@@ -240,7 +241,7 @@ func (d *detailModel) nextContainer(src Source, o Options) tea.Cmd {
 		return nil
 	}
 	var names []string
-	for _, c := range kube.Containers(d.inc.Pod) {
+	for _, c := range crash.Containers(d.inc.Pod) {
 		names = append(names, c.Name)
 	}
 	for i, n := range names {

@@ -9,11 +9,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crashlens/crashlens/crash"
+
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/crashlens/crashlens/diagnose"
-	"github.com/crashlens/crashlens/kube"
 	"github.com/crashlens/crashlens/report"
 	"github.com/crashlens/crashlens/sanitize"
 	"github.com/crashlens/crashlens/theme"
@@ -158,7 +159,7 @@ func (d *detailModel) header(st theme.Styles, w int, now time.Time) []string {
 	image := ""
 	if d.inc != nil {
 		owners = sanitize.Line(strings.Join(d.inc.Owners.Chain, " ← "))
-		for _, c := range kube.Containers(d.inc.Pod) {
+		for _, c := range crash.Containers(d.inc.Pod) {
 			if c.Name == d.container {
 				image = sanitize.Line(c.Image)
 			}

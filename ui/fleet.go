@@ -9,11 +9,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crashlens/crashlens/crash"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/crashlens/crashlens/kube"
 	"github.com/crashlens/crashlens/report"
 	"github.com/crashlens/crashlens/sanitize"
 )
@@ -27,16 +28,16 @@ type clusterPanel struct{ sel int }
 
 // clusterState is what the view knows of a cluster; before its first batch
 // it is connecting.
-func (m *Model) clusterState(name string) kube.ClusterState {
+func (m *Model) clusterState(name string) crash.ClusterState {
 	if c, ok := m.list.view.Clusters[name]; ok {
 		return c
 	}
-	return kube.ClusterState{State: kube.ConnState{Phase: kube.PhaseConnecting}}
+	return crash.ClusterState{State: crash.ConnState{Phase: crash.PhaseConnecting}}
 }
 
 // staleness says, for a row of a cluster whose connection is lost, since
 // when its rows are not current ("" while they are).
-func staleness(c kube.ClusterState, now time.Time) string {
+func staleness(c crash.ClusterState, now time.Time) string {
 	if c.Live() || c.State.Since.IsZero() {
 		return ""
 	}
@@ -45,8 +46,8 @@ func staleness(c kube.ClusterState, now time.Time) string {
 
 // compactState is a cluster's state in a few characters, for the status
 // bar: "✓ 12" (synced, 12 crashing pods), or the phase.
-func compactState(c kube.ClusterState) string {
-	if c.State.Phase == kube.PhaseSynced {
+func compactState(c crash.ClusterState) string {
+	if c.State.Phase == crash.PhaseSynced {
 		return fmt.Sprintf("✓ %d", c.Crashing)
 	}
 	return c.State.Phase
@@ -69,7 +70,7 @@ func (m *Model) clusterLine(name string, now time.Time) string {
 	if !c.State.Since.IsZero() {
 		s += " since " + report.Ago(c.State.Since, now) + " ago"
 	}
-	if c.State.Phase != kube.PhaseConnecting {
+	if c.State.Phase != crash.PhaseConnecting {
 		s += fmt.Sprintf(" · %d crashing / %s watched", c.Crashing, thousands(c.Watched))
 	}
 	if !c.At.IsZero() {

@@ -5,20 +5,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crashlens/crashlens/crash"
+
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/crashlens/crashlens/kube"
 	"github.com/crashlens/crashlens/theme"
 )
 
 // fleetBatch is what kube.Fleet hands on for a cluster: the batch of its
 // watcher with the cluster stamped and the keys made unique across
 // clusters.
-func fleetBatch(cluster string, b kube.Batch) kube.Batch {
+func fleetBatch(cluster string, b crash.Batch) crash.Batch {
 	b.Cluster = cluster
 	for i := range b.Upserted {
 		b.Upserted[i].Cluster = cluster
-		b.Upserted[i].Key = kube.FleetKey(cluster, b.Upserted[i].Key)
+		b.Upserted[i].Key = crash.FleetKey(cluster, b.Upserted[i].Key)
 	}
 	return b
 }
@@ -27,8 +28,8 @@ func fleetBatch(cluster string, b kube.Batch) kube.Batch {
 // ago (its rows stay, stale), staging forbidden.
 func newFleetModel(t *testing.T) (*Model, *fakeSource) {
 	t.Helper()
-	src := &fakeSource{ch: make(chan kube.Batch), inc: map[string]kube.Incident{}}
-	incs := map[string][]kube.Incident{}
+	src := &fakeSource{ch: make(chan crash.Batch), inc: map[string]crash.Incident{}}
+	incs := map[string][]crash.Incident{}
 	for cluster, scenarios := range map[string][]string{"prod-eu": {"probe-mixup-bad", "oomkilled"}, "prod-us": {"segfault", "image-pull"}} {
 		for _, s := range scenarios {
 			inc := recordedIncident(t, s)
@@ -41,9 +42,9 @@ func newFleetModel(t *testing.T) (*Model, *fakeSource) {
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 20})
 	m.Update(batchMsg(fleetBatch("prod-eu", batchOf(t, incs["prod-eu"]...))))
 	m.Update(batchMsg(fleetBatch("prod-us", batchOf(t, incs["prod-us"]...))))
-	m.Update(batchMsg(kube.Batch{Cluster: "prod-us", Watched: 120, Crashing: 2,
-		State: kube.ConnState{Phase: kube.PhaseReconnecting, Err: "connection refused", Since: testNow.Add(-40 * time.Second)}}))
-	m.Update(batchMsg(kube.Batch{Cluster: "staging", State: kube.ConnState{Phase: kube.PhaseForbidden, Verb: "list"}}))
+	m.Update(batchMsg(crash.Batch{Cluster: "prod-us", Watched: 120, Crashing: 2,
+		State: crash.ConnState{Phase: crash.PhaseReconnecting, Err: "connection refused", Since: testNow.Add(-40 * time.Second)}}))
+	m.Update(batchMsg(crash.Batch{Cluster: "staging", State: crash.ConnState{Phase: crash.PhaseForbidden, Verb: "list"}}))
 	return m, src
 }
 
@@ -111,7 +112,7 @@ func TestFleetList(t *testing.T) {
 // are live again, none lost.
 func TestFleetComesBack(t *testing.T) {
 	m, _ := newFleetModel(t)
-	m.Update(batchMsg(kube.Batch{Cluster: "prod-us", Watched: 120, Crashing: 2, State: kube.ConnState{Phase: kube.PhaseSynced, Since: testNow}}))
+	m.Update(batchMsg(crash.Batch{Cluster: "prod-us", Watched: 120, Crashing: 2, State: crash.ConnState{Phase: crash.PhaseSynced, Since: testNow}}))
 	out := screen(m)
 	if strings.Contains(out, "stale") || !strings.Contains(out, "prod-us ✓ 2") || !strings.Contains(out, "segfault") {
 		t.Errorf("prod-us is not live again:\n%s", out)
@@ -120,15 +121,15 @@ func TestFleetComesBack(t *testing.T) {
 
 // TestFleetEmpty: before any cluster answers, and when none has crashes.
 func TestFleetEmpty(t *testing.T) {
-	src := &fakeSource{ch: make(chan kube.Batch)}
+	src := &fakeSource{ch: make(chan crash.Batch)}
 	m := New(src, Options{Clusters: []string{"a", "b"}, Styles: theme.Plain()})
 	m.now = func() time.Time { return testNow }
 	m.Update(tea.WindowSizeMsg{Width: 100, Height: 20})
 	if out := screen(m); !strings.Contains(out, "syncing… 0 of 2 clusters answered") || !strings.Contains(out, "a connecting · b connecting") {
 		t.Errorf("before any batch:\n%s", out)
 	}
-	m.Update(batchMsg(kube.Batch{Cluster: "a", State: kube.ConnState{Phase: kube.PhaseSynced}, Watched: 10}))
-	m.Update(batchMsg(kube.Batch{Cluster: "b", State: kube.ConnState{Phase: kube.PhaseUnauthorized}}))
+	m.Update(batchMsg(crash.Batch{Cluster: "a", State: crash.ConnState{Phase: crash.PhaseSynced}, Watched: 10}))
+	m.Update(batchMsg(crash.Batch{Cluster: "b", State: crash.ConnState{Phase: crash.PhaseUnauthorized}}))
 	if out := screen(m); !strings.Contains(out, "no crashing pods in the 1 synced of 2 clusters (10 pods watched") || !strings.Contains(out, "b unauthorized") {
 		t.Errorf("synced, nothing crashing:\n%s", out)
 	}

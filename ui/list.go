@@ -7,12 +7,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crashlens/crashlens/crash"
+
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/crashlens/crashlens/diagnose"
-	"github.com/crashlens/crashlens/kube"
 	"github.com/crashlens/crashlens/report"
 	"github.com/crashlens/crashlens/sanitize"
 )
@@ -33,7 +34,7 @@ var sortNames = []string{"urgency", "restarts", "age", "namespace"}
 
 // row is one group on the list, with its prebuilt search string.
 type row struct {
-	group    kube.Group
+	group    crash.Group
 	search   string // namespace workload container reason exit pods
 	lower    []byte // search, lowercased, for the fast prefilter
 	score    int    // fuzzy score while a filter is set
@@ -44,8 +45,8 @@ type row struct {
 
 // listModel is the list screen.
 type listModel struct {
-	view       *kube.View // the groups as the watcher's batches left them
-	updated    time.Time  // when the last batch came
+	view       *crash.View // the groups as the watcher's batches left them
+	updated    time.Time   // when the last batch came
 	rows       map[string]*row
 	order      []string // keys in display order (after sort and filter)
 	all        []*row   // every row, rebuilt from rows when allDirty
@@ -74,8 +75,8 @@ func newListModel() listModel {
 	in.Placeholder = "filter: namespace, workload, pod, container, reason, exit code"
 	in.CharLimit = 200
 	steadyCursor(&in)
-	v := kube.NewView()
-	v.State = kube.ConnState{Phase: kube.PhaseSyncing}
+	v := crash.NewView()
+	v.State = crash.ConnState{Phase: crash.PhaseSyncing}
 	return listModel{view: v, rows: map[string]*row{}, input: in}
 }
 
@@ -90,7 +91,7 @@ func steadyCursor(in *textinput.Model) {
 
 // searchString is what the filter matches a row against; a fleet run
 // adds the cluster at the end (highlighting counts from the start).
-func (m *listModel) searchString(g kube.Group) string {
+func (m *listModel) searchString(g crash.Group) string {
 	var b strings.Builder
 	b.WriteString(g.Namespace + " " + g.Owner + " " + g.Container + " " + g.State + " " + g.Reason + " " + strconv.Itoa(int(g.ExitCode)))
 	for _, p := range g.Pods {
@@ -106,7 +107,7 @@ func (m *listModel) searchString(g kube.Group) string {
 // selected group keeps the cursor wherever it moves, a removed group
 // lingers as resolved, and the order follows (re-ranked as a command when a
 // filter is set and the list is large).
-func (m *listModel) onBatch(b kube.Batch, now time.Time) tea.Cmd {
+func (m *listModel) onBatch(b crash.Batch, now time.Time) tea.Cmd {
 	ch := m.view.Apply(b)
 	m.updated = now
 	for _, g := range ch.Removed {
@@ -177,7 +178,7 @@ func (m *listModel) hidden(r *row) bool { return m.hides(r.group) }
 
 // hides: the group's row is out of the list and the filter's corpus (R
 // hides pods that restarted recently but run now; C one cluster's).
-func (m *listModel) hides(g kube.Group) bool {
+func (m *listModel) hides(g crash.Group) bool {
 	return (m.hideRecent && g.State == diagnose.StateRestarted) || (m.cluster != "" && g.Cluster != m.cluster)
 }
 
@@ -327,10 +328,10 @@ func (m *listModel) update(msg tea.KeyPressMsg, height int) (tea.Cmd, bool) {
 }
 
 // selected is the group under the cursor.
-func (m *listModel) selected() (kube.Group, bool) {
+func (m *listModel) selected() (crash.Group, bool) {
 	r, ok := m.rows[m.cursor]
 	if !ok {
-		return kube.Group{}, false
+		return crash.Group{}, false
 	}
 	return r.group, true
 }

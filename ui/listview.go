@@ -11,10 +11,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crashlens/crashlens/crash"
+
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/crashlens/crashlens/kube"
 	"github.com/crashlens/crashlens/report"
 	"github.com/crashlens/crashlens/sanitize"
 	"github.com/crashlens/crashlens/theme"
@@ -55,10 +56,10 @@ func (m *listModel) fleetEmptyText(st theme.Styles, o Options) string {
 	answered, live := 0, 0
 	for _, name := range o.Clusters {
 		c, ok := m.view.Clusters[name]
-		if ok && c.State.Phase != kube.PhaseConnecting && c.State.Phase != kube.PhaseSyncing {
+		if ok && c.State.Phase != crash.PhaseConnecting && c.State.Phase != crash.PhaseSyncing {
 			answered++
 		}
-		if ok && c.State.Phase == kube.PhaseSynced {
+		if ok && c.State.Phase == crash.PhaseSynced {
 			live++
 		}
 	}
@@ -67,8 +68,8 @@ func (m *listModel) fleetEmptyText(st theme.Styles, o Options) string {
 		return st.Muted.Render("no crash group matches the filter (esc clears it)")
 	case answered < len(o.Clusters) && live == 0:
 		return st.Muted.Render(fmt.Sprintf("syncing… %d of %d clusters answered", answered, len(o.Clusters)))
-	case m.cluster != "" && m.view.Clusters[m.cluster].State.Phase != kube.PhaseSynced:
-		state := cmp.Or(m.view.Clusters[m.cluster].State.String(), kube.PhaseConnecting)
+	case m.cluster != "" && m.view.Clusters[m.cluster].State.Phase != crash.PhaseSynced:
+		state := cmp.Or(m.view.Clusters[m.cluster].State.String(), crash.PhaseConnecting)
 		return st.Error.Render(fmt.Sprintf("cluster %s: %s", sanitize.Line(m.cluster), sanitize.Line(state)))
 	case m.cluster != "":
 		return st.OK.Render(fmt.Sprintf("no crashing pods in cluster %s (%s pods watched)", sanitize.Line(m.cluster), thousands(m.view.Clusters[m.cluster].Watched)))
@@ -82,9 +83,9 @@ func (m *listModel) emptyText(st theme.Styles, o Options) string {
 		return m.fleetEmptyText(st, o)
 	}
 	switch state := m.view.State; {
-	case state.Phase == kube.PhaseSyncing:
+	case state.Phase == crash.PhaseSyncing:
 		return st.Muted.Render("syncing… listing pods")
-	case state.Phase == kube.PhaseForbidden:
+	case state.Phase == crash.PhaseForbidden:
 		return st.Error.Render(state.String())
 	case m.input.Value() != "":
 		return st.Muted.Render("no crash group matches the filter (esc clears it)")

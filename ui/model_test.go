@@ -14,28 +14,29 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crashlens/crashlens/crash"
+
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/crashlens/crashlens/diagnose"
-	"github.com/crashlens/crashlens/kube"
 	"github.com/crashlens/crashlens/ledger"
 	"github.com/crashlens/crashlens/theme"
 )
 
 // fakeSource serves recorded incidents; no cluster.
 type fakeSource struct {
-	ch      chan kube.Batch
-	inc     map[string]kube.Incident // by pod name
+	ch      chan crash.Batch
+	inc     map[string]crash.Incident // by pod name
 	history []ledger.Crash
 	asked   []string // the cluster of each Gather
 	mu      sync.Mutex
 }
 
-func (f *fakeSource) Batches() <-chan kube.Batch { return f.ch }
-func (f *fakeSource) Gather(_ context.Context, cluster, _, pod, _ string) (kube.Incident, error) {
+func (f *fakeSource) Batches() <-chan crash.Batch { return f.ch }
+func (f *fakeSource) Gather(_ context.Context, cluster, _, pod, _ string) (crash.Incident, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.asked = append(f.asked, cluster)
@@ -57,7 +58,7 @@ func (f *fakeSource) History(_ context.Context, q ledger.Query) ([]ledger.Crash,
 // ledgerRowsOf is what a ledger would hold for a recorded pod: its last
 // four crashes, 10 s, 20 s and 40 s apart (a climbing back-off), and one
 // of a pod its ReplicaSet replaced; newest first, as the ledger answers.
-func ledgerRowsOf(inc kube.Incident) []ledger.Crash {
+func ledgerRowsOf(inc crash.Incident) []ledger.Crash {
 	pod := inc.Pod
 	owner := diagnose.ResolveOwner(pod)
 	row := func(name, uid string, restart int32, finished time.Time) ledger.Crash {
@@ -79,7 +80,7 @@ func ledgerRowsOf(inc kube.Incident) []ledger.Crash {
 var testNow = time.Date(2026, 11, 21, 14, 10, 0, 0, time.UTC)
 
 // recordedIncident loads a scenario recorded from the real cluster.
-func recordedIncident(t testing.TB, scenario string) kube.Incident {
+func recordedIncident(t testing.TB, scenario string) crash.Incident {
 	t.Helper()
 	dir := filepath.Join("..", "diagnose", "testdata", scenario)
 	var pod corev1.Pod
@@ -94,7 +95,7 @@ func recordedIncident(t testing.TB, scenario string) kube.Incident {
 		}
 	}
 	prev, _ := os.ReadFile(filepath.Join(dir, "previous.log"))
-	inc := kube.Incident{Pod: &pod, Container: diagnose.FailingContainer(&pod, testNow), Events: events.Items, PreviousLog: string(prev)}
+	inc := crash.Incident{Pod: &pod, Container: diagnose.FailingContainer(&pod, testNow), Events: events.Items, PreviousLog: string(prev)}
 	for _, ref := range pod.OwnerReferences {
 		inc.Owners.Chain = append(inc.Owners.Chain, ref.Kind+"/"+ref.Name)
 	}
@@ -102,16 +103,16 @@ func recordedIncident(t testing.TB, scenario string) kube.Incident {
 }
 
 // batchOf classifies recorded pods into groups, as the watcher would.
-func batchOf(t testing.TB, incs ...kube.Incident) kube.Batch {
+func batchOf(t testing.TB, incs ...crash.Incident) crash.Batch {
 	t.Helper()
-	b := kube.Batch{State: kube.ConnState{Phase: kube.PhaseSynced}, Watched: 120, At: testNow}
+	b := crash.Batch{State: crash.ConnState{Phase: crash.PhaseSynced}, Watched: 120, At: testNow}
 	for _, inc := range incs {
 		v := diagnose.Classify(inc.Pod, testNow)
 		cp, ok := v.Pod, v.Failing
 		if !ok {
 			continue
 		}
-		b.Upserted = append(b.Upserted, kube.NewGroup([]diagnose.CrashPod{cp}))
+		b.Upserted = append(b.Upserted, crash.NewGroup([]diagnose.CrashPod{cp}))
 		b.Crashing++
 	}
 	return b
@@ -119,8 +120,8 @@ func batchOf(t testing.TB, incs ...kube.Incident) kube.Batch {
 
 func newTestModel(t testing.TB, scenarios ...string) (*Model, *fakeSource) {
 	t.Helper()
-	src := &fakeSource{ch: make(chan kube.Batch), inc: map[string]kube.Incident{}}
-	var incs []kube.Incident
+	src := &fakeSource{ch: make(chan crash.Batch), inc: map[string]crash.Incident{}}
+	var incs []crash.Incident
 	for _, s := range scenarios {
 		inc := recordedIncident(t, s)
 		src.inc[inc.Pod.Name] = inc
@@ -287,11 +288,11 @@ func TestCursorStaysOnSelectedGroup(t *testing.T) {
 	newer := sel
 	newer.LastRestart = testNow.Add(time.Hour) // now it sorts first
 	newer.Restarts += 5
-	m.Update(batchMsg(kube.Batch{Upserted: []kube.Group{newer}, State: kube.ConnState{Phase: kube.PhaseSynced}}))
+	m.Update(batchMsg(crash.Batch{Upserted: []crash.Group{newer}, State: crash.ConnState{Phase: crash.PhaseSynced}}))
 	if got, _ := m.list.selected(); got.Key != sel.Key || m.list.index(sel.Key) != 0 {
 		t.Errorf("cursor on %s at %d, want %s at 0", got.Key, m.list.index(sel.Key), sel.Key)
 	}
-	m.Update(batchMsg(kube.Batch{Removed: []string{sel.Key}, State: kube.ConnState{Phase: kube.PhaseSynced}}))
+	m.Update(batchMsg(crash.Batch{Removed: []string{sel.Key}, State: crash.ConnState{Phase: crash.PhaseSynced}}))
 	if got, _ := m.list.selected(); got.Key != sel.Key || !strings.Contains(screen(m), "resolved") {
 		t.Error("a removed group did not linger as resolved under the cursor")
 	}
@@ -303,17 +304,17 @@ func TestCursorStaysOnSelectedGroup(t *testing.T) {
 }
 
 func TestEmptyStates(t *testing.T) {
-	src := &fakeSource{ch: make(chan kube.Batch)}
+	src := &fakeSource{ch: make(chan crash.Batch)}
 	m := New(src, Options{Scope: "3 namespaces", Styles: theme.Plain()})
 	m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
 	if !strings.Contains(screen(m), "syncing") {
 		t.Errorf("before the first batch:\n%s", screen(m))
 	}
-	m.Update(batchMsg(kube.Batch{State: kube.ConnState{Phase: kube.PhaseSynced}, Watched: 1204}))
+	m.Update(batchMsg(crash.Batch{State: crash.ConnState{Phase: crash.PhaseSynced}, Watched: 1204}))
 	if !strings.Contains(screen(m), "no crashing pods in 3 namespaces (1,204 pods watched)") {
 		t.Errorf("empty list:\n%s", screen(m))
 	}
-	m.Update(batchMsg(kube.Batch{State: kube.ConnState{Phase: kube.PhaseForbidden, Verb: "list"}}))
+	m.Update(batchMsg(crash.Batch{State: crash.ConnState{Phase: crash.PhaseForbidden, Verb: "list"}}))
 	if !strings.Contains(screen(m), "forbidden to list pods cluster-wide") {
 		t.Errorf("forbidden:\n%s", screen(m))
 	}
@@ -344,7 +345,7 @@ func TestHostileNamesNeverReachTheTerminal(t *testing.T) {
 	inc := src.inc[g.Pods[0].Name]
 	g.Namespace, g.Owner, g.Container, g.State = evil, evil, evil, evil
 	g.Pods[0].Name, g.Pods[0].Message = evil, evil
-	m.Update(batchMsg(kube.Batch{Upserted: []kube.Group{g}, State: kube.ConnState{Phase: kube.PhaseSynced}}))
+	m.Update(batchMsg(crash.Batch{Upserted: []crash.Group{g}, State: crash.ConnState{Phase: crash.PhaseSynced}}))
 	inc.PreviousLog = strings.Repeat(evil+"\n", 50) + strings.Repeat("y", 1<<20)
 	for i := range inc.Events {
 		inc.Events[i].Message = evil
@@ -396,7 +397,7 @@ func TestJumpsWithoutKubectl(t *testing.T) {
 // help bar, and pressing it says why instead of running anything.
 func TestReadonlyHidesExecAndDebug(t *testing.T) {
 	for _, readonly := range []bool{false, true} {
-		src := &fakeSource{ch: make(chan kube.Batch), inc: map[string]kube.Incident{}}
+		src := &fakeSource{ch: make(chan crash.Batch), inc: map[string]crash.Incident{}}
 		inc := recordedIncident(t, "missing-script")
 		src.inc[inc.Pod.Name] = inc
 		m := New(src, Options{Context: "test", Scope: "all namespaces", Styles: theme.Plain(), Version: "test", Readonly: readonly, Kubectl: "/nonexistent/kubectl"})
@@ -430,7 +431,7 @@ func TestThemeFollowsTheBackground(t *testing.T) {
 		st   theme.Styles
 		want theme.Styles
 	}{{theme.Default(), theme.Adaptive(false)}, {theme.Plain(), theme.Plain()}} {
-		m := New(&fakeSource{ch: make(chan kube.Batch)}, Options{Styles: tc.st})
+		m := New(&fakeSource{ch: make(chan crash.Batch)}, Options{Styles: tc.st})
 		m.Update(tea.BackgroundColorMsg{Color: color.White})
 		if got, want := m.st.Error.GetForeground(), tc.want.Error.GetForeground(); got != want {
 			t.Errorf("after a light background the error colour is %v, want %v", got, want)
@@ -445,7 +446,7 @@ func TestBestMatchFirstWhateverTheScores(t *testing.T) {
 	for _, spread := range []int{10, 1 << 20} {
 		m := newListModel()
 		for i := 0; i < 3*sortedMatches; i++ {
-			g := kube.Group{Key: fmt.Sprintf("g%05d", i), Pods: []diagnose.CrashPod{{}}}
+			g := crash.Group{Key: fmt.Sprintf("g%05d", i), Pods: []diagnose.CrashPod{{}}}
 			m.rows[g.Key] = &row{group: g, hit: true, score: i % 7}
 		}
 		m.rows["g02999"].score = spread // the best, last in key order
@@ -508,25 +509,25 @@ func TestHistoryPane(t *testing.T) {
 // times changes its row in place and keeps the filter's corpus; one that
 // changes the words it is found by, or whether R hides it, rebuilds it.
 func TestBatchKeepsTheFilterCorpus(t *testing.T) {
-	synced := kube.ConnState{Phase: kube.PhaseSynced}
+	synced := crash.ConnState{Phase: crash.PhaseSynced}
 	for _, tc := range []struct {
 		name       string
 		hideRecent bool
-		change     func(g kube.Group) kube.Group
+		change     func(g crash.Group) crash.Group
 		keeps      bool
 	}{
-		{"a restart moves the count and time", false, func(g kube.Group) kube.Group {
+		{"a restart moves the count and time", false, func(g crash.Group) crash.Group {
 			g.Restarts += 3
 			g.LastRestart = g.LastRestart.Add(time.Hour)
 			return g
 		}, true},
-		{"a pod joins the group", false, func(g kube.Group) kube.Group {
+		{"a pod joins the group", false, func(g crash.Group) crash.Group {
 			p := g.Pods[0]
 			p.Name = "service-00007-api-7d9f8c6b5-newpod"
 			g.Pods = append(slices.Clone(g.Pods), p)
 			return g
 		}, false},
-		{"R hides it now", true, func(g kube.Group) kube.Group {
+		{"R hides it now", true, func(g crash.Group) crash.Group {
 			g.State = diagnose.StateRestarted
 			return g
 		}, false},
@@ -537,7 +538,7 @@ func TestBatchKeepsTheFilterCorpus(t *testing.T) {
 			b := syntheticBatch(20)
 			m.onBatch(b, testNow)
 			key := b.Upserted[7].Key
-			m.onBatch(kube.Batch{Removed: []string{key}, State: synced}, testNow) // resolved, then back
+			m.onBatch(crash.Batch{Removed: []string{key}, State: synced}, testNow) // resolved, then back
 			m.input.SetValue("service-0000")
 			m.refilter()
 			before := m.corp
@@ -545,7 +546,7 @@ func TestBatchKeepsTheFilterCorpus(t *testing.T) {
 				t.Fatal("no corpus after filtering")
 			}
 			changed := tc.change(b.Upserted[7])
-			m.onBatch(kube.Batch{Upserted: []kube.Group{changed}, State: synced}, testNow)
+			m.onBatch(crash.Batch{Upserted: []crash.Group{changed}, State: synced}, testNow)
 			r := m.rows[key]
 			if r.group.Restarts != changed.Restarts || len(r.group.Pods) != len(changed.Pods) || !r.resolved.IsZero() {
 				t.Errorf("row %+v after the batch, want the new group, not resolved", r.group)
