@@ -8,6 +8,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/crashlens/crashlens/kube/clusters"
+
 	"github.com/crashlens/crashlens/crash"
 
 	"github.com/spf13/cobra"
@@ -30,8 +32,8 @@ const listSyncTimeout = 60 * time.Second
 
 // open connects, checks the server answers, and resolves what the user may
 // watch (saying so on stderr when it falls back to one namespace).
-func open(ctx context.Context, f *kube.Flags, stderr io.Writer) (*kube.Session, error) {
-	s, err := kube.Connect(ctx, f, version)
+func open(ctx context.Context, f *clusters.Flags, stderr io.Writer) (*clusters.Session, error) {
+	s, err := clusters.Connect(ctx, f, version)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +46,7 @@ func open(ctx context.Context, f *kube.Flags, stderr io.Writer) (*kube.Session, 
 	return s, nil
 }
 
-func newListCmd(flags *kube.Flags, lf *ledgerFlags, stdout, stderr io.Writer) *cobra.Command {
+func newListCmd(flags *clusters.Flags, lf *ledgerFlags, stdout, stderr io.Writer) *cobra.Command {
 	var output string
 	var failOnCrash, watchMode bool
 	alerts := alert.Config{}
@@ -76,7 +78,7 @@ func newListCmd(flags *kube.Flags, lf *ledgerFlags, stdout, stderr io.Writer) *c
 			if err != nil {
 				return err
 			}
-			groups, err := kube.Snapshot(cmd.Context(), s, flags.Selector, timeoutOr(flags, listSyncTimeout))
+			groups, err := clusters.Snapshot(cmd.Context(), s, flags.Selector, timeoutOr(flags, listSyncTimeout))
 			if err != nil {
 				return err
 			}
@@ -129,7 +131,7 @@ func printGroups(o listOutput, groups []crash.Group, firstErrors func() map[stri
 	return nil
 }
 
-func timeoutOr(f *kube.Flags, def time.Duration) time.Duration {
+func timeoutOr(f *clusters.Flags, def time.Duration) time.Duration {
 	if f.Config.Timeout != nil {
 		if d, err := time.ParseDuration(*f.Config.Timeout); err == nil && d > 0 {
 			return d
@@ -176,7 +178,7 @@ func watchJSON(batches <-chan crash.Batch, fleet bool, stdout, stderr io.Writer,
 // when several contexts are selected (names), recorded in the crash ledger
 // and, with --webhook, alerted on with the top finding of the group's
 // cluster.
-func runWatch(ctx context.Context, flags *kube.Flags, names []string, lf *ledgerFlags, alerts alert.Config, stdout, stderr io.Writer) error {
+func runWatch(ctx context.Context, flags *clusters.Flags, names []string, lf *ledgerFlags, alerts alert.Config, stdout, stderr io.Writer) error {
 	openLedger := func() *ledger.Ledger {
 		l, err := lf.open(ctx)
 		if err != nil {
@@ -228,7 +230,7 @@ func runWatch(ctx context.Context, flags *kube.Flags, names []string, lf *ledger
 	return watchJSON(batches, names != nil, stdout, stderr, a)
 }
 
-func newExplainCmd(flags *kube.Flags, lf *ledgerFlags, stdout, stderr io.Writer) *cobra.Command {
+func newExplainCmd(flags *clusters.Flags, lf *ledgerFlags, stdout, stderr io.Writer) *cobra.Command {
 	var output, container, templateFile string
 	cmd := &cobra.Command{
 		Use:   "explain NS/POD | POD | deploy/NAME",
@@ -248,7 +250,7 @@ the Deployment's newest crashing pod.`,
 				return err
 			}
 			ctx := cmd.Context()
-			s, err := kube.Connect(ctx, flags, version)
+			s, err := clusters.Connect(ctx, flags, version)
 			if err != nil {
 				return err
 			}

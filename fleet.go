@@ -7,6 +7,8 @@ import (
 	"maps"
 	"sync"
 
+	"github.com/crashlens/crashlens/kube/clusters"
+
 	"github.com/crashlens/crashlens/crash"
 
 	"github.com/crashlens/crashlens/kube"
@@ -19,10 +21,10 @@ import (
 // stderr and never hides the others. The groups of all of them are one
 // list, sorted by urgency, each with its cluster. It fails only when every
 // context failed.
-func listFleet(ctx context.Context, flags *kube.Flags, names []string, output string, failOnCrash bool, stdout, stderr io.Writer) error {
+func listFleet(ctx context.Context, flags *clusters.Flags, names []string, output string, failOnCrash bool, stdout, stderr io.Writer) error {
 	type result struct {
 		name   string
-		s      *kube.Session
+		s      *clusters.Session
 		groups []crash.Group
 		err    error
 	}
@@ -32,9 +34,9 @@ func listFleet(ctx context.Context, flags *kube.Flags, names []string, output st
 		wg.Go(func() {
 			r := result{name: name}
 			f := flags.ForContext(name)
-			if r.s, r.err = kube.Connect(ctx, f, version); r.err == nil {
+			if r.s, r.err = clusters.Connect(ctx, f, version); r.err == nil {
 				if r.err = r.s.ResolveScope(ctx); r.err == nil {
-					r.groups, r.err = kube.Snapshot(ctx, r.s, f.Selector, timeoutOr(f, listSyncTimeout))
+					r.groups, r.err = clusters.Snapshot(ctx, r.s, f.Selector, timeoutOr(f, listSyncTimeout))
 				}
 			}
 			results[i] = r

@@ -8,15 +8,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crashlens/crashlens/kube/clusters"
+
 	"github.com/spf13/cobra"
 
-	"github.com/crashlens/crashlens/kube"
 	"github.com/crashlens/crashlens/ledger"
 	"github.com/crashlens/crashlens/report"
 	"github.com/crashlens/crashlens/theme"
 )
 
-func newHistoryCmd(flags *kube.Flags, lf *ledgerFlags, stdout, stderr io.Writer) *cobra.Command {
+func newHistoryCmd(flags *clusters.Flags, lf *ledgerFlags, stdout, stderr io.Writer) *cobra.Command {
 	var output string
 	var since time.Duration
 	cmd := &cobra.Command{

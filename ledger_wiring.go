@@ -9,6 +9,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/crashlens/crashlens/kube/capture"
+	"github.com/crashlens/crashlens/kube/clusters"
+
 	"github.com/crashlens/crashlens/crash"
 
 	corev1 "k8s.io/api/core/v1"
@@ -16,7 +19,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/crashlens/crashlens/diagnose"
-	"github.com/crashlens/crashlens/kube"
 	"github.com/crashlens/crashlens/ledger"
 )
 
@@ -108,10 +110,10 @@ func newFleetRecorder(l *ledger.Ledger, warn io.Writer) *fleetRecorder {
 	return r
 }
 
-// pipe is kube.Fleet's hook: it captures the cluster's crashes (refining
+// pipe is clusters.Fleet's hook: it captures the cluster's crashes (refining
 // CAUSE, recording them when there is a ledger) and passes its batches on.
-func (r *fleetRecorder) pipe(ctx context.Context, s *kube.Session, in <-chan crash.Batch) <-chan crash.Batch {
-	rec := kube.NewRecorder(s.CaptureClient(), r.l, s.Target, r.warn)
+func (r *fleetRecorder) pipe(ctx context.Context, s *clusters.Session, in <-chan crash.Batch) <-chan crash.Batch {
+	rec := capture.NewRecorder(s.CaptureClient(), r.l, s.Target, r.warn)
 	if r.l == nil {
 		go rec.Run(ctx)
 		return rec.Pass(ctx, in)
@@ -133,9 +135,9 @@ func (r *fleetRecorder) fleetDone() {
 
 // startFleet runs a fleet of the named contexts until ctx ends, each
 // cluster's crashes recorded into l (when there is one).
-func startFleet(ctx context.Context, flags *kube.Flags, names []string, l *ledger.Ledger, warn io.Writer) *kube.Fleet {
+func startFleet(ctx context.Context, flags *clusters.Flags, names []string, l *ledger.Ledger, warn io.Writer) *clusters.Fleet {
 	rec := newFleetRecorder(l, warn)
-	fleet := kube.NewFleet(flags, names, version, rec.pipe)
+	fleet := clusters.NewFleet(flags, names, version, rec.pipe)
 	go func() {
 		fleet.Run(ctx)
 		rec.fleetDone()
@@ -146,8 +148,8 @@ func startFleet(ctx context.Context, flags *kube.Flags, names []string, l *ledge
 // recordBatches starts capturing the session's crashes, recorded into l
 // when there is one, and returns the batches to consume with CAUSE refined
 // from the captures: the same with or without a ledger.
-func recordBatches(ctx context.Context, s *kube.Session, l *ledger.Ledger, in <-chan crash.Batch, warn io.Writer) <-chan crash.Batch {
-	rec := kube.NewRecorder(s.CaptureClient(), l, s.Target, warn)
+func recordBatches(ctx context.Context, s *clusters.Session, l *ledger.Ledger, in <-chan crash.Batch, warn io.Writer) <-chan crash.Batch {
+	rec := capture.NewRecorder(s.CaptureClient(), l, s.Target, warn)
 	go func() {
 		rec.Run(ctx)
 		if l != nil {

@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/crashlens/crashlens/kube/clusters"
+
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -147,7 +149,7 @@ func commandName() string {
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
-	flags := kube.NewFlags()
+	flags := clusters.NewFlags()
 	var debugImage string
 	var lf ledgerFlags
 	root := &cobra.Command{

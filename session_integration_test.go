@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/crashlens/crashlens/kube"
+	"github.com/crashlens/crashlens/kube/clusters"
 )
 
 // Whole sessions of the real binary, counted in the test apiserver's audit
@@ -84,7 +85,7 @@ func TestSessionOnlyReads(t *testing.T) {
 	time.Sleep(2 * time.Second)
 
 	// The screen's requests and the crash capture's (its own User-Agent).
-	evs := auditSince(t, mark, kube.UserAgent(version), kube.UserAgent(version)+kube.CaptureAgentSuffix)
+	evs := auditSince(t, mark, kube.UserAgent(version), kube.UserAgent(version)+clusters.CaptureAgentSuffix)
 	t.Logf("%d requests from crashlens/%s:\n%s", len(evs), version, tally(evs))
 	seen := map[string]bool{}
 	for _, e := range evs {
@@ -181,7 +182,7 @@ func TestRestrictedUsersSessions(t *testing.T) {
 			// The capture remembers a refusal: at most one forbidden request
 			// per resource and namespace for each of its two workers.
 			refused := map[string]int{}
-			for _, e := range auditSince(t, mark, kube.UserAgent(version)+kube.CaptureAgentSuffix) {
+			for _, e := range auditSince(t, mark, kube.UserAgent(version)+clusters.CaptureAgentSuffix) {
 				if e.code() == 403 && e.ObjectRef != nil {
 					refused[e.ObjectRef.APIGroup+"/"+e.resource()+" "+e.ObjectRef.Namespace]++
 				}

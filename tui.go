@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 
+	"github.com/crashlens/crashlens/kube/clusters"
+
 	"github.com/crashlens/crashlens/crash"
 
 	"golang.org/x/term"
@@ -57,7 +59,7 @@ func (s kubeSource) History(ctx context.Context, q ledger.Query) ([]ledger.Crash
 }
 
 // runTUI connects, then runs the live TUI on the terminal.
-func runTUI(ctx context.Context, flags *kube.Flags, lf *ledgerFlags, debugImage *string, stderr io.Writer) error {
+func runTUI(ctx context.Context, flags *clusters.Flags, lf *ledgerFlags, debugImage *string, stderr io.Writer) error {
 	names, err := flags.Contexts()
 	if err != nil {
 		return err
@@ -97,7 +99,7 @@ func runTUI(ctx context.Context, flags *kube.Flags, lf *ledgerFlags, debugImage 
 
 // uiOptions are the TUI's options the flags decide, for one cluster or a
 // fleet.
-func uiOptions(flags *kube.Flags, debugImage *string) ui.Options {
+func uiOptions(flags *clusters.Flags, debugImage *string) ui.Options {
 	kubectl, _ := kube.FindKubectl()
 	args := kube.KubectlArgs{}
 	if flags.Config.KubeConfig != nil {
@@ -114,10 +116,10 @@ func uiOptions(flags *kube.Flags, debugImage *string) ui.Options {
 }
 
 // runFleetTUI runs the live TUI over several contexts. It starts at once:
-// each cluster connects, syncs, fails and retries on its own (kube.Fleet),
+// each cluster connects, syncs, fails and retries on its own (clusters.Fleet),
 // and its rows appear when they come. A terminal is checked first, as a
 // fleet has no single connection to check before.
-func runFleetTUI(ctx context.Context, flags *kube.Flags, names []string, lf *ledgerFlags, debugImage *string) error {
+func runFleetTUI(ctx context.Context, flags *clusters.Flags, names []string, lf *ledgerFlags, debugImage *string) error {
 	if !term.IsTerminal(int(os.Stdin.Fd())) || !term.IsTerminal(int(os.Stdout.Fd())) {
 		return fmt.Errorf("%d contexts selected, but the live view needs a terminal: in scripts use `crashlens list`", len(names))
 	}

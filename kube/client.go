@@ -1,7 +1,10 @@
 package kube
 
 import (
+	"errors"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -20,11 +23,11 @@ const (
 // work because client-go runs them. cfg.Timeout (--request-timeout) bounds
 // each request, and only the start of a watch or a log follow.
 func NewClientset(cfg *rest.Config, version string) (kubernetes.Interface, error) {
-	return kubernetes.NewForConfig(clientConfig(cfg, version))
+	return kubernetes.NewForConfig(ClientConfig(cfg, version))
 }
 
-// clientConfig is cfg as every crashlens client uses it (see NewClientset).
-func clientConfig(cfg *rest.Config, version string) *rest.Config {
+// ClientConfig is cfg as every crashlens client uses it (see NewClientset).
+func ClientConfig(cfg *rest.Config, version string) *rest.Config {
 	c := rest.CopyConfig(cfg)
 	timeout := c.Timeout
 	c.Timeout = 0 // as http.Client.Timeout it would cut every watch
@@ -39,3 +42,18 @@ func clientConfig(cfg *rest.Config, version string) *rest.Config {
 // UserAgent is how crashlens names itself to the API server (and in its
 // audit log): crashlens/<version>.
 func UserAgent(version string) string { return "crashlens/" + version }
+
+// OneLine keeps the first line of an error message: client-go errors can
+// carry multi-line explanations, and a url.Error quotes the whole request
+// URL before its cause.
+func OneLine(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	s := err.Error()
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return strings.TrimSpace(s)
+}

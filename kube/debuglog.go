@@ -66,8 +66,8 @@ func (debugSink) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// debugf writes one line to the debug log when it is on.
-func debugf(format string, args ...any) {
+// Debugf writes one line to the debug log when it is on.
+func Debugf(format string, args ...any) {
 	debugMu.Lock()
 	defer debugMu.Unlock()
 	if debugFile != nil {

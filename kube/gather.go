@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/crashlens/crashlens/crash"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/crashlens/crashlens/crash"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -77,7 +78,7 @@ func (m *Memo) usage(ctx context.Context, c kubernetes.Interface, namespace, pod
 func Gather(ctx context.Context, c kubernetes.Interface, memo *Memo, namespace, name, container string) (crash.Incident, error) {
 	pod, err := c.CoreV1().Pods(namespace).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
-		return crash.Incident{}, fmt.Errorf("pod %s/%s: %s", namespace, name, oneLine(err))
+		return crash.Incident{}, fmt.Errorf("pod %s/%s: %s", namespace, name, OneLine(err))
 	}
 	if container == "" {
 		container = diagnose.FailingContainer(pod, time.Now())
@@ -160,7 +161,7 @@ func ResolvePod(ctx context.Context, c kubernetes.Interface, arg, namespace stri
 	case kind == "deploy" || kind == "deployment" || kind == "deployments" || kind == "deployment.apps":
 		d, err := c.AppsV1().Deployments(namespace).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
-			return "", "", fmt.Errorf("deployment %s/%s: %s", namespace, name, oneLine(err))
+			return "", "", fmt.Errorf("deployment %s/%s: %s", namespace, name, OneLine(err))
 		}
 		sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
 		if err != nil {
@@ -168,7 +169,7 @@ func ResolvePod(ctx context.Context, c kubernetes.Interface, arg, namespace stri
 		}
 		pods, err := c.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
 		if err != nil {
-			return "", "", fmt.Errorf("pods of deployment %s/%s: %s", namespace, name, oneLine(err))
+			return "", "", fmt.Errorf("pods of deployment %s/%s: %s", namespace, name, OneLine(err))
 		}
 		if len(pods.Items) == 0 {
 			return "", "", fmt.Errorf("deployment %s/%s has no pods", namespace, name)

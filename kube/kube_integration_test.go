@@ -112,7 +112,7 @@ func TestWatcherSeesEveryScenario(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := NewSlimWatcher(clientConfig(cfg, "test"), "", "") // as every command watches
+	w, err := NewSlimWatcher(ClientConfig(cfg, "test"), "", "") // as every command watches
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +351,7 @@ func TestSlimDecoderAgreesOnTheCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	slim, err := newSlimPods(clientConfig(cfg, "test"))
+	slim, err := newSlimPods(ClientConfig(cfg, "test"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -98,7 +98,7 @@ func classifyLogError(err error, namespace string) error {
 	case strings.Contains(msg, "unable to retrieve container logs"), strings.Contains(msg, "No such file"):
 		return ErrLogsGone
 	}
-	return fmt.Errorf("reading logs: %s", oneLine(err))
+	return fmt.Errorf("reading logs: %s", OneLine(err))
 }
 
 // readBoundedLines reads at most limit bytes, cutting each line at
@@ -168,4 +168,16 @@ func FollowLog(ctx context.Context, c kubernetes.Interface, namespace, pod, cont
 		}
 	}
 	return nil
+}
+
+// InstanceLog reads the last tailLines lines of one container instance's
+// log (the previous instance when previous is set), bounded as every read
+// here is, with the API's errors classified (ErrLogsGone, ErrNoPreviousLog,
+// a ForbiddenError): what the crash capture keeps of each termination.
+func InstanceLog(ctx context.Context, c kubernetes.Interface, namespace, pod, container string, previous bool, tailLines int64) ([]byte, error) {
+	b, err := readLog(ctx, c, namespace, pod, &corev1.PodLogOptions{Container: container, Previous: previous}, tailLines)
+	if err != nil {
+		return b, classifyLogError(err, namespace)
+	}
+	return b, nil
 }

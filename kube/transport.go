@@ -47,11 +47,11 @@ func (t *requestTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 			observed(req, err)
 		}
 		cancel()
-		debugf("%s %s error after %s: %v", req.Method, req.URL.RequestURI(), time.Since(start).Round(time.Millisecond), err)
+		Debugf("%s %s error after %s: %v", req.Method, req.URL.RequestURI(), time.Since(start).Round(time.Millisecond), err)
 		return nil, err
 	}
 	observed(req, nil)
-	debugf("%s %s %d %s", req.Method, req.URL.RequestURI(), resp.StatusCode, time.Since(start).Round(time.Millisecond))
+	Debugf("%s %s %d %s", req.Method, req.URL.RequestURI(), resp.StatusCode, time.Since(start).Round(time.Millisecond))
 	if !stream {
 		resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
 	}
@@ -78,11 +78,11 @@ func (c *cancelOnClose) Close() error {
 
 type attemptObserverKey struct{}
 
-// observeAttempts returns a ctx whose requests report each attempt to fn:
+// ObserveAttempts returns a ctx whose requests report each attempt to fn:
 // its transport error, or nil when the server answered. client-go retries
 // a GET on a reset connection up to ten times inside one call; the watcher
 // must say it lost the server at the first failure, not after the retries.
-func observeAttempts(ctx context.Context, fn func(error)) context.Context {
+func ObserveAttempts(ctx context.Context, fn func(error)) context.Context {
 	return context.WithValue(ctx, attemptObserverKey{}, fn)
 }
 

@@ -12,7 +12,7 @@ import (
 	"github.com/crashlens/crashlens/theme"
 )
 
-// fleetBatch is what kube.Fleet hands on for a cluster: the batch of its
+// fleetBatch is what clusters.Fleet hands on for a cluster: the batch of its
 // watcher with the cluster stamped and the keys made unique across
 // clusters.
 func fleetBatch(cluster string, b crash.Batch) crash.Batch {

@@ -1,4 +1,4 @@
-package kube
+package podwatch
 
 // The watcher as the reflector's store: each pod is classified by the
 // rulebook as it arrives and only the crash value is kept; groups are kept
@@ -7,6 +7,8 @@ package kube
 import (
 	"runtime/debug"
 	"time"
+
+	"github.com/crashlens/crashlens/kube"
 
 	"github.com/crashlens/crashlens/crash"
 
@@ -86,7 +88,7 @@ func (s *store) Replace(list []any, _ string) error {
 	w.synced = true
 	if w.state.Phase != crash.PhaseSynced {
 		w.state, w.stateNew = crash.ConnState{Phase: crash.PhaseSynced, Since: now}, true
-		debugf("watcher: synced (%d pods)", len(list))
+		kube.Debugf("watcher: synced (%d pods)", len(list))
 	}
 	select {
 	case w.flush <- struct{}{}:

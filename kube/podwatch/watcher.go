@@ -1,10 +1,12 @@
-package kube
+package podwatch
 
 import (
 	"context"
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/crashlens/crashlens/kube"
 
 	"github.com/crashlens/crashlens/crash"
 
@@ -91,6 +93,10 @@ func newWatcher(pods podSource, namespace, selector string) *Watcher {
 		state: crash.ConnState{Phase: crash.PhaseSyncing, Since: time.Now()}, stateNew: true}
 }
 
+// SetCluster names the kubeconfig context the watcher watches: it is
+// stamped on every group and batch (crash.Group.Cluster). Call it before Run.
+func (w *Watcher) SetCluster(name string) { w.cluster = name }
+
 // Batches is the change stream; it is closed when Run returns.
 func (w *Watcher) Batches() <-chan crash.Batch { return w.out }
 
@@ -101,7 +107,7 @@ func (w *Watcher) Run(ctx context.Context) {
 	defer w.releaseSyncGC() // when it ends before its first sync
 	lw := &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			ctx = observeAttempts(ctx, func(err error) {
+			ctx = kube.ObserveAttempts(ctx, func(err error) {
 				if err != nil {
 					w.failed("list", err)
 				}
@@ -116,7 +122,7 @@ func (w *Watcher) Run(ctx context.Context) {
 		},
 		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
 			var lastErr error
-			ctx = observeAttempts(ctx, func(err error) {
+			ctx = kube.ObserveAttempts(ctx, func(err error) {
 				if lastErr = err; err != nil {
 					w.failed("watch", err)
 				}

@@ -1,6 +1,6 @@
 //go:build scale
 
-package kube
+package clusters
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/crashlens/crashlens/kube"
 
 	"github.com/crashlens/crashlens/crash"
 
@@ -50,7 +52,7 @@ func BenchmarkFleet(b *testing.B) {
 	if out, err := exec.Command("go", "build", "-o", bin, "..").CombinedOutput(); err != nil {
 		b.Fatalf("building crashlens: %v: %s", err, out)
 	}
-	c, err := NewClientset(cfg, "bench")
+	c, err := kube.NewClientset(cfg, "bench")
 	if err != nil {
 		b.Fatal(err)
 	}

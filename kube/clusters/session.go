@@ -1,8 +1,11 @@
-package kube
+package clusters
 
 import (
 	"context"
 	"fmt"
+
+	"github.com/crashlens/crashlens/kube"
+	"github.com/crashlens/crashlens/kube/podwatch"
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -30,11 +33,11 @@ func Connect(ctx context.Context, f *Flags, version string) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	rc.UserAgent = UserAgent(version)
+	rc.UserAgent = kube.UserAgent(version)
 	if _, err := Probe(ctx, rc, t); err != nil {
 		return nil, err
 	}
-	cfg := clientConfig(rc, version)
+	cfg := kube.ClientConfig(rc, version)
 	c, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
@@ -44,17 +47,15 @@ func Connect(ctx context.Context, f *Flags, version string) (*Session, error) {
 
 // Watcher watches the session's scope: through the slim decoder when the
 // session has a config, else through its clientset.
-func (s *Session) Watcher(selector string) (*Watcher, error) {
-	source := podSource(typedPods{s.Client})
+func (s *Session) Watcher(selector string) (*podwatch.Watcher, error) {
+	w := podwatch.NewWatcher(s.Client, s.Scope.Namespace, selector)
 	if s.Config != nil {
-		slim, err := newSlimPods(s.Config)
-		if err != nil {
+		var err error
+		if w, err = podwatch.NewSlimWatcher(s.Config, s.Scope.Namespace, selector); err != nil {
 			return nil, err
 		}
-		source = slim
 	}
-	w := newWatcher(source, s.Scope.Namespace, selector)
-	w.cluster = s.Target.Context
+	w.SetCluster(s.Target.Context)
 	return w, nil
 }
 

@@ -1,4 +1,4 @@
-package kube
+package capture
 
 import (
 	"context"
@@ -8,6 +8,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/crashlens/crashlens/kube/clusters"
+
+	"github.com/crashlens/crashlens/kube"
 
 	"github.com/crashlens/crashlens/crash"
 
@@ -53,7 +57,7 @@ const (
 type Recorder struct {
 	client  kubernetes.Interface
 	ledger  *ledger.Ledger
-	target  Target
+	target  clusters.Target
 	warn    io.Writer // one line per lasting problem
 	limiter *rate.Limiter
 	queue   chan captureJob
@@ -79,7 +83,7 @@ type captureJob struct {
 // l, or only refines CAUSE when l is nil (--no-ledger, a state directory
 // that cannot hold one); warn gets one line per lasting problem (no
 // pods/log permission, a broken ledger).
-func NewRecorder(c kubernetes.Interface, l *ledger.Ledger, t Target, warn io.Writer) *Recorder {
+func NewRecorder(c kubernetes.Interface, l *ledger.Ledger, t clusters.Target, warn io.Writer) *Recorder {
 	return &Recorder{client: c, ledger: l, target: t, warn: warn, limiter: rate.NewLimiter(captureRate, captureBurst),
 		queue: make(chan captureJob, captureQueue), seen: map[string]bool{}, noted: map[string]bool{}, refused: map[string]error{},
 		causes: map[string]string{}, changed: make(chan struct{}, 1)}
@@ -184,7 +188,7 @@ func (r *Recorder) forbidden(what, namespace string) error {
 
 // remember keeps a refusal (only a forbidden one lasts).
 func (r *Recorder) remember(what, namespace string, err error) {
-	if errors.Is(err, ErrForbidden) {
+	if errors.Is(err, kube.ErrForbidden) {
 		r.mu.Lock()
 		r.refused[what+" "+namespace] = err
 		r.mu.Unlock()
@@ -225,7 +229,6 @@ func (r *Recorder) capture(ctx context.Context, j captureJob) {
 	// The instance that ended: the current one while the kubelet shows it
 	// terminated (then its log is the current one), else the last one
 	// (then it is --previous).
-	opts := &corev1.PodLogOptions{Container: j.container, Previous: !c.current}
 	// A forbidden answer lasts: after the first, that part is not asked
 	// again in the namespace, so a restricted user's captures cost one
 	// request, not three.
@@ -233,8 +236,7 @@ func (r *Recorder) capture(ctx context.Context, j captureJob) {
 	logErr := r.forbidden("pods/log", j.namespace)
 	if logErr == nil {
 		r.count(1)
-		if raw, logErr = readLog(ctx, r.client, j.namespace, j.pod, opts, ledger.MaxLogLines); logErr != nil {
-			logErr = classifyLogError(logErr, j.namespace)
+		if raw, logErr = kube.InstanceLog(ctx, r.client, j.namespace, j.pod, j.container, !c.current, ledger.MaxLogLines); logErr != nil {
 			r.remember("pods/log", j.namespace, logErr)
 		}
 	}
@@ -242,7 +244,7 @@ func (r *Recorder) capture(ctx context.Context, j captureJob) {
 	evErr := r.forbidden("events", j.namespace)
 	if evErr == nil {
 		r.count(1)
-		if events, evErr = Events(ctx, r.client, j.namespace, j.pod, nil); evErr != nil {
+		if events, evErr = kube.Events(ctx, r.client, j.namespace, j.pod, nil); evErr != nil {
 			r.remember("events", j.namespace, evErr)
 		}
 	}
@@ -258,7 +260,7 @@ func (r *Recorder) capture(ctx context.Context, j captureJob) {
 	if logErr != nil {
 		in.PreviousLogErr = logErr.Error()
 		crash.LogNote = sanitize.Line(logErr.Error())
-		if errors.Is(logErr, ErrForbidden) {
+		if errors.Is(logErr, kube.ErrForbidden) {
 			r.note("log-forbidden", "crash capture: "+crash.LogNote+"; crashes are recorded without their logs and CAUSE comes from the status alone")
 		}
 	}

@@ -1,4 +1,4 @@
-package kube
+package clusters
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/crashlens/crashlens/kube"
 
 	"github.com/crashlens/crashlens/crash"
 
@@ -40,13 +42,13 @@ type Fleet struct {
 
 	mu       sync.Mutex
 	sessions map[string]*Session
-	memos    map[string]*Memo // each connected cluster's owner memo
+	memos    map[string]*kube.Memo // each connected cluster's owner memo
 }
 
 // NewFleet prepares a fleet of the named contexts (Flags.Contexts).
 func NewFleet(f *Flags, names []string, version string, pipe func(context.Context, *Session, <-chan crash.Batch) <-chan crash.Batch) *Fleet {
 	return &Fleet{flags: f, names: names, version: version, selector: f.Selector, pipe: pipe, now: time.Now,
-		out: make(chan crash.Batch, len(names)), sessions: map[string]*Session{}, memos: map[string]*Memo{}}
+		out: make(chan crash.Batch, len(names)), sessions: map[string]*Session{}, memos: map[string]*kube.Memo{}}
 }
 
 // Names are the fleet's contexts, in the order given.
@@ -58,7 +60,7 @@ func (f *Fleet) Batches() <-chan crash.Batch { return f.out }
 
 // Client is the named cluster's client and owner memo, for the detail
 // calls of its rows; an error while it is not connected.
-func (f *Fleet) Client(name string) (kubernetes.Interface, *Memo, error) {
+func (f *Fleet) Client(name string) (kubernetes.Interface, *kube.Memo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	s := f.sessions[name]
@@ -115,7 +117,7 @@ func (f *Fleet) runCluster(ctx context.Context, name string) {
 		return
 	}
 	f.mu.Lock()
-	f.sessions[name], f.memos[name] = s, NewMemo()
+	f.sessions[name], f.memos[name] = s, kube.NewMemo()
 	f.mu.Unlock()
 	go w.Run(ctx)
 	in := w.Batches()

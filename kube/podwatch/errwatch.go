@@ -1,8 +1,10 @@
-package kube
+package podwatch
 
 import (
 	"errors"
 	"sync"
+
+	"github.com/crashlens/crashlens/kube"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -27,7 +29,7 @@ func newErrorLoggingWatch(inner watch.Interface) *errorLoggingWatch {
 		for ev := range inner.ResultChan() {
 			if ev.Type == watch.Error {
 				if st, ok := ev.Object.(*metav1.Status); ok {
-					debugf("watch: error event %d %s: %s", st.Code, st.Reason, oneLine(errors.New(st.Message)))
+					kube.Debugf("watch: error event %d %s: %s", st.Code, st.Reason, kube.OneLine(errors.New(st.Message)))
 				}
 			}
 			select {

@@ -1,6 +1,6 @@
 //go:build scale
 
-package kube
+package podwatch
 
 import (
 	"bytes"
@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/crashlens/crashlens/kube"
 
 	"github.com/crashlens/crashlens/crash"
 
@@ -123,7 +125,7 @@ func BenchmarkScale(b *testing.B) {
 	for _, n := range sizes {
 		populate(b, wc, n)
 		r := scaleRow{pods: n}
-		c, err := NewClientset(cfg, "bench")
+		c, err := kube.NewClientset(cfg, "bench")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -218,7 +220,7 @@ func rawList(b *testing.B, c kubernetes.Interface, selector string) (time.Durati
 // reconciled, and how many groups there were. The watcher is returned
 // stopped, its memory still held.
 func watchOnce(b *testing.B, cfg *rest.Config, selector string) (*Watcher, time.Duration, time.Duration, int) {
-	w, err := NewSlimWatcher(clientConfig(cfg, "bench"), "", selector)
+	w, err := NewSlimWatcher(kube.ClientConfig(cfg, "bench"), "", selector)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -3,7 +3,7 @@
 // logs, owners), access checks and the kubectl command lines of the UI's
 // jumps. It hands the rest of the program small value types, never
 // informer-cache pointers.
-package kube
+package clusters
 
 import (
 	"context"
@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/crashlens/crashlens/kube"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -126,19 +128,19 @@ func kubeconfigError(f *Flags, err error) error {
 	case clientcmd.IsEmptyConfig(err):
 		return fmt.Errorf("no cluster configured: %s is missing or empty (set --kubeconfig or KUBECONFIG)", src)
 	case clientcmd.IsContextNotFound(err):
-		return fmt.Errorf("context not found in %s: %v", src, oneLine(err))
+		return fmt.Errorf("context not found in %s: %v", src, kube.OneLine(err))
 	case clientcmd.IsConfigurationInvalid(err):
-		return fmt.Errorf("kubeconfig %s is invalid: %s", src, oneLine(err))
+		return fmt.Errorf("kubeconfig %s is invalid: %s", src, kube.OneLine(err))
 	case strings.Contains(err.Error(), "couldn't get version/kind"):
 		return fmt.Errorf("kubeconfig %s is not a kubeconfig (no apiVersion/kind)", src)
 	case strings.Contains(err.Error(), "error loading config file"):
-		msg := oneLine(err)
+		msg := kube.OneLine(err)
 		if i := strings.LastIndex(msg, `": `); i >= 0 {
 			msg = msg[i+3:]
 		}
 		return fmt.Errorf("kubeconfig %s cannot be read: %s", src, msg)
 	}
-	return fmt.Errorf("kubeconfig %s: %s", src, oneLine(err))
+	return fmt.Errorf("kubeconfig %s: %s", src, kube.OneLine(err))
 }
 
 // Probe asks the server for its version, bounded by --request-timeout (or
@@ -153,7 +155,7 @@ func Probe(ctx context.Context, cfg *rest.Config, t Target) (string, error) {
 	defer cancel()
 	dc, err := discovery.NewDiscoveryClientForConfig(c)
 	if err != nil {
-		return "", fmt.Errorf("%s: %s", t.Describe(), oneLine(err))
+		return "", fmt.Errorf("%s: %s", t.Describe(), kube.OneLine(err))
 	}
 	type result struct {
 		v   string
@@ -194,7 +196,7 @@ func ExplainConnError(t Target, err error, timeout time.Duration) error {
 		return fmt.Errorf("%s did not answer within %s", t.Describe(), timeout)
 	case strings.Contains(err.Error(), "getting credentials: "):
 		// The kubeconfig's exec plugin (an SSO login, typically) failed.
-		msg := oneLine(err)
+		msg := kube.OneLine(err)
 		msg = msg[strings.Index(msg, "getting credentials: ")+len("getting credentials: "):]
 		return credentialsError(fmt.Sprintf("cannot get credentials for %s: %s (log in again?)", t.Describe(), msg))
 	case errors.Is(err, syscall.ECONNREFUSED):
@@ -204,11 +206,11 @@ func ExplainConnError(t Target, err error, timeout time.Duration) error {
 	case apierrors.IsUnauthorized(err):
 		return credentialsError(fmt.Sprintf("%s rejected the credentials (Unauthorized): log in again or refresh the token", t.Describe()))
 	case apierrors.IsForbidden(err):
-		return fmt.Errorf("%s: forbidden: %s", t.Describe(), oneLine(err))
+		return fmt.Errorf("%s: forbidden: %s", t.Describe(), kube.OneLine(err))
 	case errors.As(err, &urlErr):
-		return fmt.Errorf("cannot reach %s: %s", t.Describe(), oneLine(urlErr.Err))
+		return fmt.Errorf("cannot reach %s: %s", t.Describe(), kube.OneLine(urlErr.Err))
 	}
-	return fmt.Errorf("%s: %s", t.Describe(), oneLine(err))
+	return fmt.Errorf("%s: %s", t.Describe(), kube.OneLine(err))
 }
 
 // ErrCredentials matches the errors of rejected or unobtainable
@@ -223,19 +225,4 @@ func (e credentialsError) Is(target error) bool { return target == ErrCredential
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
-}
-
-// oneLine keeps the first line of an error message: client-go errors can
-// carry multi-line explanations, and a url.Error quotes the whole request
-// URL before its cause.
-func oneLine(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	s := err.Error()
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	return strings.TrimSpace(s)
 }

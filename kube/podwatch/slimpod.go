@@ -1,4 +1,4 @@
-package kube
+package podwatch
 
 // The watcher's pod decoder. The rulebook's Classify reads a pod's status,
 // a few fields of its metadata and a few of its spec (restart policies and

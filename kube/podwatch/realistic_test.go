@@ -1,4 +1,4 @@
-package kube
+package podwatch
 
 // Pods as a busy cluster holds them, for the scale benchmark (written to
 // the apiserver) and the decoder's benchmark and fuzz seeds.

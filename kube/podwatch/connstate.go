@@ -1,4 +1,4 @@
-package kube
+package podwatch
 
 // The watcher's connection to the API server: its phases, how a list's or
 // a watch's outcome moves them, and the line the status bar shows.
@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"net/url"
+
+	"github.com/crashlens/crashlens/kube"
 
 	"github.com/crashlens/crashlens/crash"
 
@@ -22,7 +24,7 @@ func (w *Watcher) setState(s crash.ConnState) {
 	s.Since = w.now()
 	w.state, w.stateNew = s, true
 	w.kick()
-	debugf("watcher: %s", s)
+	kube.Debugf("watcher: %s", s)
 }
 
 // phase is the connection phase, and whether the first sync is still
@@ -62,12 +64,12 @@ func (w *Watcher) failed(verb string, err error) {
 		return
 	}
 	if apierrors.IsForbidden(err) {
-		w.setState(crash.ConnState{Phase: crash.PhaseForbidden, Namespace: w.namespace, Verb: verb, Err: oneLine(err)})
+		w.setState(crash.ConnState{Phase: crash.PhaseForbidden, Namespace: w.namespace, Verb: verb, Err: kube.OneLine(err)})
 		return
 	}
 	if apierrors.IsUnauthorized(err) {
 		// The reflector backs off on its own (up to 30 s): no tight loop.
-		w.setState(crash.ConnState{Phase: crash.PhaseUnauthorized, Verb: verb, Err: oneLine(err)})
+		w.setState(crash.ConnState{Phase: crash.PhaseUnauthorized, Verb: verb, Err: kube.OneLine(err)})
 		return
 	}
 	// A url.Error quotes the whole watch URL; the status bar wants the cause.
@@ -75,5 +77,5 @@ func (w *Watcher) failed(verb string, err error) {
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	w.setState(crash.ConnState{Phase: crash.PhaseReconnecting, Verb: verb, Err: oneLine(err)})
+	w.setState(crash.ConnState{Phase: crash.PhaseReconnecting, Verb: verb, Err: kube.OneLine(err)})
 }

@@ -1,11 +1,12 @@
-package kube
+package capture
 
 import (
 	"context"
-	"errors"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/crashlens/crashlens/kube/clusters"
 
 	"github.com/crashlens/crashlens/crash"
 
@@ -35,7 +36,7 @@ func TestRecorderRecordsEachTerminationOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	rec := NewRecorder(c, l, Target{Server: "https://127.0.0.1:16443", Context: "test"}, nil)
+	rec := NewRecorder(c, l, clusters.Target{Server: "https://127.0.0.1:16443", Context: "test"}, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go rec.Run(ctx)
@@ -88,7 +89,7 @@ func TestPassRefinesCauses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	rec := NewRecorder(fake.NewClientset(pod, kill), l, Target{Context: "test"}, nil)
+	rec := NewRecorder(fake.NewClientset(pod, kill), l, clusters.Target{Context: "test"}, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go rec.Run(ctx)
@@ -116,19 +117,5 @@ func TestPassRefinesCauses(t *testing.T) {
 	rows, err := l.History(ctx, ledger.Query{})
 	if err != nil || len(rows) != 1 || rows[0].Cause != "liveness kill" || rows[0].Killer != diagnose.KillerGracePeriod {
 		t.Errorf("ledger rows %+v (%v)", rows, err)
-	}
-}
-
-// TestClassifyLogErrorKeepsClassified: readLog classifies its errors; the
-// capture classifies again, and a refusal must stay a refusal there, or the
-// capture never remembers it and asks again for every crash.
-func TestClassifyLogErrorKeepsClassified(t *testing.T) {
-	for _, err := range []error{&ForbiddenError{Verb: "get", Resource: "pods/log", Namespace: "shop"}, ErrNoPreviousLog, ErrLogsGone} {
-		if got := classifyLogError(err, "shop"); got != err {
-			t.Errorf("%v became %v", err, got)
-		}
-	}
-	if got := classifyLogError(&ForbiddenError{Verb: "get", Resource: "pods/log", Namespace: "shop"}, "shop"); !errors.Is(got, ErrForbidden) {
-		t.Errorf("a refusal is no longer ErrForbidden: %v", got)
 	}
 }

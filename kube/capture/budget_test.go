@@ -1,6 +1,6 @@
 //go:build fault
 
-package kube
+package capture
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/crashlens/crashlens/kube/clusters"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -89,7 +91,7 @@ func TestFaultCaptureBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	rec := NewRecorder(capClient, l, Target{Context: "budget"}, nil)
+	rec := NewRecorder(capClient, l, clusters.Target{Context: "budget"}, nil)
 	go rec.Run(ctx)
 	w := NewWatcher(admin, ns, "")
 	go w.Run(ctx)

@@ -1,4 +1,4 @@
-package kube
+package podwatch
 
 import (
 	"bytes"
@@ -31,7 +31,7 @@ func protobufSerializer(tb testing.TB) runtime.Serializer {
 func recordedPods(tb testing.TB) map[string][]byte {
 	tb.Helper()
 	enc := scheme.Codecs.EncoderForVersion(protobufSerializer(tb), corev1.SchemeGroupVersion)
-	dirs, err := filepath.Glob(filepath.Join("..", "diagnose", "testdata", "*", "pod.json"))
+	dirs, err := filepath.Glob(filepath.Join("..", "..", "diagnose", "testdata", "*", "pod.json"))
 	if err != nil || len(dirs) == 0 {
 		tb.Fatalf("no recorded pods: %v", err)
 	}
