@@ -73,7 +73,7 @@ that instance. It covers only the time crashlens was running.`,
 				fmt.Fprintf(stderr, "no crashes in the ledger %s match\n", l.Path())
 				return nil
 			}
-			return report.HistoryTable(stdout, rows, theme.ForTerminal(isTerminal(stdout)), time.Now())
+			return report.HistoryTable(stdout, rows, theme.ForTerminal(report.IsTerminal(stdout)), time.Now())
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "table or json")

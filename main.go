@@ -23,28 +23,12 @@ import (
 	"github.com/crashlens/crashlens/kube/clusters"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/crashlens/crashlens/demo"
 	"github.com/crashlens/crashlens/kube"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
-
-// Exit codes: scripts rely on them.
-const (
-	exitOK    = 0
-	exitError = 1 // the command ran and failed (cluster unreachable, ...)
-	exitUsage = 2 // bad flags or arguments
-	exitCrash = 3 // list --fail-on-crash found crashing pods
-)
-
-// exitCodeError ends the program with a code and no message.
-type exitCodeError struct{ code int }
-
-func (e exitCodeError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
 func main() {
 	closeLog, err := kube.StartDebugLog(os.Getenv(kube.DebugLogEnv))
@@ -112,12 +96,6 @@ func startCPUProfile(path, after string) func() {
 	}
 }
 
-// usageError marks errors caused by what the user typed, answered with the
-// usage text and exit code 2.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd(stdout, stderr)
 	root.SetArgs(args)
@@ -150,8 +128,8 @@ func commandName() string {
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	flags := clusters.NewFlags()
-	var debugImage string
 	var lf ledgerFlags
+	tui := tuiOptions{flags: flags, ledger: &lf}
 	root := &cobra.Command{
 		Use:   commandName(),
 		Short: "Live CrashLoopBackOff triage for Kubernetes",
@@ -162,7 +140,7 @@ context, the back-off timeline and a probe diff with the patch to apply.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runTUI(cmd.Context(), flags, &lf, &debugImage, stderr)
+			return runTUI(cmd.Context(), tui, stderr)
 		},
 	}
 	root.SetOut(stdout)
@@ -175,7 +153,7 @@ context, the back-off timeline and a probe diff with the patch to apply.`,
 	pf.StringVarP(&flags.Selector, "selector", "l", "", "label selector for the pods to watch, e.g. app=api")
 	pf.BoolVar(&flags.Readonly, "readonly", false, "disable the exec and debug jumps")
 	lf.add(pf)
-	root.Flags().StringVar(&debugImage, "debug-image", "busybox:1.36", "image of the ephemeral container `kubectl debug` attaches to a dead container")
+	root.Flags().StringVar(&tui.debugImage, "debug-image", "busybox:1.36", "image of the ephemeral container `kubectl debug` attaches to a dead container")
 
 	root.AddCommand(
 		&cobra.Command{
@@ -193,66 +171,4 @@ context, the back-off timeline and a probe diff with the patch to apply.`,
 		newDemoCmd(stderr),
 	)
 	return root
-}
-
-// demoWait bounds how long `crashlens demo` waits for the scenarios: most
-// get there in a minute; the chaos scenario's first kill takes 3-4.
-const demoWait = 4 * time.Minute
-
-func newDemoCmd(stderr io.Writer) *cobra.Command {
-	var o demo.Options
-	var down bool
-	cmd := &cobra.Command{
-		Use:   "demo",
-		Short: "Run the scenario catalogue on the embedded single-node cluster (needs root and a source checkout)",
-		Long: `demo builds what is missing, starts the embedded cluster (kubelet default
-back-off, so the timeline is real), imports the scenario images, applies every
-scenario of the catalogue and waits for each to reach its declared state.
-The cluster stays up afterwards; crashlens demo --down removes it.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			wd, err := os.Getwd()
-			if err != nil {
-				return err
-			}
-			if o.Root, err = demo.FindRoot(wd); err != nil {
-				return err
-			}
-			o.Progress = stderr
-			if down {
-				return demo.Down(o)
-			}
-			kubeconfig, err := demo.Up(cmd.Context(), o)
-			if err != nil {
-				return err
-			}
-			cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
-			if err != nil {
-				return err
-			}
-			cs, err := kubernetes.NewForConfig(cfg)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(stderr, "==> waiting up to %s for the scenarios to reach their states\n", demoWait)
-			pending := demo.Wait(cmd.Context(), cs, demo.Catalogue, demoWait, stderr)
-			for name, missing := range pending {
-				fmt.Fprintf(stderr, "    %-28s still on its way: %s\n", name, strings.Join(missing, "; "))
-			}
-			fmt.Fprintf(stderr, "\nThe demo cluster is up and stays up. Point crashlens or kubectl at it:\n  export KUBECONFIG=%s\n  bin/crashlens\nRemove it with: make demo-down (or crashlens demo --down)\n", kubeconfig)
-			return nil
-		},
-	}
-	cmd.Flags().BoolVar(&down, "down", false, "remove the demo cluster and undo its host changes")
-	cmd.Flags().StringVar(&o.BackoffCap, "backoff-cap", "", "cap the kubelet back-off (e.g. 10s); default keeps the real 5m ceiling")
-	cmd.Flags().BoolVar(&o.Fast, "fast", false, "kill the chaos scenario every 15-25 s instead of every 3-4 min")
-	return cmd
-}
-
-// scopeText names what is watched, for messages and the status bar.
-func scopeText(namespace string) string {
-	if namespace == "" {
-		return "all namespaces"
-	}
-	return "namespace " + namespace
 }

@@ -248,21 +248,55 @@ func (r *Recorder) capture(ctx context.Context, j captureJob) {
 			r.remember("events", j.namespace, evErr)
 		}
 	}
-	log := sanitize.Text(string(raw))
-	in := diagnose.Input{Pod: pod, Container: j.container, Events: events, PreviousLog: log, Now: c.term.FinishedAt.Add(time.Second)}
-	crash := ledger.Crash{ClusterServer: r.target.Server, Context: r.target.Context, Namespace: j.namespace, Workload: j.workload,
-		Pod: j.pod, PodUID: j.uid, Container: j.container, Restart: c.instance,
-		StartedAt: c.term.StartedAt.Time, FinishedAt: c.term.FinishedAt.Time, ExitCode: c.term.ExitCode, Reason: c.term.Reason,
-		Message: sanitize.Line(c.term.Message), LogTail: log}
+	crash := Row(r.target, Evidence{Pod: pod, Container: j.container, Workload: j.workload, Log: raw, LogErr: logErr, Events: events, EventsErr: evErr})
+	if errors.Is(logErr, kube.ErrForbidden) {
+		r.note("log-forbidden", "crash capture: "+crash.LogNote+"; crashes are recorded without their logs and CAUSE comes from the status alone")
+	}
+	if r.ledger != nil {
+		if _, err := r.ledger.Record(ctx, crash); err != nil && ctx.Err() == nil {
+			r.note("ledger-write", sanitize.Line(err.Error())+"; history is not being recorded")
+		}
+	}
+	r.learn(j.group, crash.Cause)
+}
+
+// Evidence is what the capture read of one container's latest terminated
+// instance: the pod as it was then, its log and events, each with its
+// error.
+type Evidence struct {
+	Pod       *corev1.Pod
+	Container string
+	Workload  string // the group's owner, e.g. Deployment/api
+	Log       []byte
+	LogErr    error
+	Events    []corev1.Event
+	EventsErr error
+}
+
+// Row is the ledger row of the evidence's instance: what ended (exit,
+// reason, when, how long it ran), the rulebook's verdict on it (killer,
+// top finding, CAUSE, first error) and its sanitized log tail and folded
+// events. It is pure: the capture and its tests call it alike. The
+// diagnosis's clock is the instance's end, so the verdict does not depend
+// on when the capture ran.
+func Row(t clusters.Target, ev Evidence) ledger.Crash {
+	pod := ev.Pod
+	c, _ := terminationOf(pod, ev.Container)
+	log := sanitize.Text(string(ev.Log))
+	crash := ledger.Crash{ClusterServer: t.Server, Context: t.Context, Namespace: pod.Namespace, Workload: ev.Workload,
+		Pod: pod.Name, PodUID: string(pod.UID), Container: ev.Container, Restart: c.instance, LogTail: log}
+	in := diagnose.Input{Pod: pod, Container: ev.Container, Events: ev.Events, PreviousLog: log}
+	if c.term != nil {
+		crash.StartedAt, crash.FinishedAt, crash.ExitCode, crash.Reason = c.term.StartedAt.Time, c.term.FinishedAt.Time, c.term.ExitCode, c.term.Reason
+		crash.Message = sanitize.Line(c.term.Message)
+		in.Now = c.term.FinishedAt.Add(time.Second)
+	}
 	if !crash.StartedAt.IsZero() && crash.FinishedAt.After(crash.StartedAt) && crash.StartedAt.Unix() > 0 {
 		crash.RunSeconds = crash.FinishedAt.Sub(crash.StartedAt).Seconds()
 	}
-	if logErr != nil {
-		in.PreviousLogErr = logErr.Error()
-		crash.LogNote = sanitize.Line(logErr.Error())
-		if errors.Is(logErr, kube.ErrForbidden) {
-			r.note("log-forbidden", "crash capture: "+crash.LogNote+"; crashes are recorded without their logs and CAUSE comes from the status alone")
-		}
+	if ev.LogErr != nil {
+		in.PreviousLogErr = ev.LogErr.Error()
+		crash.LogNote = sanitize.Line(ev.LogErr.Error())
 	}
 	rep := diagnose.Diagnose(in)
 	if rep.Exit != nil {
@@ -275,15 +309,10 @@ func (r *Recorder) capture(ctx context.Context, j captureJob) {
 	if rep.Log.FirstError != nil {
 		crash.FirstError = sanitize.Line(rep.Log.FirstError.Text)
 	}
-	if evErr == nil {
+	if ev.EventsErr == nil {
 		crash.Events = foldedEvents(rep.Events)
 	}
-	if r.ledger != nil {
-		if _, err := r.ledger.Record(ctx, crash); err != nil && ctx.Err() == nil {
-			r.note("ledger-write", sanitize.Line(err.Error())+"; history is not being recorded")
-		}
-	}
-	r.learn(j.group, crash.Cause)
+	return crash
 }
 
 type termination struct {

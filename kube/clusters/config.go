@@ -1,8 +1,3 @@
-// Package kube owns every call crashlens makes to a Kubernetes API server:
-// client configuration, the live crash watcher, per-pod detail (events,
-// logs, owners), access checks and the kubectl command lines of the UI's
-// jumps. It hands the rest of the program small value types, never
-// informer-cache pointers.
 package clusters
 
 import (
@@ -225,4 +220,14 @@ func (e credentialsError) Is(target error) bool { return target == ErrCredential
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// TimeoutOr is --request-timeout when it is set and valid, else def.
+func (f *Flags) TimeoutOr(def time.Duration) time.Duration {
+	if f.Config.Timeout != nil {
+		if d, err := time.ParseDuration(*f.Config.Timeout); err == nil && d > 0 {
+			return d
+		}
+	}
+	return def
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/crashlens/crashlens/diagnose"
 	"github.com/crashlens/crashlens/kube"
 
 	"github.com/crashlens/crashlens/crash"
@@ -24,32 +25,70 @@ const (
 	fleetCredentialRetry = 5 * time.Minute
 )
 
-// Fleet watches several kubeconfig contexts in one run: each has its own
-// client, scope, watcher and connection state, and connects, fails and
-// retries on its own, so a cluster that is down, slow or forbidden never
-// holds up the others. Their batches come out of one channel, each tagged
-// with its cluster and with group keys made unique across clusters.
+// Fleet watches the kubeconfig contexts of one run: one context is a fleet
+// of one (Open). Each has its own client, scope, watcher and connection
+// state, and connects, fails and retries on its own, so a cluster that is
+// down, slow or forbidden never holds up the others. Their batches come
+// out of one channel, each tagged with its cluster; with several clusters
+// the group keys are made unique across them (crash.TagBatch).
 type Fleet struct {
 	flags    *Flags
 	names    []string
 	version  string
 	selector string
-	// pipe passes a connected cluster's batches through what the command
-	// adds (the crash ledger's recorder); nil passes them unchanged.
-	pipe func(context.Context, *Session, <-chan crash.Batch) <-chan crash.Batch
-	now  func() time.Time
-	out  chan crash.Batch
+	pipe     Pipe // set by Run
+	// single is the one context's session when the flags selected one:
+	// Open connected it, so its connection error was the command's, and
+	// its scope note was said then (Single).
+	single *Session
+	now    func() time.Time
+	out    chan crash.Batch
 
 	mu       sync.Mutex
 	sessions map[string]*Session
 	memos    map[string]*kube.Memo // each connected cluster's owner memo
 }
 
-// NewFleet prepares a fleet of the named contexts (Flags.Contexts).
-func NewFleet(f *Flags, names []string, version string, pipe func(context.Context, *Session, <-chan crash.Batch) <-chan crash.Batch) *Fleet {
-	return &Fleet{flags: f, names: names, version: version, selector: f.Selector, pipe: pipe, now: time.Now,
+// Pipe passes a connected cluster's batches through what the command adds
+// (the crash capture, kube/capture); nil passes them unchanged.
+type Pipe func(context.Context, *Session, <-chan crash.Batch) <-chan crash.Batch
+
+// NewFleet prepares a fleet of the named contexts (Flags.Contexts), none
+// connected yet.
+func NewFleet(f *Flags, names []string, version string) *Fleet {
+	return &Fleet{flags: f, names: names, version: version, selector: f.Selector, now: time.Now,
 		out: make(chan crash.Batch, len(names)), sessions: map[string]*Session{}, memos: map[string]*kube.Memo{}}
 }
+
+// Open prepares what the flags select: several contexts (Flags.Contexts)
+// as a fleet that connects in the background, or the one context as a
+// fleet of one, connected and its scope resolved before Open returns, so
+// that a cluster that does not answer is the command's one-line error, as
+// it always was for one cluster. Run starts the stream.
+func Open(ctx context.Context, f *Flags, version string) (*Fleet, error) {
+	names, err := f.Contexts()
+	if err != nil {
+		return nil, err
+	}
+	if names != nil {
+		return NewFleet(f, names, version), nil
+	}
+	s, err := Connect(ctx, f, version)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.ResolveScope(ctx); err != nil {
+		return nil, err
+	}
+	fl := NewFleet(f, []string{s.Target.Context}, version)
+	fl.single, fl.sessions[s.Target.Context], fl.memos[s.Target.Context] = s, s, kube.NewMemo()
+	return fl, nil
+}
+
+// Single is the session of the one context the flags selected (Open), nil
+// when they selected several. Its scope note (Scope.Note) is not repeated
+// on the batches: the caller says it once, where one cluster's note goes.
+func (f *Fleet) Single() *Session { return f.single }
 
 // Names are the fleet's contexts, in the order given.
 func (f *Fleet) Names() []string { return f.names }
@@ -70,8 +109,10 @@ func (f *Fleet) Client(name string) (kubernetes.Interface, *kube.Memo, error) {
 	return s.Client, f.memos[name], nil
 }
 
-// Run connects and watches every cluster until ctx is done.
-func (f *Fleet) Run(ctx context.Context) {
+// Run connects and watches every cluster until ctx is done, each
+// connected cluster's batches passed through pipe (nil: unchanged).
+func (f *Fleet) Run(ctx context.Context, pipe Pipe) {
+	f.pipe = pipe
 	var wg sync.WaitGroup
 	for _, name := range f.names {
 		wg.Go(func() { f.runCluster(ctx, name) })
@@ -85,12 +126,13 @@ func (f *Fleet) Run(ctx context.Context) {
 func (f *Fleet) runCluster(ctx context.Context, name string) {
 	flags := f.flags.ForContext(name)
 	wait := fleetRetryFirst
-	var s *Session
-	for {
+	s := f.single
+	for s == nil {
 		f.send(ctx, crash.Batch{Cluster: name, State: crash.ConnState{Phase: crash.PhaseConnecting}, At: f.now()})
-		var err error
-		if s, err = Connect(ctx, flags, f.version); err == nil {
-			if err = s.ResolveScope(ctx); err == nil {
+		c, err := Connect(ctx, flags, f.version)
+		if err == nil {
+			if err = c.ResolveScope(ctx); err == nil {
+				s = c
 				break
 			}
 		}
@@ -117,7 +159,10 @@ func (f *Fleet) runCluster(ctx context.Context, name string) {
 		return
 	}
 	f.mu.Lock()
-	f.sessions[name], f.memos[name] = s, kube.NewMemo()
+	f.sessions[name] = s
+	if f.memos[name] == nil {
+		f.memos[name] = kube.NewMemo()
+	}
 	f.mu.Unlock()
 	go w.Run(ctx)
 	in := w.Batches()
@@ -125,8 +170,11 @@ func (f *Fleet) runCluster(ctx context.Context, name string) {
 		in = f.pipe(ctx, s, in)
 	}
 	for b := range in {
-		b.Note = crash.JoinNotes(s.Scope.Note, b.Note)
-		if !f.send(ctx, crash.TagBatch(name, b)) {
+		if f.single == nil {
+			b = crash.TagBatch(name, b)
+			b.Note = crash.JoinNotes(s.Scope.Note, b.Note)
+		}
+		if !f.send(ctx, b) {
 			return
 		}
 	}
@@ -139,4 +187,25 @@ func (f *Fleet) send(ctx context.Context, b crash.Batch) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// TopFinding gathers the group's newest pod from its own cluster and
+// returns the rulebook's top finding, for an alert that says why; false
+// when the cluster is not connected, the pod cannot be read or nothing is
+// found.
+func (f *Fleet) TopFinding(ctx context.Context, g crash.Group) (diagnose.Finding, bool) {
+	c, memo, err := f.Client(g.Cluster)
+	if err != nil || len(g.Pods) == 0 {
+		return diagnose.Finding{}, false
+	}
+	p := g.Pods[0]
+	inc, err := kube.Gather(ctx, c, memo, p.Namespace, p.Name, p.Container)
+	if err != nil {
+		return diagnose.Finding{}, false
+	}
+	r := diagnose.Diagnose(inc.Input(nil, f.now()))
+	if len(r.Findings) == 0 {
+		return diagnose.Finding{}, false
+	}
+	return r.Findings[0], true
 }

@@ -62,9 +62,9 @@ func BenchmarkFleet(b *testing.B) {
 	f.Config.KubeConfig = &kubeconfig
 	before := heapInUse()
 	ctx, cancel := context.WithCancel(context.Background())
-	fleet := NewFleet(f, names, "bench", nil)
+	fleet := NewFleet(f, names, "bench")
 	start := time.Now()
-	go fleet.Run(ctx)
+	go fleet.Run(ctx, nil)
 	var firsts []time.Duration
 	first, synced := map[string]bool{}, map[string]bool{}
 	var full time.Duration

@@ -71,10 +71,10 @@ func TestFleetIsolation(t *testing.T) {
 	}
 	f := NewFlags()
 	f.Config.KubeConfig = &path
-	fl := NewFleet(f, []string{"prod-eu", "prod-us"}, "test", nil)
+	fl := NewFleet(f, []string{"prod-eu", "prod-us"}, "test")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
 	defer cancel()
-	go fl.Run(ctx)
+	go fl.Run(ctx, nil)
 	seen := map[string][]string{}
 	for b := range fl.Batches() {
 		seen[b.Cluster] = append(seen[b.Cluster], b.State.Phase)

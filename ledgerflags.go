@@ -3,16 +3,9 @@ package main
 import (
 	"context"
 	"errors"
-	"io"
 	"io/fs"
 	"os"
-	"sync"
 	"time"
-
-	"github.com/crashlens/crashlens/kube/capture"
-	"github.com/crashlens/crashlens/kube/clusters"
-
-	"github.com/crashlens/crashlens/crash"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -86,75 +79,8 @@ func (f *ledgerFlags) workloadHistory(ctx context.Context, kubeContext string, p
 		Container: container, Limit: 1000})
 }
 
+// ledgerOffFlag is why there is no history with --no-ledger.
+const ledgerOffFlag = "no crash history: the ledger is off (--no-ledger)"
+
 // ledgerOff is the one line that says why crashes are not recorded.
 func ledgerOff(err error) string { return "crash ledger off: " + err.Error() }
-
-// fleetRecorder records a fleet's crashes into one ledger: a recorder per
-// cluster, started when the cluster connects; the ledger closes after the
-// fleet and the last recorder end.
-type fleetRecorder struct {
-	l    *ledger.Ledger
-	warn io.Writer
-	wg   sync.WaitGroup // the fleet and each running recorder
-}
-
-func newFleetRecorder(l *ledger.Ledger, warn io.Writer) *fleetRecorder {
-	r := &fleetRecorder{l: l, warn: warn}
-	if l != nil {
-		r.wg.Add(1) // the fleet: recorders start only while it runs
-		go func() {
-			r.wg.Wait()
-			l.Close()
-		}()
-	}
-	return r
-}
-
-// pipe is clusters.Fleet's hook: it captures the cluster's crashes (refining
-// CAUSE, recording them when there is a ledger) and passes its batches on.
-func (r *fleetRecorder) pipe(ctx context.Context, s *clusters.Session, in <-chan crash.Batch) <-chan crash.Batch {
-	rec := capture.NewRecorder(s.CaptureClient(), r.l, s.Target, r.warn)
-	if r.l == nil {
-		go rec.Run(ctx)
-		return rec.Pass(ctx, in)
-	}
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		rec.Run(ctx)
-	}()
-	return rec.Pass(ctx, in)
-}
-
-// fleetDone: the fleet's Run returned; no recorder starts after it.
-func (r *fleetRecorder) fleetDone() {
-	if r.l != nil {
-		r.wg.Done()
-	}
-}
-
-// startFleet runs a fleet of the named contexts until ctx ends, each
-// cluster's crashes recorded into l (when there is one).
-func startFleet(ctx context.Context, flags *clusters.Flags, names []string, l *ledger.Ledger, warn io.Writer) *clusters.Fleet {
-	rec := newFleetRecorder(l, warn)
-	fleet := clusters.NewFleet(flags, names, version, rec.pipe)
-	go func() {
-		fleet.Run(ctx)
-		rec.fleetDone()
-	}()
-	return fleet
-}
-
-// recordBatches starts capturing the session's crashes, recorded into l
-// when there is one, and returns the batches to consume with CAUSE refined
-// from the captures: the same with or without a ledger.
-func recordBatches(ctx context.Context, s *clusters.Session, l *ledger.Ledger, in <-chan crash.Batch, warn io.Writer) <-chan crash.Batch {
-	rec := capture.NewRecorder(s.CaptureClient(), l, s.Target, warn)
-	go func() {
-		rec.Run(ctx)
-		if l != nil {
-			l.Close() // after the last capture
-		}
-	}()
-	return rec.Pass(ctx, in)
-}
