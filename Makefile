@@ -85,7 +85,7 @@ integration: ## Integration tests; expects CRASHLENS_KUBECONFIG (use `make test`
 	@# Fault tests break the cluster for everyone: on their own, last, one package at a time.
 	@# The root package's take 4 to 11 minutes on 2 cores beside the catalogue's
 	@# crash loops (each builds the binary under load): past go test's default 10 m.
-	go test -race -count=1 -p 1 -timeout 30m -tags fault -run '^TestFault' ./kube .
+	go test -race -count=1 -p 1 -timeout 30m -tags fault -run '^TestFault' ./kube/... .
 
 .PHONY: test
 test: deps cluster-build fmt-check vet lint unit ## Everything CI runs: checks, unit tests, then integration tests on a real cluster
@@ -109,9 +109,9 @@ screenshots: build ## Regenerate screenshots/*.png from the running demo cluster
 
 .PHONY: bench
 bench: deps cluster-build ## Benchmarks: UI, watcher and ledger micro-benchmarks, then the watcher at scale on a control-plane-only cluster (see */BENCHMARKS.md)
-	go test -run='^$$' -bench=. -benchmem ./ui ./kube ./ledger
-	$(CLUSTERCTL) with --control-plane-only --also $(BENCH_INSTANCES) -- go test -tags scale -run='^$$' -bench='BenchmarkFleet' -benchtime=1x -timeout=60m ./kube
-	$(CLUSTERCTL) with --control-plane-only -- go test -tags scale -run='^$$' -bench='BenchmarkScale' -benchtime=1x -timeout=90m ./kube
+	go test -run='^$$' -bench=. -benchmem ./ui ./kube/... ./ledger
+	$(CLUSTERCTL) with --control-plane-only --also $(BENCH_INSTANCES) -- go test -tags scale -run='^$$' -bench='BenchmarkFleet' -benchtime=1x -timeout=60m ./kube/clusters
+	$(CLUSTERCTL) with --control-plane-only -- go test -tags scale -run='^$$' -bench='BenchmarkScale' -benchtime=1x -timeout=90m ./kube/podwatch
 
 .PHONY: clean
 clean: cluster-down ## Remove build output (keeps the cluster binaries; rm -rf hack/cluster/bin for those)

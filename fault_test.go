@@ -10,8 +10,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -19,6 +17,8 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/crashlens/crashlens/hack/clustertest"
 )
 
 // Fault tests break the cluster (or the network to it) under a running
@@ -32,69 +32,48 @@ import (
 // default ServiceAccount its pods need.
 const faultNamespace = "team-a"
 
-func clusterctl(t *testing.T, args ...string) {
-	t.Helper()
-	out, err := exec.Command(filepath.Join("hack", "cluster", "bin", "clusterctl"), args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("clusterctl %v: %v: %s", args, err, out)
-	}
-}
-
-// procCPU is the CPU time a process used so far (utime+stime).
-func procCPU(t *testing.T, pid int) time.Duration {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * 10 * time.Millisecond // USER_HZ is 100 on Linux
-}
-
 // TestFaultAPIServerRestartUnderTUIAndWatch: the kube-apiserver stops for
 // 10 s under a running TUI and `list --watch`. The TUI's status bar says so
 // within 2 s, neither process spins while the server is gone, both recover
 // by themselves, and afterwards the watch stream equals the API with no
 // group lost or shown twice.
 func TestFaultAPIServerRestartUnderTUIAndWatch(t *testing.T) {
-	cs := demoScenarios(t)
-	kc := clusterKubeconfig(t, "admin")
-	bin := buildCrashlens(t, "fault")
+	cs := clustertest.Scenarios(t)
+	kc := clustertest.Kubeconfig(t, "admin")
+	bin := clustertest.BuildCrashlens(t, "fault")
 	x := startTUI(t, bin, "--kubeconfig", kc)
 	w := startWatch(t, bin, kc)
-	x.waitStatus(30*time.Second, "synced")
+	waitStatus(x, 30*time.Second, "synced")
 	w.waitState(30*time.Second, "synced", 1)
-	tuiPID, watchPID := pidOf(t, bin, "list"), pidOf(t, bin, "--watch")
+	tuiPID, watchPID := clustertest.PidOf(t, bin, "list"), clustertest.PidOf(t, bin, "--watch")
 
-	clusterctl(t, "stop", "kube-apiserver")
+	clustertest.Clusterctl(t, "stop", "kube-apiserver")
 	stopped := time.Now()
-	s := x.waitStatus(2*time.Second, "reconnecting")
+	s := waitStatus(x, 2*time.Second, "reconnecting")
 	t.Logf("TUI status %s after the stop: %q", time.Since(stopped).Round(100*time.Millisecond), strings.TrimSpace(statusLine(s)))
 	w.waitState(2*time.Second, "reconnecting", 1)
 
-	cpuTUI, cpuWatch, wall := procCPU(t, tuiPID), procCPU(t, watchPID), time.Now()
+	cpuTUI, cpuWatch, wall := clustertest.ProcCPU(t, tuiPID), clustertest.ProcCPU(t, watchPID), time.Now()
 	time.Sleep(8 * time.Second)
-	for name, used := range map[string]time.Duration{"TUI": procCPU(t, tuiPID) - cpuTUI, "list --watch": procCPU(t, watchPID) - cpuWatch} {
+	for name, used := range map[string]time.Duration{"TUI": clustertest.ProcCPU(t, tuiPID) - cpuTUI, "list --watch": clustertest.ProcCPU(t, watchPID) - cpuWatch} {
 		share := float64(used) / float64(time.Since(wall))
 		t.Logf("%s used %.1f%% of a core while the server was down", name, share*100)
 		if share > 0.05 {
 			t.Errorf("%s used %.1f%% of a core while the server was down, want under 5%%", name, share*100)
 		}
 	}
-	noLogNoise(t, x.screen())
+	noLogNoise(t, x.Screen())
 
-	clusterctl(t, "start", "kube-apiserver")
-	s = x.waitStatus(60*time.Second, "synced")
+	clustertest.Clusterctl(t, "start", "kube-apiserver")
+	s = waitStatus(x, 60*time.Second, "synced")
 	noLogNoise(t, s)
 	w.waitState(60*time.Second, "synced", 2)
 	converges(t, w, cs, 20*time.Second)
-	if strings.Contains(x.screen(), "CRASHLENS-EXITED") {
-		t.Fatalf("the TUI exited during the restart:\n%s", x.screen())
+	if strings.Contains(x.Screen(), "CRASHLENS-EXITED") {
+		t.Fatalf("the TUI exited during the restart:\n%s", x.Screen())
 	}
-	x.keys("q")
-	x.waitFor(10*time.Second, "CRASHLENS-EXITED-0")
+	x.Keys("q")
+	x.WaitFor(10*time.Second, "CRASHLENS-EXITED-0")
 }
 
 // etcdCompact compacts etcd to its current revision, through etcd's HTTP
@@ -130,7 +109,7 @@ func etcdCompact(t *testing.T) int64 {
 // starts over). The watch's resourceVersion is now too old (410 Gone): it
 // relists and shows the true state.
 func TestFaultRelistAfterCompaction(t *testing.T) {
-	cs := demoScenarios(t)
+	cs := clustertest.Scenarios(t)
 	ctx := context.Background()
 	ns := faultNamespace
 	now := metav1.DeleteOptions{GracePeriodSeconds: new(int64)}
@@ -141,15 +120,15 @@ func TestFaultRelistAfterCompaction(t *testing.T) {
 	if _, err := cs.CoreV1().Pods(ns).Create(ctx, crashingPod(ns, "gone-while-away"), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	p := startProxy(t)
-	w := startWatch(t, buildCrashlens(t, "fault"), p.kubeconfig(t))
+	p := clustertest.StartProxy(t)
+	w := startWatch(t, clustertest.BuildCrashlens(t, "fault"), p.Kubeconfig(t))
 	w.waitState(30*time.Second, "synced", 1)
-	waitForText(t, w.stdout, 60*time.Second, `"workload":"Pod/gone-while-away"`)
+	clustertest.WaitForText(t, w.stdout, 60*time.Second, `"workload":"Pod/gone-while-away"`)
 
 	// A watch cut in its first second is relisted anyway ("very short
 	// watch"); an older one resumes from its resourceVersion.
 	time.Sleep(2 * time.Second)
-	p.set("cut")
+	p.Set("cut")
 	w.waitState(5*time.Second, "reconnecting", 1)
 	if err := cs.CoreV1().Pods(ns).Delete(ctx, "gone-while-away", now); err != nil {
 		t.Fatal(err)
@@ -160,9 +139,9 @@ func TestFaultRelistAfterCompaction(t *testing.T) {
 	waitCrashing(t, cs, ns+"/Pod/born-while-away/")
 	rev := etcdCompact(t)
 	t.Logf("etcd compacted at revision %d", rev)
-	clusterctl(t, "stop", "kube-apiserver")
-	clusterctl(t, "start", "kube-apiserver")
-	p.set("pass")
+	clustertest.Clusterctl(t, "stop", "kube-apiserver")
+	clustertest.Clusterctl(t, "start", "kube-apiserver")
+	p.Set("pass")
 	// The relist is quicker than a batch (100 ms): the stream may go from
 	// reconnecting to synced; the debug log has every state.
 	w.waitState(60*time.Second, "synced", 2)
@@ -196,33 +175,33 @@ var relistRequest = regexp.MustCompile(`(?m)GET /api/v1/pods\?fieldSelector=[^ ]
 // show a per-pane timeout error after --request-timeout, and when the
 // network returns the list reconnects by itself.
 func TestFaultStalledAPI(t *testing.T) {
-	cs := demoScenarios(t)
-	p := startProxy(t)
-	x := startTUI(t, buildCrashlens(t, "fault"), "--kubeconfig", p.kubeconfig(t), "--request-timeout", "3s")
-	x.waitStatus(30*time.Second, "synced")
-	x.keys("/")
-	x.keys("-l", "probe-mixup-bad")
-	x.waitForLine(5*time.Second, "/probe-mixup-bad")
+	cs := clustertest.Scenarios(t)
+	p := clustertest.StartProxy(t)
+	x := startTUI(t, clustertest.BuildCrashlens(t, "fault"), "--kubeconfig", p.Kubeconfig(t), "--request-timeout", "3s")
+	waitStatus(x, 30*time.Second, "synced")
+	x.Keys("/")
+	x.Keys("-l", "probe-mixup-bad")
+	x.WaitForLine(5*time.Second, "/probe-mixup-bad")
 
-	p.set("stall")
+	p.Set("stall")
 	stalled := time.Now()
-	x.keys("Enter")
-	x.waitFor(time.Second, "probe-mixup-bad", "loading")
+	x.Keys("Enter")
+	x.WaitFor(time.Second, "probe-mixup-bad", "loading")
 	// Keys work while the calls hang: the help opens and closes.
-	x.keys("?")
-	x.waitFor(time.Second, "crashlens keys")
-	x.keys("Escape") // any key closes the help
-	x.waitFor(time.Second, "probe-mixup-bad", "loading")
-	s := x.waitFor(10*time.Second, "did not answer within 3s")
+	x.Keys("?")
+	x.WaitFor(time.Second, "crashlens keys")
+	x.Keys("Escape") // any key closes the help
+	x.WaitFor(time.Second, "probe-mixup-bad", "loading")
+	s := x.WaitFor(10*time.Second, "did not answer within 3s")
 	t.Logf("per-pane error %s after the stall:\n%s", time.Since(stalled).Round(100*time.Millisecond), s)
 	noLogNoise(t, s)
-	x.keys("Escape")
-	x.waitFor(time.Second, "NAMESPACE", "WORKLOAD")
-	x.keys("Escape") // clears the filter
+	x.Keys("Escape")
+	x.WaitFor(time.Second, "NAMESPACE", "WORKLOAD")
+	x.Keys("Escape") // clears the filter
 
 	// When the network returns, the list is live again by itself: a new
 	// crash shows up.
-	p.set("pass")
+	p.Set("pass")
 	ctx := context.Background()
 	ns := faultNamespace
 	t.Cleanup(func() {
@@ -231,8 +210,8 @@ func TestFaultStalledAPI(t *testing.T) {
 	if _, err := cs.CoreV1().Pods(ns).Create(ctx, crashingPod(ns, "after-the-stall"), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	x.waitFor(90*time.Second, "after-the-stall")
-	x.waitStatus(10*time.Second, "synced")
-	x.keys("q")
-	x.waitFor(10*time.Second, "CRASHLENS-EXITED-0")
+	x.WaitFor(90*time.Second, "after-the-stall")
+	waitStatus(x, 10*time.Second, "synced")
+	x.Keys("q")
+	x.WaitFor(10*time.Second, "CRASHLENS-EXITED-0")
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/crashlens/crashlens/hack/clustertest"
 )
 
 // TestFaultFleetClusterLost: the live view watches the full cluster
@@ -25,19 +27,19 @@ func TestFaultFleetClusterLost(t *testing.T) {
 	seedCrash(t, csA, ns, "lost")
 	seedCrash(t, csB, ns, "steady")
 
-	bin := buildCrashlens(t, "fleet-fault")
-	x := tmux{t: t, session: fmt.Sprintf("crashlens-fleet-fault-%d", os.Getpid())}
+	bin := clustertest.BuildCrashlens(t, "fleet-fault")
+	x := clustertest.Tmux{TB: t, Session: fmt.Sprintf("crashlens-fleet-fault-%d", os.Getpid())}
 	cmd := fmt.Sprintf("KUBECONFIG=%s %s --context here,%s,%s -n %s; echo CRASHLENS-EXITED-$?; sleep 60", f.kubeconfig, bin, f.a, f.b, ns)
-	x.run("new-session", "-d", "-s", x.session, "-c", t.TempDir(), "-x", "160", "-y", "36", "-e", "XDG_STATE_HOME="+os.Getenv("XDG_STATE_HOME"), cmd)
-	t.Cleanup(func() { _ = exec.Command("tmux", "kill-session", "-t", x.session).Run() })
-	x.waitFor(60*time.Second, f.a+" ✓ 1", f.b+" ✓ 1", "here ✓", "pod/lost", "pod/steady")
+	x.Run("new-session", "-d", "-s", x.Session, "-c", t.TempDir(), "-x", "160", "-y", "36", "-e", "XDG_STATE_HOME="+os.Getenv("XDG_STATE_HOME"), cmd)
+	t.Cleanup(func() { _ = exec.Command("tmux", "kill-session", "-t", x.Session).Run() })
+	x.WaitFor(60*time.Second, f.a+" ✓ 1", f.b+" ✓ 1", "here ✓", "pod/lost", "pod/steady")
 
 	stopping := time.Now()
 	toggleInstance(t, f.a, "stop")
 	stopped := time.Now()
 	t.Cleanup(func() { toggleInstance(t, f.a, "start") }) // a no-op when it runs
 	var s string
-	if !poll(10*time.Second, 20*time.Millisecond, func() bool { s = x.screen(); return strings.Contains(statusLine(s), f.a+" reconnecting") }) {
+	if !clustertest.Poll(10*time.Second, 20*time.Millisecond, func() bool { s = x.Screen(); return strings.Contains(statusLine(s), f.a+" reconnecting") }) {
 		t.Fatalf("%s never said reconnecting:\n%s", f.a, s)
 	}
 	took := time.Since(stopped)
@@ -45,14 +47,14 @@ func TestFaultFleetClusterLost(t *testing.T) {
 	if took > 2*time.Second {
 		t.Errorf("%s said reconnecting %s after its apiserver stopped, want within 2 s", f.a, took.Round(10*time.Millisecond))
 	}
-	s = x.waitFor(5*time.Second, f.a+" stale")
+	s = x.WaitFor(5*time.Second, f.a+" stale")
 	if !rowOn(s, f.a, "pod/lost") {
 		t.Errorf("the lost cluster's row is gone while it is down:\n%s", s)
 	}
 
 	seedCrash(t, csB, ns, "late")
 	written := time.Now()
-	if !poll(10*time.Second, 20*time.Millisecond, func() bool { s = x.screen(); return rowOn(s, f.b, "pod/late") }) {
+	if !clustertest.Poll(10*time.Second, 20*time.Millisecond, func() bool { s = x.Screen(); return rowOn(s, f.b, "pod/late") }) {
 		t.Fatalf("the crash written to %s never showed:\n%s", f.b, s)
 	}
 	lag := time.Since(written)
@@ -60,13 +62,13 @@ func TestFaultFleetClusterLost(t *testing.T) {
 	if lag > time.Second {
 		t.Errorf("the new crash on %s showed %s after it was written, want within 1 s", f.b, lag.Round(10*time.Millisecond))
 	}
-	if s := statusLine(x.screen()); !strings.Contains(s, f.a+" reconnecting") {
+	if s := statusLine(x.Screen()); !strings.Contains(s, f.a+" reconnecting") {
 		t.Errorf("%s came back while its apiserver is stopped? %q", f.a, s)
 	}
 
 	toggleInstance(t, f.a, "start")
 	back := time.Now()
-	s = x.waitFor(60*time.Second, f.a+" ✓ 1")
+	s = x.WaitFor(60*time.Second, f.a+" ✓ 1")
 	t.Logf("%s live again %s after its apiserver answered", f.a, time.Since(back).Round(100*time.Millisecond))
 	if strings.Contains(s, "stale") {
 		t.Errorf("rows still stale after %s came back:\n%s", f.a, s)
@@ -79,9 +81,9 @@ func TestFaultFleetClusterLost(t *testing.T) {
 		}
 	}
 	seedCrash(t, csA, ns, "after")
-	x.waitFor(10*time.Second, f.a+" ✓ 2")
-	x.keys("C-c")
-	x.waitFor(10*time.Second, "CRASHLENS-EXITED-0")
+	x.WaitFor(10*time.Second, f.a+" ✓ 2")
+	x.Keys("C-c")
+	x.WaitFor(10*time.Second, "CRASHLENS-EXITED-0")
 }
 
 // rowOn reports whether the screen has a row of cluster that shows group.

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,6 +16,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/crashlens/crashlens/hack/clustertest"
 )
 
 // fleet is the test harness's several clusters: the full one and the
@@ -41,7 +42,7 @@ func fleetClusters(t *testing.T) fleet {
 	if list == "" || len(names) < 2 {
 		t.Fatal("CRASHLENS_FLEET_KUBECONFIG and two CRASHLENS_FLEET_INSTANCES are not set: run these tests through `make test` (clusterctl with --also ...)")
 	}
-	full, err := clientcmd.LoadFromFile(clusterKubeconfig(t, "admin"))
+	full, err := clientcmd.LoadFromFile(clustertest.Kubeconfig(t, "admin"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,18 +66,13 @@ func fleetClusters(t *testing.T) fleet {
 // clientset talks to one context of the fleet.
 func (f fleet) clientset(t *testing.T, context string) kubernetes.Interface {
 	t.Helper()
-	rules := &clientcmd.ClientConfigLoadingRules{Precedence: filepath.SplitList(f.kubeconfig)}
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: context}).ClientConfig()
-	return clientsetFor(t, cfg, err)
+	return clustertest.ContextClientset(t, f.kubeconfig, context)
 }
 
 // toggleInstance stops or starts one instance's kube-apiserver.
 func toggleInstance(t *testing.T, instance, verb string) {
 	t.Helper()
-	bin := filepath.Join(os.Getenv("CRASHLENS_CLUSTER_BIN"), "clusterctl")
-	if out, err := exec.Command(bin, "--instance", instance, verb, "kube-apiserver").CombinedOutput(); err != nil {
-		t.Fatalf("clusterctl --instance %s %s kube-apiserver: %v: %s", instance, verb, err, out)
-	}
+	clustertest.Clusterctl(t, "--instance", instance, verb, "kube-apiserver")
 }
 
 // seedCrash writes a pod in CrashLoopBackOff to a control-plane-only

@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -19,6 +18,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/crashlens/crashlens/hack/clustertest"
 	"github.com/crashlens/crashlens/report"
 )
 
@@ -30,7 +30,7 @@ import (
 // CLUSTER, and a selection where nothing answers fails.
 func TestListAcrossContexts(t *testing.T) {
 	f := fleetClusters(t)
-	cs := adminClientset(t)
+	cs := clustertest.AdminClientset(t)
 	ns := newNamespace(t, cs, "it-fleet")
 	if _, err := cs.CoreV1().Pods(ns).Create(context.Background(), crashingPod(ns, "fleet-crasher"), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
@@ -99,24 +99,24 @@ func TestListAcrossContexts(t *testing.T) {
 // context, not the current one.
 func TestFleetTUI(t *testing.T) {
 	f := fleetClusters(t)
-	cs := adminClientset(t)
+	cs := clustertest.AdminClientset(t)
 	ns := newNamespace(t, cs, "it-fleet-tui")
 	if _, err := cs.CoreV1().Pods(ns).Create(context.Background(), crashingPod(ns, "fleet-crasher"), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	kubectlAdmin(t, onceCrashed(ns, "fleet-app"), "apply", "-f", "-")
+	clustertest.Kubectl(t, onceCrashed(ns, "fleet-app"), "apply", "-f", "-")
 	seedCrash(t, f.clientset(t, f.a), ns, "cp-crasher-a")
 	seedCrash(t, f.clientset(t, f.b), ns, "cp-crasher-b")
 
-	bin := buildCrashlens(t, "fleet")
-	kubectlDir, _ := filepath.Abs(filepath.Join("hack", "cluster", "bin"))
-	x := tmux{t: t, session: fmt.Sprintf("crashlens-fleet-%d", os.Getpid())}
+	bin := clustertest.BuildCrashlens(t, "fleet")
+	kubectlDir := clustertest.BinDir(t)
+	x := clustertest.Tmux{TB: t, Session: fmt.Sprintf("crashlens-fleet-%d", os.Getpid())}
 	cmd := fmt.Sprintf("PATH=%s:$PATH KUBECONFIG=%s %s --context 'here,fleet-*,down,rej*' -n %s; echo CRASHLENS-EXITED-$?; sleep 60", kubectlDir, f.kubeconfig, bin, ns)
-	x.run("new-session", "-d", "-s", x.session, "-c", t.TempDir(), "-x", "160", "-y", "36", "-e", "XDG_STATE_HOME="+os.Getenv("XDG_STATE_HOME"), cmd)
-	t.Cleanup(func() { _ = exec.Command("tmux", "kill-session", "-t", x.session).Run() })
+	x.Run("new-session", "-d", "-s", x.Session, "-c", t.TempDir(), "-x", "160", "-y", "36", "-e", "XDG_STATE_HOME="+os.Getenv("XDG_STATE_HOME"), cmd)
+	t.Cleanup(func() { _ = exec.Command("tmux", "kill-session", "-t", x.Session).Run() })
 
-	x.waitFor(15*time.Second, "down reconnecting", "rejected unauthorized")
-	s := x.waitFor(120*time.Second, "CLUSTER", "here ✓ 2", f.a+" ✓ 1", f.b+" ✓ 1", "deploy/fleet-app")
+	x.WaitFor(15*time.Second, "down reconnecting", "rejected unauthorized")
+	s := x.WaitFor(120*time.Second, "CLUSTER", "here ✓ 2", f.a+" ✓ 1", f.b+" ✓ 1", "deploy/fleet-app")
 	want := map[string]string{"fleet-crasher": "here", "deploy/fleet-app": "here", "cp-crasher-a": f.a, "cp-crasher-b": f.b}
 	for _, l := range strings.Split(s, "\n") {
 		for group, cluster := range want {
@@ -133,28 +133,28 @@ func TestFleetTUI(t *testing.T) {
 	}
 	noLogNoise(t, s)
 
-	x.keys("C")
-	x.waitFor(5*time.Second, "every cluster", "down  reconnecting: cannot reach https://127.0.0.1:1", "rejected the credentials")
-	x.keys("j", "j", "j", "j", "Enter") // every, down, fleet-a, fleet-b, here: in name order
-	s = x.waitFor(5*time.Second, "cluster here only")
+	x.Keys("C")
+	x.WaitFor(5*time.Second, "every cluster", "down  reconnecting: cannot reach https://127.0.0.1:1", "rejected the credentials")
+	x.Keys("j", "j", "j", "j", "Enter") // every, down, fleet-a, fleet-b, here: in name order
+	s = x.WaitFor(5*time.Second, "cluster here only")
 	if strings.Contains(s, "\n"+f.a+" ") || strings.Contains(s, "cp-crasher") {
 		t.Errorf("the cluster filter still shows another cluster's rows:\n%s", s)
 	}
-	x.keys("C", "k", "Enter") // fleet-b
-	s = x.waitFor(5*time.Second, "cluster "+f.b+" only", "cp-crasher-b")
+	x.Keys("C", "k", "Enter") // fleet-b
+	s = x.WaitFor(5*time.Second, "cluster "+f.b+" only", "cp-crasher-b")
 	if strings.Contains(s, "fleet-crasher") || strings.Contains(s, "cp-crasher-a") {
 		t.Errorf("the cluster filter for %s shows another cluster's rows:\n%s", f.b, s)
 	}
-	x.keys("C", "k", "k", "k", "Enter") // every cluster
-	x.waitFor(5*time.Second, "cp-crasher-a", "fleet-crasher")
-	x.keys("/")
-	x.keys("-l", "deploy/fleet-app")
-	x.waitForLine(5*time.Second, "/deploy/fleet-app")
-	x.keys("Enter")
-	x.waitFor(30*time.Second, "/fleet-app-", "cluster here", "Exit code")
-	x.shellRoundTrip("fleet-shell", "cluster here") // the current context is down: only the row's works
-	x.keys("C-c")
-	x.waitFor(10*time.Second, "CRASHLENS-EXITED-0")
+	x.Keys("C", "k", "k", "k", "Enter") // every cluster
+	x.WaitFor(5*time.Second, "cp-crasher-a", "fleet-crasher")
+	x.Keys("/")
+	x.Keys("-l", "deploy/fleet-app")
+	x.WaitForLine(5*time.Second, "/deploy/fleet-app")
+	x.Keys("Enter")
+	x.WaitFor(30*time.Second, "/fleet-app-", "cluster here", "Exit code")
+	shellRoundTrip(x, "fleet-shell", "cluster here") // the current context is down: only the row's works
+	x.Keys("C-c")
+	x.WaitFor(10*time.Second, "CRASHLENS-EXITED-0")
 }
 
 // TestWatchAcrossContexts: `list --watch --webhook` over "here" (the full
@@ -174,32 +174,32 @@ func TestWatchAcrossContexts(t *testing.T) {
 	}))
 	defer hook.Close()
 	f := fleetClusters(t)
-	cs := adminClientset(t)
+	cs := clustertest.AdminClientset(t)
 	ns := newNamespace(t, cs, "it-fleet-watch")
 	t.Setenv("KUBECONFIG", f.kubeconfig)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr lockedBuffer
+	var stdout, stderr clustertest.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"--context", "here," + f.a + "," + f.b + ",down", "-n", ns, "list", "--watch", "-o", "json",
 			"--webhook", hook.URL, "--restart-threshold", "1"}, &stdout, &stderr)
 	}()
-	waitForText(t, &stderr, 30*time.Second, "watch here: synced", "watch "+f.a+": synced", "watch "+f.b+": synced", "watch down: reconnecting: cannot reach https://127.0.0.1:1")
+	clustertest.WaitForText(t, &stderr, 30*time.Second, "watch here: synced", "watch "+f.a+": synced", "watch "+f.b+": synced", "watch down: reconnecting: cannot reach https://127.0.0.1:1")
 	if _, err := cs.CoreV1().Pods(ns).Create(context.Background(), crashingPod(ns, "watched"), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	seedCrash(t, f.clientset(t, f.a), ns, "watched")
 	seedCrash(t, f.clientset(t, f.b), ns, "watched")
-	waitForText(t, &stdout, 60*time.Second, `"cluster":"here"`, `"cluster":"`+f.a+`"`, `"cluster":"`+f.b+`"`)
+	clustertest.WaitForText(t, &stdout, 60*time.Second, `"cluster":"here"`, `"cluster":"`+f.a+`"`, `"cluster":"`+f.b+`"`)
 	for _, l := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
 		var line report.WatchLine
 		if err := json.Unmarshal([]byte(l), &line); err != nil || !slices.Contains([]string{"here", f.a, f.b}, line.Group.Cluster) {
 			t.Errorf("a watch line without its cluster (%v): %s", err, l)
 		}
 	}
-	ok := poll(60*time.Second, 200*time.Millisecond, func() bool {
+	ok := clustertest.Poll(60*time.Second, 200*time.Millisecond, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(titles) >= 3

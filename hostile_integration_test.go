@@ -5,7 +5,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +16,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/crashlens/crashlens/hack/clustertest"
 )
 
 // hostileScript is what an attacker's container prints: terminal control
@@ -64,7 +65,7 @@ var hostileMarkers = []string{
 // none of the corpus's sequences come out, the pane title stays ours,
 // memory stays bounded, and the report's code fences hold.
 func TestHostileInputNeverReachesTheTerminal(t *testing.T) {
-	cs := demoScenarios(t)
+	cs := clustertest.Scenarios(t)
 	ctx := context.Background()
 	ns := newNamespace(t, cs, "hostile")
 	corpus := "\x1b]2;PWNED-TITLE\x07\x1b[2JCLEAR-MARKER \u202e \u009b31m \x1bP1;2|pwned-dcs\x1b\\"
@@ -103,35 +104,35 @@ func TestHostileInputNeverReachesTheTerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	kc := clusterKubeconfig(t, "admin")
-	bin := buildCrashlens(t, "hostile")
+	kc := clustertest.Kubeconfig(t, "admin")
+	bin := clustertest.BuildCrashlens(t, "hostile")
 	x := startTUI(t, bin, "--kubeconfig", kc)
 	raw := filepath.Join(t.TempDir(), "pane.raw")
-	x.run("pipe-pane", "-o", "-t", x.session, "cat >> "+raw)
-	x.waitStatus(30*time.Second, "synced")
-	x.keys("/")
-	x.keys("-l", ns)
-	x.waitForLine(5*time.Second, "/"+ns)
-	x.waitFor(30*time.Second, "Restarted")
-	x.keys("Enter")
-	x.waitFor(60*time.Second, "Hostile", "Exit code")
+	x.Run("pipe-pane", "-o", "-t", x.Session, "cat >> "+raw)
+	waitStatus(x, 30*time.Second, "synced")
+	x.Keys("/")
+	x.Keys("-l", ns)
+	x.WaitForLine(5*time.Second, "/"+ns)
+	x.WaitFor(30*time.Second, "Restarted")
+	x.Keys("Enter")
+	x.WaitFor(60*time.Second, "Hostile", "Exit code")
 	// Every pane, the previous log zoomed from its end to its start.
-	x.keys("Tab", "Tab", "Tab", "z", "G")
-	x.waitFor(10*time.Second, "HOSTILE-MARKER-END")
+	x.Keys("Tab", "Tab", "Tab", "z", "G")
+	x.WaitFor(10*time.Second, "HOSTILE-MARKER-END")
 	for _, k := range []string{"g", "z", "Tab", "z", "z", "l"} { // l: the live tail
-		x.keys(k)
+		x.Keys(k)
 		time.Sleep(500 * time.Millisecond)
 	}
 	time.Sleep(2 * time.Second)
 	// The TUI names its window; the corpus's title change never lands.
-	if title := strings.TrimSpace(x.run("display-message", "-p", "-t", x.session, "#{pane_title}")); title != "crashlens" {
+	if title := strings.TrimSpace(x.Run("display-message", "-p", "-t", x.Session, "#{pane_title}")); title != "crashlens" {
 		t.Errorf("the pane title is %q, want crashlens", title)
 	}
-	tui := pidOf(t, bin)
-	peak := peakRSS(t, tui)
-	x.keys("C-c")
-	x.waitFor(10*time.Second, "CRASHLENS-EXITED-0")
-	x.run("pipe-pane", "-t", x.session) // stop recording
+	tui := clustertest.PidOf(t, bin)
+	peak := clustertest.PeakRSS(t, tui)
+	x.Keys("C-c")
+	x.WaitFor(10*time.Second, "CRASHLENS-EXITED-0")
+	x.Run("pipe-pane", "-t", x.Session) // stop recording
 
 	out, err := os.ReadFile(raw)
 	if err != nil {
@@ -213,22 +214,4 @@ func outsideFences(md string) []string {
 		}
 	}
 	return heads
-}
-
-// peakRSS is a process's peak resident set (VmHWM), in bytes.
-func peakRSS(t *testing.T, pid int) int64 {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "VmHWM:") {
-			var kb int64
-			fmt.Sscan(strings.TrimPrefix(l, "VmHWM:"), &kb)
-			return kb << 10
-		}
-	}
-	t.Fatal("no VmHWM in /proc/PID/status")
-	return 0
 }

@@ -14,9 +14,8 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/crashlens/crashlens/hack/clustertest"
 	"github.com/crashlens/crashlens/ledger"
 )
 
@@ -28,27 +27,20 @@ import (
 // TUI then shows them: the list's CAUSE refined from a capture, the History
 // pane with both pods' crashes, a crash's stored log, the restart strip.
 func TestLedgerRecordsEveryCrash(t *testing.T) {
-	kubeconfig := clusterKubeconfig(t, "admin")
-	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	kubeconfig := clustertest.Kubeconfig(t, "admin")
+	cs := clustertest.AdminClientset(t)
 	ns := newNamespace(t, cs, "it-ledger")
 	path := filepath.Join(t.TempDir(), "ledger.db")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr lockedBuffer
+	var stdout, stderr clustertest.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"--kubeconfig", kubeconfig, "-n", ns, "--ledger", path, "list", "--watch", "-o", "json"}, &stdout, &stderr)
 	}()
-	waitForText(t, &stderr, 30*time.Second, "watch synced")
+	clustertest.WaitForText(t, &stderr, 30*time.Second, "watch synced")
 	// Each instance logs when it started (ms), then exits 3 a second later.
-	kubectlAdmin(t, fmt.Sprintf(`apiVersion: apps/v1
+	clustertest.Kubectl(t, fmt.Sprintf(`apiVersion: apps/v1
 kind: Deployment
 metadata: {name: flapper, namespace: %s}
 spec:
@@ -65,7 +57,7 @@ spec:
 `, ns), "apply", "-f", "-")
 	restarts := func(min int32) string {
 		var name string
-		ok := poll(120*time.Second, 500*time.Millisecond, func() bool {
+		ok := clustertest.Poll(120*time.Second, 500*time.Millisecond, func() bool {
 			pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=flapper"})
 			if err != nil || len(pods.Items) != 1 || len(pods.Items[0].Status.ContainerStatuses) == 0 || pods.Items[0].DeletionTimestamp != nil {
 				return false
@@ -79,9 +71,9 @@ spec:
 		return name
 	}
 	first := restarts(4)
-	kubectlAdmin(t, "", "-n", ns, "delete", "pod", first, "--wait=false")
+	clustertest.Kubectl(t, "", "-n", ns, "delete", "pod", first, "--wait=false")
 	second := ""
-	poll(60*time.Second, 500*time.Millisecond, func() bool { second = restarts(0); return second != first })
+	clustertest.Poll(60*time.Second, 500*time.Millisecond, func() bool { second = restarts(0); return second != first })
 	restarts(2)
 	time.Sleep(6 * time.Second) // the capture of the last one (it settles 2 s)
 	cancel()
@@ -136,38 +128,38 @@ spec:
 	}
 
 	// The TUI on the same ledger, while the second pod keeps crashing.
-	bin := buildCrashlens(t, "ledger")
+	bin := clustertest.BuildCrashlens(t, "ledger")
 	x := startTUI(t, bin, "--kubeconfig", kubeconfig, "-n", ns, "--ledger", path)
 	// The status cause is "app exit 3"; the capture's log makes it the
 	// rulebook's "exit 3 (unknown): fatal: giving up" (no class names it,
 	// and the CAUSE says so).
-	x.waitFor(60*time.Second, "CAUSE", "deploy/flapper", "exit 3 (unknown): fatal")
-	x.keys("enter")
-	x.waitFor(30*time.Second, " Events ", "crashes ×", "back-off")
-	x.keys("BTab") // History is the last pane: it takes the events' row
-	x.waitFor(10*time.Second, " History ")
-	x.keys("z")
+	x.WaitFor(60*time.Second, "CAUSE", "deploy/flapper", "exit 3 (unknown): fatal")
+	x.Keys("enter")
+	x.WaitFor(30*time.Second, " Events ", "crashes ×", "back-off")
+	x.Keys("BTab") // History is the last pane: it takes the events' row
+	x.WaitFor(10*time.Second, " History ")
+	x.Keys("z")
 	// Zoomed: the History pane alone under the panes' tab strip, with room
 	// for every row.
 	var screen string
 	zoomed := func() bool {
-		screen = x.screen()
-		return containsAll(screen, "Exit code │ Events", " History ", "this pod", first, "exit 3 (unknown): fatal: givin")
+		screen = x.Screen()
+		return clustertest.ContainsAll(screen, "Exit code │ Events", " History ", "this pod", first, "exit 3 (unknown): fatal: givin")
 	}
-	if !poll(10*time.Second, 100*time.Millisecond, zoomed) {
+	if !clustertest.Poll(10*time.Second, 100*time.Millisecond, zoomed) {
 		t.Fatalf("the History pane never showed zoomed:\n%s", screen)
 	}
 	if n := strings.Count(screen, first); n < 4 {
 		t.Errorf("the History pane shows %d crashes of the replaced pod %s, want 4 or more:\n%s", n, first, screen)
 	}
-	x.keys("G", "Enter")
-	x.waitFor(10*time.Second, "restart ", "instance started at", "events then")
-	x.keys("Escape")
-	x.waitFor(10*time.Second, "this pod", first)
+	x.Keys("G", "Enter")
+	x.WaitFor(10*time.Second, "restart ", "instance started at", "events then")
+	x.Keys("Escape")
+	x.WaitFor(10*time.Second, "this pod", first)
 
 	// With --no-ledger the capture still runs: the row's status cause
 	// ("app exit 3") becomes the one its log gives, as with a ledger; only
 	// the history is off.
 	y := startTUI(t, bin, "--kubeconfig", kubeconfig, "-n", ns, "--no-ledger")
-	y.waitFor(60*time.Second, "CAUSE", "deploy/flapper", "exit 3 (unknown): fatal")
+	y.WaitFor(60*time.Second, "CAUSE", "deploy/flapper", "exit 3 (unknown): fatal")
 }

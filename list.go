@@ -134,7 +134,7 @@ func runWatch(ctx context.Context, flags *clusters.Flags, lf *ledgerFlags, alert
 	if err != nil {
 		fmt.Fprintf(stderr, "crashlens: %s\n", ledgerOff(err))
 	}
-	capture.Start(ctx, fleet, l, stderr)
+	capture.Start(ctx, fleet, capture.Options{Ledger: l, Warn: stderr})
 	var observe func(crash.Group)
 	if alerts.URL != "" {
 		alerts.Log, alerts.Explain = stderr, fleet.TopFinding

@@ -17,11 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
-
 	"github.com/crashlens/crashlens/demo"
 	"github.com/crashlens/crashlens/diagnose"
+	"github.com/crashlens/crashlens/hack/clustertest"
 	"github.com/crashlens/crashlens/report"
 )
 
@@ -29,7 +27,7 @@ func TestRootConnectsToRealCluster(t *testing.T) {
 	for _, user := range []string{"admin", "viewer-ns"} {
 		t.Run(user, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			code := run(context.Background(), []string{"--kubeconfig", clusterKubeconfig(t, user), "--request-timeout", "5s"}, &stdout, &stderr)
+			code := run(context.Background(), []string{"--kubeconfig", clustertest.Kubeconfig(t, user), "--request-timeout", "5s"}, &stdout, &stderr)
 			// Connected, then refused to draw a TUI on a pipe, in one line
 			// (viewer-ns first hears that it falls back to its namespace).
 			wantLines := 1
@@ -53,7 +51,7 @@ func TestRootConnectsToRealCluster(t *testing.T) {
 
 func TestBadTokenIsOneLine(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"--kubeconfig", clusterKubeconfig(t, "admin"), "--token", "not-a-valid-token"}, &stdout, &stderr)
+	code := run(context.Background(), []string{"--kubeconfig", clustertest.Kubeconfig(t, "admin"), "--token", "not-a-valid-token"}, &stdout, &stderr)
 	if code != exitError {
 		t.Fatalf("exit %d, want %d: %s", code, exitError, stderr.String())
 	}
@@ -62,19 +60,10 @@ func TestBadTokenIsOneLine(t *testing.T) {
 	}
 }
 
-// kubectlAdmin runs the test cluster's kubectl as admin.
 // TestListShowsEveryCrashingScenario: list -o json has every crashing
 // scenario with its reason and exit code, and no healthy workload.
 func TestListShowsEveryCrashingScenario(t *testing.T) {
-	root, _ := filepath.Abs(".")
-	if _, err := demo.Up(context.Background(), demo.Options{Root: root, BackoffCap: "10s", Fast: true}); err != nil {
-		t.Fatal(err)
-	}
-	cfg, _ := clientcmd.BuildConfigFromFlags("", clusterKubeconfig(t, "admin"))
-	cs, _ := kubernetes.NewForConfig(cfg)
-	if pending := demo.Wait(context.Background(), cs, demo.Catalogue, 4*time.Minute, nil); len(pending) > 0 {
-		t.Fatalf("scenarios not ready: %v", pending)
-	}
+	clustertest.Scenarios(t)
 	out, errOut, code := runCLI(t, "list", "-o", "json")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -112,18 +101,18 @@ func TestListShowsEveryCrashingScenario(t *testing.T) {
 // expects the new pod Ready with no restarts.
 func TestExplainPatchFixesSeed01(t *testing.T) {
 	ns := fmt.Sprintf("it-explain-%d", time.Now().UnixNano()%1000000)
-	kubectlAdmin(t, "", "create", "namespace", ns)
-	defer kubectlAdmin(t, "", "delete", "namespace", ns, "--wait=false")
+	clustertest.Kubectl(t, "", "create", "namespace", ns)
+	defer clustertest.Kubectl(t, "", "delete", "namespace", ns, "--wait=false")
 	raw, err := os.ReadFile(filepath.Join("demo", "scenarios", "01-probe-mixup.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	docs := strings.Split(string(raw), "\n---\n")
 	bad := strings.ReplaceAll(docs[1], "namespace: gateway", "namespace: "+ns)
-	kubectlAdmin(t, bad, "apply", "-f", "-")
+	clustertest.Kubectl(t, bad, "apply", "-f", "-")
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
-		out := kubectlAdmin(t, "", "-n", ns, "get", "pods", "-o", "jsonpath={.items[*].status.containerStatuses[0].restartCount}")
+		out := clustertest.Kubectl(t, "", "-n", ns, "get", "pods", "-o", "jsonpath={.items[*].status.containerStatuses[0].restartCount}")
 		if f := strings.Fields(out); len(f) > 0 && f[0] != "0" {
 			break
 		}
@@ -150,8 +139,8 @@ func TestExplainPatchFixesSeed01(t *testing.T) {
 	if patch == "" {
 		t.Fatal("no kubectl patch command in the report")
 	}
-	kubectlAdmin(t, "", "-n", ns, "patch", "deployment", "probe-mixup-bad", "--type", "strategic", "-p", patch)
-	kubectlAdmin(t, "", "-n", ns, "rollout", "status", "deployment/probe-mixup-bad", "--timeout=150s")
+	clustertest.Kubectl(t, "", "-n", ns, "patch", "deployment", "probe-mixup-bad", "--type", "strategic", "-p", patch)
+	clustertest.Kubectl(t, "", "-n", ns, "rollout", "status", "deployment/probe-mixup-bad", "--timeout=150s")
 	var pods struct {
 		Items []struct {
 			Metadata struct{ DeletionTimestamp *time.Time }
@@ -163,7 +152,7 @@ func TestExplainPatchFixesSeed01(t *testing.T) {
 			}
 		}
 	}
-	if err := json.Unmarshal([]byte(kubectlAdmin(t, "", "-n", ns, "get", "pods", "-o", "json")), &pods); err != nil {
+	if err := json.Unmarshal([]byte(clustertest.Kubectl(t, "", "-n", ns, "get", "pods", "-o", "json")), &pods); err != nil {
 		t.Fatal(err)
 	}
 	fixed := false
@@ -202,19 +191,19 @@ func TestWatchAndWebhook(t *testing.T) {
 	defer hook.Close()
 
 	ns := fmt.Sprintf("it-webhook-%d", time.Now().UnixNano()%1000000)
-	kubectlAdmin(t, "", "create", "namespace", ns)
-	defer kubectlAdmin(t, "", "delete", "namespace", ns, "--wait=false")
+	clustertest.Kubectl(t, "", "create", "namespace", ns)
+	defer clustertest.Kubectl(t, "", "delete", "namespace", ns, "--wait=false")
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr lockedBuffer
+	var stdout, stderr clustertest.Buffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"--kubeconfig", clusterKubeconfig(t, "admin"), "list", "--watch", "-o", "json",
+		done <- run(ctx, []string{"--kubeconfig", clustertest.Kubeconfig(t, "admin"), "list", "--watch", "-o", "json",
 			"--webhook", hook.URL + "/services/secret-token", "--restart-threshold", "2", "--mute-for", "10m"}, &stdout, &stderr)
 	}()
 	time.Sleep(2 * time.Second)
-	kubectlAdmin(t, fmt.Sprintf(`apiVersion: apps/v1
+	clustertest.Kubectl(t, fmt.Sprintf(`apiVersion: apps/v1
 kind: Deployment
 metadata: {name: crasher, namespace: %s}
 spec:
@@ -226,7 +215,7 @@ spec:
       containers:
       - {name: app, image: crashlens.local/busybox:latest, imagePullPolicy: Never, command: [sh, -c, "echo boom; exit 5"]}
 `, ns), "apply", "-f", "-")
-	waitForText(t, &stdout, 60*time.Second, `"event":"added"`, `"namespace":"`+ns+`"`)
+	clustertest.WaitForText(t, &stdout, 60*time.Second, `"event":"added"`, `"namespace":"`+ns+`"`)
 	deadline := time.Now().Add(90 * time.Second)
 	for posts.Load() == 0 && time.Now().Before(deadline) {
 		time.Sleep(500 * time.Millisecond)
@@ -242,8 +231,8 @@ spec:
 	if posts.Load() != 1 {
 		t.Errorf("%d posts within the mute window, want 1", posts.Load())
 	}
-	kubectlAdmin(t, "", "-n", ns, "delete", "deployment", "crasher")
-	waitForText(t, &stdout, 60*time.Second, `"event":"resolved"`)
+	clustertest.Kubectl(t, "", "-n", ns, "delete", "deployment", "crasher")
+	clustertest.WaitForText(t, &stdout, 60*time.Second, `"event":"resolved"`)
 	select {
 	case code := <-done:
 		t.Fatalf("the watch stopped on its own with exit %d", code)

@@ -13,6 +13,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/crashlens/crashlens/hack/clustertest"
 	"github.com/crashlens/crashlens/kube"
 	"github.com/crashlens/crashlens/kube/clusters"
 )
@@ -22,22 +23,22 @@ import (
 
 // readOnly says whether a request writes nothing: reads, and the access
 // reviews that answer "may I?" without storing anything.
-func readOnly(e auditEvent) bool {
+func readOnly(e clustertest.AuditEvent) bool {
 	switch e.Verb {
 	case "get", "list", "watch":
 		return true
 	case "create":
-		r := e.resource()
+		r := e.Resource()
 		return r == "selfsubjectaccessreviews" || r == "selfsubjectrulesreviews"
 	}
 	return false
 }
 
 // tally counts requests by verb and resource, for the test log.
-func tally(evs []auditEvent) string {
+func tally(evs []clustertest.AuditEvent) string {
 	n := map[string]int{}
 	for _, e := range evs {
-		n[fmt.Sprintf("%s %s %d", e.Verb, e.resource(), e.code())]++
+		n[fmt.Sprintf("%s %s %d", e.Verb, e.Resource(), e.Code())]++
 	}
 	keys := make([]string, 0, len(n))
 	for k := range n {
@@ -55,25 +56,25 @@ func tally(evs []auditEvent) string {
 // every pane, a live log follow and a report; then list, list --watch and
 // explain) sends the cluster only reads, and never touches a Secret.
 func TestSessionOnlyReads(t *testing.T) {
-	demoScenarios(t)
+	clustertest.Scenarios(t)
 	version := fmt.Sprintf("audit-%d", time.Now().UnixNano())
-	bin := buildCrashlens(t, version)
-	kc := clusterKubeconfig(t, "admin")
-	mark := auditMark(t)
+	bin := clustertest.BuildCrashlens(t, version)
+	kc := clustertest.Kubeconfig(t, "admin")
+	mark := clustertest.AuditMark(t)
 
 	x := startTUI(t, bin, "--kubeconfig", kc)
-	x.waitStatus(30*time.Second, "synced")
-	x.keys("/")
-	x.keys("-l", "probe-mixup-bad")
-	x.waitForLine(5*time.Second, "/probe-mixup-bad")
-	x.keys("Enter")
-	x.waitFor(30*time.Second, "Killing", "/readyz → /healthz", "warming up for 30s")
-	x.keys("l")
+	waitStatus(x, 30*time.Second, "synced")
+	x.Keys("/")
+	x.Keys("-l", "probe-mixup-bad")
+	x.WaitForLine(5*time.Second, "/probe-mixup-bad")
+	x.Keys("Enter")
+	x.WaitFor(30*time.Second, "Killing", "/readyz → /healthz", "warming up for 30s")
+	x.Keys("l")
 	time.Sleep(3 * time.Second)
-	x.keys("r")
-	x.waitFor(10*time.Second, "report written to")
-	x.keys("C-c")
-	x.waitFor(10*time.Second, "CRASHLENS-EXITED-0")
+	x.Keys("r")
+	x.WaitFor(10*time.Second, "report written to")
+	x.Keys("C-c")
+	x.WaitFor(10*time.Second, "CRASHLENS-EXITED-0")
 
 	for _, args := range [][]string{{"list", "-o", "json"}, {"list", "-o", "wide"}, {"explain", "-n", "gateway", "deploy/probe-mixup-bad"}} {
 		if out, err := exec.Command(bin, append([]string{"--kubeconfig", kc}, args...)...).CombinedOutput(); err != nil {
@@ -85,15 +86,15 @@ func TestSessionOnlyReads(t *testing.T) {
 	time.Sleep(2 * time.Second)
 
 	// The screen's requests and the crash capture's (its own User-Agent).
-	evs := auditSince(t, mark, kube.UserAgent(version), kube.UserAgent(version)+clusters.CaptureAgentSuffix)
+	evs := clustertest.AuditSince(t, mark, kube.UserAgent(version), kube.UserAgent(version)+clusters.CaptureAgentSuffix)
 	t.Logf("%d requests from crashlens/%s:\n%s", len(evs), version, tally(evs))
 	seen := map[string]bool{}
 	for _, e := range evs {
-		seen[e.Verb+" "+e.resource()] = true
+		seen[e.Verb+" "+e.Resource()] = true
 		if !readOnly(e) {
 			t.Errorf("crashlens wrote to the cluster: %s %s", e.Verb, e.RequestURI)
 		}
-		if e.resource() == "secrets" {
+		if e.Resource() == "secrets" {
 			t.Errorf("crashlens read a Secret: %s %s", e.Verb, e.RequestURI)
 		}
 	}
@@ -110,7 +111,7 @@ func TestSessionOnlyReads(t *testing.T) {
 // and nobody's session turns a 403 into a retry storm: the requests of a
 // 20-second session are counted.
 func TestRestrictedUsersSessions(t *testing.T) {
-	cs := demoScenarios(t)
+	cs := clustertest.Scenarios(t)
 	ctx := context.Background()
 	// viewer-ns may read team-a only: give it a crash there.
 	_ = cs.CoreV1().Pods("team-a").Delete(ctx, "restricted-crash", metav1.DeleteOptions{GracePeriodSeconds: new(int64)})
@@ -122,7 +123,7 @@ func TestRestrictedUsersSessions(t *testing.T) {
 	waitCrashing(t, cs, "team-a/Pod/restricted-crash/")
 
 	version := fmt.Sprintf("restricted-%d", time.Now().UnixNano())
-	bin := buildCrashlens(t, version)
+	bin := clustertest.BuildCrashlens(t, version)
 	for _, tc := range []struct {
 		user, filter string
 		detail       []string // what the detail screen shows
@@ -137,37 +138,37 @@ func TestRestrictedUsersSessions(t *testing.T) {
 			explain: "forbidden: you may not list events", explainArgs: []string{"-n", "demo-ng", "deploy/checkoutservice"}},
 	} {
 		t.Run(tc.user, func(t *testing.T) {
-			kc := clusterKubeconfig(t, tc.user)
-			mark := auditMark(t)
+			kc := clustertest.Kubeconfig(t, tc.user)
+			mark := clustertest.AuditMark(t)
 			start := time.Now()
 			// The count is the TUI's own: the crash capture (which runs with
 			// or without a ledger, and sends its own User-Agent) has its own
-			// budget (4 captures a second, see kube/capture.go) and captures
+			// budget (4 captures a second, see kube/capture/capture.go) and captures
 			// every crash group the user can see at start; it is held below
 			// to asking a forbidden thing once per namespace.
 			x := startTUI(t, bin, "--kubeconfig", kc, "--no-ledger")
 			if tc.user == "viewer-ns" {
-				x.waitFor(30*time.Second, "watching namespace team-a")
+				x.WaitFor(30*time.Second, "watching namespace team-a")
 			}
-			x.waitStatus(30*time.Second, "synced")
-			x.keys("/")
-			x.keys("-l", tc.filter)
-			x.waitForLine(5*time.Second, "/"+tc.filter)
-			x.keys("Enter")
-			x.waitFor(30*time.Second, tc.detail...)
-			x.keys("l") // a follow that is forbidden must not retry forever
+			waitStatus(x, 30*time.Second, "synced")
+			x.Keys("/")
+			x.Keys("-l", tc.filter)
+			x.WaitForLine(5*time.Second, "/"+tc.filter)
+			x.Keys("Enter")
+			x.WaitFor(30*time.Second, tc.detail...)
+			x.Keys("l") // a follow that is forbidden must not retry forever
 			time.Sleep(time.Until(start.Add(20 * time.Second)))
-			noLogNoise(t, x.screen())
-			x.keys("C-c")
-			x.waitFor(10*time.Second, "CRASHLENS-EXITED-0")
+			noLogNoise(t, x.Screen())
+			x.Keys("C-c")
+			x.WaitFor(10*time.Second, "CRASHLENS-EXITED-0")
 
-			evs := auditSince(t, mark, kube.UserAgent(version))
+			evs := clustertest.AuditSince(t, mark, kube.UserAgent(version))
 			forbidden := 0
 			for _, e := range evs {
 				if e.User.Username != tc.user {
 					t.Errorf("a request as %q in %s's session", e.User.Username, tc.user)
 				}
-				if e.code() == 403 {
+				if e.Code() == 403 {
 					forbidden++
 				}
 			}
@@ -182,9 +183,9 @@ func TestRestrictedUsersSessions(t *testing.T) {
 			// The capture remembers a refusal: at most one forbidden request
 			// per resource and namespace for each of its two workers.
 			refused := map[string]int{}
-			for _, e := range auditSince(t, mark, kube.UserAgent(version)+clusters.CaptureAgentSuffix) {
-				if e.code() == 403 && e.ObjectRef != nil {
-					refused[e.ObjectRef.APIGroup+"/"+e.resource()+" "+e.ObjectRef.Namespace]++
+			for _, e := range clustertest.AuditSince(t, mark, kube.UserAgent(version)+clusters.CaptureAgentSuffix) {
+				if e.Code() == 403 && e.ObjectRef != nil {
+					refused[e.ObjectRef.APIGroup+"/"+e.Resource()+" "+e.ObjectRef.Namespace]++
 				}
 			}
 			for what, n := range refused {

@@ -60,7 +60,7 @@ func runTUI(ctx context.Context, o tuiOptions, stderr io.Writer) error {
 		off = ledgerOff(err)
 		uo.Note = crash.JoinNotes(uo.Note, off)
 	}
-	capture.Start(ctx, fleet, l, kube.DebugWriter())
+	capture.Start(ctx, fleet, capture.Options{Ledger: l, Warn: kube.DebugWriter()})
 	return ui.Run(ctx, kubeSource{fleet: fleet, ledger: l, off: off}, uo, nil, nil)
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/crashlens/crashlens/crash"
 
 	"github.com/crashlens/crashlens/diagnose"
+	"github.com/crashlens/crashlens/hack/clustertest"
 )
 
 // hook is a local webhook that records posts and answers with the status
@@ -107,7 +108,7 @@ func TestThresholdMuteAndIgnore(t *testing.T) {
 // alert with a retry; a dead webhook is logged with a masked URL.
 func TestFailuresAreRetriedAndNeverStopTheWatch(t *testing.T) {
 	h := newHook(t, 500, 503, 200)
-	var log syncBuffer
+	var log clustertest.Buffer
 	a := New(Config{URL: h.srv.URL + "/services/T000/B000/secret-token", RestartThreshold: 1, MuteFor: time.Hour, BaseDelay: 10 * time.Millisecond, Log: &log})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -150,18 +151,6 @@ func TestMaskURL(t *testing.T) {
 		}
 	}
 }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // TestMessageNamesTheCluster: a watch of several contexts alerts for all
 // of them, so each message says which cluster, in its title and a field.

@@ -1,18 +1,17 @@
 //go:build integration
 
-package demo
+package demo_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
+	"github.com/crashlens/crashlens/demo"
+	"github.com/crashlens/crashlens/hack/clustertest"
 )
 
 // scenarioWait bounds the wait for the whole catalogue; with a 10 s back-off
@@ -24,28 +23,18 @@ const scenarioWait = 4 * time.Minute
 // cluster and waits until each shows what it declares: the right reason,
 // exit code, events and log line, or healthy for the healthy ones.
 func TestCatalogueReachesDeclaredStates(t *testing.T) {
-	kubeconfig := os.Getenv("CRASHLENS_KUBECONFIG")
-	if kubeconfig == "" {
-		t.Fatal("CRASHLENS_KUBECONFIG is not set: run integration tests through `make test`")
-	}
+	clustertest.Kubeconfig(t, "admin") // fails, never skips, without the cluster
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	o := Options{Root: root, BackoffCap: "10s", Fast: true, Progress: testWriter{t}}
-	if _, err := Up(ctx, o); err != nil {
+	o := demo.Options{Root: root, BackoffCap: "10s", Fast: true, Progress: testWriter{t}}
+	if _, err := demo.Up(ctx, o); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pending := Wait(ctx, cs, Catalogue, scenarioWait, testWriter{t})
+	cs := clustertest.AdminClientset(t)
+	pending := demo.Wait(ctx, cs, demo.Catalogue, scenarioWait, testWriter{t})
 	names := make([]string, 0, len(pending))
 	for n := range pending {
 		names = append(names, n)

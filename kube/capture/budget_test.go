@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crashlens/crashlens/hack/clustertest"
 	"github.com/crashlens/crashlens/kube/clusters"
+	"github.com/crashlens/crashlens/kube/podwatch"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -46,7 +48,7 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // dropped and counted. It runs with the fault tests: 200 crashing pods
 // would show in the other tests' cluster-wide views.
 func TestFaultCaptureBudget(t *testing.T) {
-	cfg := clusterConfig(t)
+	cfg := clustertest.AdminConfig(t)
 	writer := rest.CopyConfig(cfg)
 	writer.QPS, writer.Burst = 1000, 1000 // the test plays 200 kubelets
 	admin, err := kubernetes.NewForConfig(writer)
@@ -68,7 +70,7 @@ func TestFaultCaptureBudget(t *testing.T) {
 	t.Cleanup(func() { _ = admin.CoreV1().Nodes().Delete(context.Background(), node.Name, metav1.DeleteOptions{}) })
 	const pods = 200
 	created := make([]*corev1.Pod, pods)
-	if err := parallel(8, pods, func(i int) error {
+	if err := clustertest.Parallel(8, pods, func(i int) error {
 		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("loop-%03d", i), Namespace: ns},
 			Spec: corev1.PodSpec{NodeName: node.Name, Containers: []corev1.Container{{Name: "app", Image: "crashlens.local/busybox:latest"}}}}
 		var err error
@@ -93,7 +95,7 @@ func TestFaultCaptureBudget(t *testing.T) {
 	defer l.Close()
 	rec := NewRecorder(capClient, l, clusters.Target{Context: "budget"}, nil)
 	go rec.Run(ctx)
-	w := NewWatcher(admin, ns, "")
+	w := podwatch.NewWatcher(admin, ns, "")
 	go w.Run(ctx)
 	batches := rec.Pass(ctx, w.Batches())
 	go func() {
@@ -106,7 +108,7 @@ func TestFaultCaptureBudget(t *testing.T) {
 	start := time.Now()
 	for round := int32(1); round <= rounds; round++ {
 		now := metav1.NewTime(time.Now().Truncate(time.Second))
-		if err := parallel(8, pods, func(i int) error {
+		if err := clustertest.Parallel(8, pods, func(i int) error {
 			p, name := created[i], created[i].Name
 			p.Status.Phase = corev1.PodRunning
 			p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", Image: "crashlens.local/busybox:latest", RestartCount: round,

@@ -59,6 +59,7 @@ type Recorder struct {
 	ledger  *ledger.Ledger
 	target  clusters.Target
 	warn    io.Writer // one line per lasting problem
+	hooks   Hooks
 	limiter *rate.Limiter
 	queue   chan captureJob
 
@@ -72,6 +73,21 @@ type Recorder struct {
 	lastNote string            // the newest lasting problem, for the status bar
 	changed  chan struct{}     // a cause or the note changed (Pass re-sends)
 }
+
+// Hooks let a consumer count what the capture does (the in-cluster
+// recorder's metrics); nil fields are skipped. They are called from the
+// capture's workers and must not block.
+type Hooks struct {
+	// Captured is called once per capture: its row, how long after the
+	// termination it was read (the capture's latency), and the ledger's
+	// write error (nil when written, or when there is no ledger).
+	Captured func(row ledger.Crash, latency time.Duration, writeErr error)
+	// Dropped is called for each termination a full queue dropped.
+	Dropped func()
+}
+
+// SetHooks sets the hooks; call it before Run.
+func (r *Recorder) SetHooks(h Hooks) { r.hooks = h }
 
 type captureJob struct {
 	namespace, pod, uid, container, workload string
@@ -144,6 +160,9 @@ func (r *Recorder) Observe(b crash.Batch) {
 				r.mu.Lock()
 				r.dropped++
 				r.mu.Unlock()
+				if r.hooks.Dropped != nil {
+					r.hooks.Dropped()
+				}
 			}
 		}
 	}
@@ -252,10 +271,14 @@ func (r *Recorder) capture(ctx context.Context, j captureJob) {
 	if errors.Is(logErr, kube.ErrForbidden) {
 		r.note("log-forbidden", "crash capture: "+crash.LogNote+"; crashes are recorded without their logs and CAUSE comes from the status alone")
 	}
+	var writeErr error
 	if r.ledger != nil {
-		if _, err := r.ledger.Record(ctx, crash); err != nil && ctx.Err() == nil {
-			r.note("ledger-write", sanitize.Line(err.Error())+"; history is not being recorded")
+		if _, writeErr = r.ledger.Record(ctx, crash); writeErr != nil && ctx.Err() == nil {
+			r.note("ledger-write", sanitize.Line(writeErr.Error())+"; history is not being recorded")
 		}
+	}
+	if r.hooks.Captured != nil {
+		r.hooks.Captured(crash, time.Since(crash.FinishedAt), writeErr)
 	}
 	r.learn(j.group, crash.Cause)
 }

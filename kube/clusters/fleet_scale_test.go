@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -18,6 +17,7 @@ import (
 	"github.com/crashlens/crashlens/kube"
 
 	"github.com/crashlens/crashlens/crash"
+	"github.com/crashlens/crashlens/hack/clustertest"
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -36,7 +36,7 @@ import (
 // TUI's time to every cluster synced, peak RSS and idle CPU.
 func BenchmarkFleet(b *testing.B) {
 	pods := envInt("CRASHLENS_FLEET_PODS", 10000)
-	cfg := clusterConfig(b)
+	cfg := clustertest.AdminConfig(b)
 	var kubeconfig string
 	var names []string
 	if list := os.Getenv("CRASHLENS_FLEET_KUBECONFIG"); list != "" {
@@ -44,23 +44,20 @@ func BenchmarkFleet(b *testing.B) {
 	} else {
 		writer := rest.CopyConfig(cfg)
 		writer.QPS, writer.Burst = 2000, 4000
-		populate(b, kubernetes.NewForConfigOrDie(writer), pods)
+		clustertest.Populate(b, kubernetes.NewForConfigOrDie(writer), pods)
 		kubeconfig, names = fleetOfOne(b, envInt("CRASHLENS_FLEET", 10))
 	}
 	contexts := len(names)
-	bin := filepath.Join(b.TempDir(), "crashlens")
-	if out, err := exec.Command("go", "build", "-o", bin, "..").CombinedOutput(); err != nil {
-		b.Fatalf("building crashlens: %v: %s", err, out)
-	}
+	bin := clustertest.BuildCrashlens(b, "")
 	c, err := kube.NewClientset(cfg, "bench")
 	if err != nil {
 		b.Fatal(err)
 	}
-	_, floor := rawList(b, c, "")
+	_, floor := clustertest.RawList(b, c, "")
 
 	f := NewFlags()
 	f.Config.KubeConfig = &kubeconfig
-	before := heapInUse()
+	before := clustertest.HeapInUse()
 	ctx, cancel := context.WithCancel(context.Background())
 	fleet := NewFleet(f, names, "bench")
 	start := time.Now()
@@ -81,7 +78,7 @@ func BenchmarkFleet(b *testing.B) {
 			break
 		}
 	}
-	perPod := float64(int64(heapInUse())-int64(before)) / float64(contexts*pods)
+	perPod := float64(int64(clustertest.HeapInUse())-int64(before)) / float64(contexts*pods)
 	cancel()
 	for range fleet.Batches() {
 	}
@@ -90,7 +87,7 @@ func BenchmarkFleet(b *testing.B) {
 		b.Fatalf("only %d of %d clusters showed a group", len(firsts), contexts)
 	}
 	slices.Sort(firsts)
-	tuiSynced, tuiRSS, tuiIdle := runTUIUnderPty(b, bin, kubeconfig, contexts, "--context", strings.Join(names, ","))
+	tuiSynced, tuiRSS, tuiIdle := clustertest.RunTUIUnderPty(b, bin, kubeconfig, contexts, "--context", strings.Join(names, ","))
 
 	ms := func(d time.Duration) string { return d.Round(10 * time.Millisecond).String() }
 	fmt.Printf("\n| contexts x pods | LIST floor (one) | first group: fastest / slowest cluster | full view (all synced) | full/(contexts x floor) | heap per watched pod | TUI all synced | TUI peak RSS | TUI idle CPU |\n")
@@ -119,7 +116,7 @@ func fleetOfInstances(b *testing.B, list string, n int) (string, []string) {
 			b.Fatal(err)
 		}
 		cfg.QPS, cfg.Burst = 2000, 4000
-		populate(b, kubernetes.NewForConfigOrDie(cfg), n)
+		clustertest.Populate(b, kubernetes.NewForConfigOrDie(cfg), n)
 	}
 	path := filepath.Join(b.TempDir(), "fleet-kubeconfig")
 	if err := clientcmd.WriteToFile(*merged, path); err != nil {
@@ -131,7 +128,7 @@ func fleetOfInstances(b *testing.B, list string, n int) (string, []string) {
 // fleetOfOne writes a kubeconfig whose contexts bench-0 ... bench-N-1 all
 // name the bench cluster.
 func fleetOfOne(b *testing.B, n int) (string, []string) {
-	cfg, err := clientcmd.LoadFromFile(os.Getenv("CRASHLENS_KUBECONFIG"))
+	cfg, err := clientcmd.LoadFromFile(clustertest.Kubeconfig(b, "admin"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 
 	"github.com/crashlens/crashlens/diagnose"
+	"github.com/crashlens/crashlens/hack/clustertest"
 )
 
 // protobufSerializer is client-go's protobuf serializer (the full decoder).
@@ -174,8 +175,8 @@ func FuzzSlimPod(f *testing.F) {
 	}
 	full := protobufSerializer(f)
 	for _, i := range []int{0, 7} { // crashing, running
-		p := realisticPod(i)
-		p.Status = statusFor(i, time.Date(2026, 11, 21, 14, 10, 0, 0, time.UTC))
+		p := clustertest.RealisticPod(i)
+		p.Status = clustertest.RealisticStatus(i, time.Date(2026, 11, 21, 14, 10, 0, 0, time.UTC))
 		data, err := runtime.Encode(scheme.Codecs.EncoderForVersion(full, corev1.SchemeGroupVersion), p)
 		if err != nil {
 			f.Fatal(err)
@@ -183,7 +184,7 @@ func FuzzSlimPod(f *testing.F) {
 		f.Add(data)
 	}
 	// A container with its own restart policy and rules (ContainerRestartRules).
-	p := realisticPod(0)
+	p := clustertest.RealisticPod(0)
 	never := corev1.ContainerRestartPolicyNever
 	p.Spec.RestartPolicy = corev1.RestartPolicyNever
 	p.Spec.Containers[0].RestartPolicy = &never
@@ -191,7 +192,7 @@ func FuzzSlimPod(f *testing.F) {
 		{Action: corev1.ContainerRestartRuleActionRestart, ExitCodes: &corev1.ContainerRestartRuleOnExitCodes{Operator: corev1.ContainerRestartRuleOnExitCodesOpIn, Values: []int32{42, 43}}},
 		{Action: corev1.ContainerRestartRuleActionRestartAllContainers, ExitCodes: &corev1.ContainerRestartRuleOnExitCodes{Operator: corev1.ContainerRestartRuleOnExitCodesOpNotIn, Values: []int32{0}}},
 	}
-	p.Status = statusFor(0, time.Date(2026, 11, 21, 14, 10, 0, 0, time.UTC))
+	p.Status = clustertest.RealisticStatus(0, time.Date(2026, 11, 21, 14, 10, 0, 0, time.UTC))
 	data, err := runtime.Encode(scheme.Codecs.EncoderForVersion(full, corev1.SchemeGroupVersion), p)
 	if err != nil {
 		f.Fatal(err)
@@ -205,8 +206,8 @@ func FuzzSlimPod(f *testing.F) {
 // whole and slim.
 func BenchmarkDecodePod(b *testing.B) {
 	full := protobufSerializer(b)
-	p := realisticPod(7)
-	p.Status = statusFor(7, time.Now())
+	p := clustertest.RealisticPod(7)
+	p.Status = clustertest.RealisticStatus(7, time.Now())
 	data, err := runtime.Encode(scheme.Codecs.EncoderForVersion(full, corev1.SchemeGroupVersion), p)
 	if err != nil {
 		b.Fatal(err)

@@ -12,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/serializer/streaming"
 	"k8s.io/client-go/kubernetes/scheme"
 	restclientwatch "k8s.io/client-go/rest/watch"
+
+	"github.com/crashlens/crashlens/hack/clustertest"
 )
 
 // initialStream is n realistic pods (1% crashing) as an apiserver sends a
@@ -23,8 +25,8 @@ func initialStream(b *testing.B, n int) []byte {
 	fw := info.StreamSerializer.Framer.NewFrameWriter(&buf)
 	now := time.Now()
 	for i := range n {
-		p := realisticPod(i)
-		p.Status = statusFor(i, now)
+		p := clustertest.RealisticPod(i)
+		p.Status = clustertest.RealisticStatus(i, now)
 		raw, err := runtime.Encode(enc, p)
 		if err != nil {
 			b.Fatal(err)
@@ -88,8 +90,8 @@ func BenchmarkListStream(b *testing.B) {
 	list := &corev1.PodList{}
 	now := time.Now()
 	for i := range n {
-		p := realisticPod(i)
-		p.Status = statusFor(i, now)
+		p := clustertest.RealisticPod(i)
+		p.Status = clustertest.RealisticStatus(i, now)
 		list.Items = append(list.Items, *p)
 	}
 	data, err := runtime.Encode(scheme.Codecs.EncoderForVersion(full, corev1.SchemeGroupVersion), list)

@@ -1,12 +1,10 @@
 //go:build fault
 
-package kube
+package podwatch
 
 import (
 	"context"
 	"fmt"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -14,26 +12,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crashlens/crashlens/crash"
-
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/crashlens/crashlens/crash"
 	"github.com/crashlens/crashlens/diagnose"
+	"github.com/crashlens/crashlens/hack/clustertest"
+	"github.com/crashlens/crashlens/kube"
 )
 
 // Fault tests break the cluster under a running watcher; `make test` runs
 // them on their own, after the other integration tests.
-
-func clusterctl(t *testing.T, args ...string) {
-	t.Helper()
-	out, err := exec.Command(filepath.Join("..", "hack", "cluster", "bin", "clusterctl"), args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("clusterctl %v: %v: %s", args, err, out)
-	}
-}
 
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
@@ -45,9 +36,9 @@ func cpuTime() time.Duration {
 // server, does not spin while it is gone, and after it returns shows every
 // crash group that exists, none twice, none lost.
 func TestFaultAPIServerRestart(t *testing.T) {
-	cfg := clusterConfig(t)
+	cfg := clustertest.AdminConfig(t)
 	cfg.Timeout = 5 * time.Second
-	c, err := NewClientset(cfg, "fault-test")
+	c, err := kube.NewClientset(cfg, "fault-test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +74,7 @@ func TestFaultAPIServerRestart(t *testing.T) {
 	}
 	before := len(view)
 
-	clusterctl(t, "stop", "kube-apiserver")
+	clustertest.Clusterctl(t, "stop", "kube-apiserver")
 	stopped := time.Now()
 	if !next(2*time.Second, func() bool { return state.Phase == crash.PhaseReconnecting || state.Phase == crash.PhaseRelisting }) {
 		t.Errorf("state still %q 2 s after the apiserver stopped", state.Phase)
@@ -94,7 +85,7 @@ func TestFaultAPIServerRestart(t *testing.T) {
 	if used := float64(cpuTime()-cpu0) / float64(time.Since(wall0)); used > 0.05 {
 		t.Errorf("used %.1f%% of a core while the server was down, want under 5%%", used*100)
 	}
-	clusterctl(t, "start", "kube-apiserver")
+	clustertest.Clusterctl(t, "start", "kube-apiserver")
 	if !next(60*time.Second, func() bool { return state.Phase == crash.PhaseSynced }) {
 		t.Fatalf("never synced again: %+v", state)
 	}
@@ -152,13 +143,13 @@ func crashStatus(now time.Time) corev1.PodStatus {
 // a minute under a running watcher. Within 1 s of the last write the
 // watcher's groups equal the API's, and its memory returns to where it was.
 func TestFaultPodChurn(t *testing.T) {
-	cfg := clusterConfig(t)
+	cfg := clustertest.AdminConfig(t)
 	cfg.QPS, cfg.Burst = 2000, 4000
 	admin, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := NewClientset(cfg, "fault-test")
+	c, err := kube.NewClientset(cfg, "fault-test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +219,7 @@ func TestFaultPodChurn(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	time.Sleep(time.Second)
-	steady := heapInUse()
+	steady := clustertest.HeapInUse()
 
 	create := func(i int) error {
 		p, err := admin.CoreV1().Pods(ns).Create(ctx, churnPod(ns, i), metav1.CreateOptions{})
@@ -247,19 +238,19 @@ func TestFaultPodChurn(t *testing.T) {
 	start, cycles := time.Now(), 0
 	var peak uint64
 	for time.Since(start) < time.Minute {
-		if err := parallel(16, pods, create); err != nil {
+		if err := clustertest.Parallel(16, pods, create); err != nil {
 			t.Fatalf("cycle %d: create: %v", cycles, err)
 		}
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		peak = max(peak, ms.HeapAlloc)
-		if err := parallel(16, pods, del); err != nil {
+		if err := clustertest.Parallel(16, pods, del); err != nil {
 			t.Fatalf("cycle %d: delete: %v", cycles, err)
 		}
 		cycles++
 	}
 	// The churn stops with 1,000 crashing pods in place.
-	if err := parallel(16, pods, create); err != nil {
+	if err := clustertest.Parallel(16, pods, create); err != nil {
 		t.Fatal(err)
 	}
 	stopped := time.Now()
@@ -272,7 +263,7 @@ func TestFaultPodChurn(t *testing.T) {
 	if took > time.Second {
 		t.Errorf("the view shows %d of %d pods %s after the churn stopped, want all within 1 s", inNS(), pods, took)
 	}
-	if err := parallel(16, pods, del); err != nil {
+	if err := clustertest.Parallel(16, pods, del); err != nil {
 		t.Fatal(err)
 	}
 	stopped = time.Now()
@@ -283,7 +274,7 @@ func TestFaultPodChurn(t *testing.T) {
 		t.Errorf("after deleting every pod the view still had %d after %s", n, time.Since(stopped))
 	}
 	time.Sleep(time.Second)
-	after := heapInUse()
+	after := clustertest.HeapInUse()
 	t.Logf("live heap: %.1f MB steady, %.1f MB peak, %.1f MB after the churn", mb(steady), mb(peak), mb(after))
 	if after > steady+max(steady/4, 4<<20) {
 		t.Errorf("heap %.1f MB after the churn, %.1f MB before: memory did not return", mb(after), mb(steady))
