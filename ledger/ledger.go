@@ -63,6 +63,7 @@ type Crash struct {
 	Message       string    `json:"message,omitempty"`
 	Killer        string    `json:"killer,omitempty"`     // as diagnose judged it
 	TopFinding    string    `json:"topFinding,omitempty"` // diagnose's first finding id
+	Category      string    `json:"category,omitempty"`   // that finding's category
 	Cause         string    `json:"cause,omitempty"`      // that finding in a few words (the list's CAUSE)
 	FirstError    string    `json:"firstError,omitempty"`
 	Events        string    `json:"events,omitempty"` // folded, one per line
@@ -199,6 +200,9 @@ var migrations = []string{
 	CREATE INDEX crashes_by_time ON crashes (finished_at);`,
 	// 2: the top finding in a few words, as the list's CAUSE column shows it.
 	`ALTER TABLE crashes ADD COLUMN cause TEXT NOT NULL DEFAULT '';`,
+	// 3: the top finding's category (application, configuration, resources,
+	// environment), a bounded label of the recorder's metrics.
+	`ALTER TABLE crashes ADD COLUMN category TEXT NOT NULL DEFAULT '';`,
 }
 
 // SchemaVersion is the version Open brings every file to.
@@ -256,13 +260,13 @@ func (l *Ledger) Record(ctx context.Context, c Crash) (bool, error) {
 		c.ObservedAt = l.now()
 	}
 	res, err := l.db.ExecContext(ctx, `INSERT INTO crashes (cluster_server, context, namespace, workload, pod, pod_uid, container, restart,
-		started_at, finished_at, run_seconds, exit_code, signal, reason, message, killer, top_finding, cause, first_error, events, log_tail, log_note, observed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		started_at, finished_at, run_seconds, exit_code, signal, reason, message, killer, top_finding, cause, first_error, events, log_tail, log_note, observed_at, category)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (pod_uid, container, restart) DO NOTHING`,
 		c.ClusterServer, c.Context, c.Namespace, c.Workload, c.Pod, c.PodUID, c.Container, c.Restart,
 		millisOrNil(c.StartedAt), c.FinishedAt.UnixMilli(), c.RunSeconds, c.ExitCode, cut(c.Signal, maxTextBytes), cut(c.Reason, maxTextBytes),
 		cut(c.Message, maxTextBytes), c.Killer, c.TopFinding, cut(c.Cause, maxTextBytes), cut(c.FirstError, maxTextBytes), cut(c.Events, MaxEventBytes), TailOf(c.LogTail),
-		cut(c.LogNote, maxTextBytes), c.ObservedAt.UnixMilli())
+		cut(c.LogNote, maxTextBytes), c.ObservedAt.UnixMilli(), cut(c.Category, maxTextBytes))
 	if err != nil {
 		return false, fmt.Errorf("ledger: %v", err)
 	}
@@ -308,7 +312,7 @@ func (l *Ledger) History(ctx context.Context, q Query) ([]Crash, error) {
 		limit = 1000
 	}
 	query := `SELECT id, cluster_server, context, namespace, workload, pod, pod_uid, container, restart, started_at, finished_at, run_seconds,
-		exit_code, signal, reason, message, killer, top_finding, cause, first_error, events, log_tail, log_note, observed_at FROM crashes`
+		exit_code, signal, reason, message, killer, top_finding, cause, first_error, events, log_tail, log_note, observed_at, category FROM crashes`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -325,7 +329,7 @@ func (l *Ledger) History(ctx context.Context, q Query) ([]Crash, error) {
 		var finished, observed int64
 		if err := rows.Scan(&c.ID, &c.ClusterServer, &c.Context, &c.Namespace, &c.Workload, &c.Pod, &c.PodUID, &c.Container, &c.Restart,
 			&started, &finished, &c.RunSeconds, &c.ExitCode, &c.Signal, &c.Reason, &c.Message, &c.Killer, &c.TopFinding, &c.Cause, &c.FirstError,
-			&c.Events, &c.LogTail, &c.LogNote, &observed); err != nil {
+			&c.Events, &c.LogTail, &c.LogNote, &observed, &c.Category); err != nil {
 			return nil, fmt.Errorf("ledger: %v", err)
 		}
 		if started.Valid {

@@ -326,7 +326,7 @@ func Row(t clusters.Target, ev Evidence) ledger.Crash {
 		crash.Killer, crash.Signal = rep.Exit.Killer, rep.Exit.Signal
 	}
 	if len(rep.Findings) > 0 {
-		crash.TopFinding = rep.Findings[0].ID
+		crash.TopFinding, crash.Category = rep.Findings[0].ID, rep.Findings[0].Category
 	}
 	crash.Cause = rep.Cause()
 	if rep.Log.FirstError != nil {
