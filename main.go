@@ -169,6 +169,7 @@ context, the back-off timeline and a probe diff with the patch to apply.`,
 		newExplainCmd(flags, &lf, stdout, stderr),
 		newLintCmd(stdout),
 		newDemoCmd(stderr),
+		newMonitorCmd(flags, &lf, stderr),
 	)
 	return root
 }

@@ -55,7 +55,7 @@ func BenchmarkRecord(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	if size, err := l.size(ctx); err == nil && b.N >= 1000 {
+	if size, err := l.Size(ctx); err == nil && b.N >= 1000 {
 		b.ReportMetric(float64(size)/float64(b.N)*10000/(1<<20), "MiB/10k-crashes")
 	}
 }

@@ -349,7 +349,7 @@ func (l *Ledger) Prune(ctx context.Context) error {
 		return fmt.Errorf("ledger: %v", err)
 	}
 	for range 100 {
-		size, err := l.size(ctx)
+		size, err := l.Size(ctx)
 		if err != nil || size <= l.maxBytes {
 			return err
 		}
@@ -367,8 +367,8 @@ func (l *Ledger) Prune(ctx context.Context) error {
 	return nil
 }
 
-// size is the bytes the database's live pages take.
-func (l *Ledger) size(ctx context.Context) (int64, error) {
+// Size is the bytes the database's live pages take.
+func (l *Ledger) Size(ctx context.Context) (int64, error) {
 	var pages, free, pageSize int64
 	for _, p := range []struct {
 		pragma string

@@ -112,7 +112,7 @@ func TestRetention(t *testing.T) {
 	if rows, _ := l.History(ctx, Query{Pod: "old"}); len(rows) != 0 {
 		t.Error("a row past the maximum age is kept")
 	}
-	size, err := l.size(ctx)
+	size, err := l.Size(ctx)
 	if err != nil || size > 256<<10+64<<10 {
 		t.Errorf("live size %d bytes over the 256 KiB bound (%v)", size, err)
 	}
