@@ -1,15 +1,19 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/crashlens/crashlens/diagnose"
 	"github.com/crashlens/crashlens/kube"
+	"github.com/crashlens/crashlens/kube/capture"
 	"github.com/crashlens/crashlens/kube/clusters"
+	"github.com/crashlens/crashlens/ledger"
 	"github.com/crashlens/crashlens/lint"
 	"github.com/crashlens/crashlens/report"
+	"github.com/crashlens/crashlens/sanitize"
 	"github.com/spf13/cobra"
 )
 
@@ -50,8 +54,19 @@ the Deployment's newest crashing pod.`,
 			r := diagnose.Diagnose(inc.Input(tmpl, now))
 			history, err := lf.workloadHistory(ctx, s.Target.Context, inc.Pod, r.Pod.Container)
 			if err != nil {
-				fmt.Fprintf(stderr, "crashlens: no crash history in the report: %v\n", err)
+				fmt.Fprintf(stderr, "crashlens: no local crash history in the report: %v\n", err)
 			}
+			// The in-cluster recorder's rows of the workload, when the
+			// cluster runs one and the user may read it.
+			q := ledger.Query{Namespace: inc.Pod.Namespace, Workload: diagnose.ResolveOwner(inc.Pod), Container: r.Pod.Container, Limit: 1000}
+			remote, err := capture.RecorderHistory(ctx, s.Client, q)
+			if err != nil && !errors.Is(err, capture.ErrNoRecorder) {
+				fmt.Fprintf(stderr, "crashlens: %s\n", sanitize.Line(err.Error()))
+			}
+			for i := range remote {
+				remote[i].Context = s.Target.Context
+			}
+			history = ledger.Merge(history, remote, q.Limit)
 			if output == "json" {
 				return report.ExplainJSON(stdout, inc, r, history)
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -8,7 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crashlens/crashlens/kube/capture"
 	"github.com/crashlens/crashlens/kube/clusters"
+	"github.com/crashlens/crashlens/sanitize"
 
 	"github.com/spf13/cobra"
 
@@ -66,6 +69,7 @@ that instance. It covers only the time crashlens was running.`,
 			if contexts != nil { // several contexts: the rows of any of them
 				rows = slices.DeleteFunc(rows, func(r ledger.Crash) bool { return !slices.Contains(contexts, r.Context) })
 			}
+			rows = withRecorders(cmd.Context(), flags, contexts, q, rows, stderr)
 			if output == "json" {
 				return report.HistoryJSON(stdout, rows)
 			}
@@ -79,6 +83,39 @@ that instance. It covers only the time crashlens was running.`,
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "table or json")
 	cmd.Flags().DurationVar(&since, "since", 0, "only crashes newer than this, e.g. 24h")
 	return cmd
+}
+
+// withRecorders merges the local rows with those of each selected
+// context's in-cluster recorder (read with the user's credentials), saying
+// in one line on stderr where the history comes from. A cluster that does
+// not answer, has no recorder or refuses costs that line, never the
+// command.
+func withRecorders(ctx context.Context, flags *clusters.Flags, contexts []string, q ledger.Query, rows []ledger.Crash, stderr io.Writer) []ledger.Crash {
+	targets := []*clusters.Flags{flags}
+	if contexts != nil {
+		targets = targets[:0]
+		for _, name := range contexts {
+			targets = append(targets, flags.ForContext(name))
+		}
+	}
+	local := rows
+	for _, f := range targets {
+		s, err := clusters.Connect(ctx, f, version)
+		if err != nil {
+			fmt.Fprintf(stderr, "crashlens: history: in-cluster recorder not read: %s\n", sanitize.Line(err.Error()))
+			continue
+		}
+		remote, err := capture.RecorderHistory(ctx, s.Client, q)
+		for i := range remote {
+			remote[i].Context = s.Target.Context
+		}
+		_, line := capture.Merged(local, nil, remote, err, q.Limit)
+		rows = ledger.Merge(rows, remote, q.Limit)
+		if line != "" && (err == nil || !errors.Is(err, capture.ErrNoRecorder)) {
+			fmt.Fprintf(stderr, "crashlens: %s: %s\n", sanitize.Line(s.Target.Context), line)
+		}
+	}
+	return rows
 }
 
 // historyTarget reads NS/POD, POD or KIND/NAME (deploy, sts, ds, job,

@@ -61,7 +61,7 @@ func runTUI(ctx context.Context, o tuiOptions, stderr io.Writer) error {
 		uo.Note = crash.JoinNotes(uo.Note, off)
 	}
 	capture.Start(ctx, fleet, capture.Options{Ledger: l, Warn: kube.DebugWriter()})
-	return ui.Run(ctx, kubeSource{fleet: fleet, ledger: l, off: off}, uo, nil, nil)
+	return ui.Run(ctx, kubeSource{fleet: fleet, ledger: l, off: off, remote: capture.NewRemote()}, uo, nil, nil)
 }
 
 func hasTerminal() bool {
@@ -90,8 +90,9 @@ func uiOptions(o tuiOptions) ui.Options {
 // and the kube package's detail calls, each to the row's own cluster.
 type kubeSource struct {
 	fleet  *clusters.Fleet
-	ledger *ledger.Ledger // nil: no history (--no-ledger, or it could not open)
-	off    string         // why there is no ledger
+	ledger *ledger.Ledger // nil: no local history (--no-ledger, or it could not open)
+	off    string         // why there is no local ledger
+	remote *capture.Remote
 }
 
 func (s kubeSource) Batches() <-chan crash.Batch { return s.fleet.Batches() }
@@ -114,9 +115,31 @@ func (s kubeSource) Follow(ctx context.Context, cluster, ns, pod, container stri
 	return kube.FollowLog(ctx, c, ns, pod, container, emit)
 }
 
-func (s kubeSource) History(ctx context.Context, q ledger.Query) ([]ledger.Crash, error) {
-	if s.ledger == nil {
-		return nil, errors.New(s.off)
+// History is the row's cluster's crash history: the local ledger's rows
+// and its in-cluster recorder's, merged (capture.Merged).
+func (s kubeSource) History(ctx context.Context, q ledger.Query) ([]ledger.Crash, string, error) {
+	local, localErr := []ledger.Crash(nil), errors.New(s.off)
+	if s.ledger != nil {
+		local, localErr = s.ledger.History(ctx, q)
 	}
-	return s.ledger.History(ctx, q)
+	remote, remoteErr := recorderHistory(ctx, s.fleet, s.remote, q.Context, q)
+	rows, source := capture.Merged(local, localErr, remote, remoteErr, q.Limit)
+	if len(rows) == 0 && localErr != nil && remoteErr != nil {
+		return nil, source, localErr
+	}
+	return rows, source, nil
+}
+
+// recorderHistory is the named cluster's recorder's rows, stamped with the
+// user's name for that cluster (the recorder knows only its own).
+func recorderHistory(ctx context.Context, fleet *clusters.Fleet, remote *capture.Remote, cluster string, q ledger.Query) ([]ledger.Crash, error) {
+	c, _, err := fleet.Client(cluster)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := remote.History(ctx, cluster, c, q)
+	for i := range rows {
+		rows[i].Context = cluster
+	}
+	return rows, err
 }

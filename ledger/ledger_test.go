@@ -333,3 +333,28 @@ func TestMigratesAnOlderFile(t *testing.T) {
 		t.Errorf("rows after the migration: %+v", rows)
 	}
 }
+
+// TestMerge: the same container instance from both ledgers is one row;
+// the rest interleave newest first, within the limit.
+func TestMerge(t *testing.T) {
+	at := time.Date(2026, 12, 5, 3, 0, 0, 0, time.UTC)
+	row := func(uid string, restart int32, min int, ctx string) Crash {
+		return Crash{PodUID: uid, Container: "app", Restart: restart, FinishedAt: at.Add(time.Duration(min) * time.Minute), Context: ctx}
+	}
+	local := []Crash{row("u1", 3, 30, "local"), row("u1", 2, 20, "local")}
+	remote := []Crash{row("u1", 3, 30, "recorder"), row("u1", 2, 20, "recorder"), row("u1", 1, 10, "recorder"), row("u0", 0, 5, "recorder")}
+	got := Merge(local, remote, 0)
+	var ids []string
+	for _, r := range got {
+		ids = append(ids, fmt.Sprintf("%s/%d@%s", r.PodUID, r.Restart, r.Context))
+	}
+	if want := "u1/3@local u1/2@local u1/1@recorder u0/0@recorder"; strings.Join(ids, " ") != want {
+		t.Errorf("merged %v, want %s", ids, want)
+	}
+	if got := Merge(local, remote, 2); len(got) != 2 || got[0].Restart != 3 {
+		t.Errorf("limit 2: %+v", got)
+	}
+	if got := Merge(nil, nil, 10); len(got) != 0 {
+		t.Errorf("nothing merged: %+v", got)
+	}
+}

@@ -41,8 +41,11 @@ type Source interface {
 	// Gather and Follow ask the group's cluster (Group.Cluster).
 	Gather(ctx context.Context, cluster, namespace, pod, container string) (crash.Incident, error)
 	Follow(ctx context.Context, cluster, namespace, pod, container string, emit func(string)) error
-	// History is the crash ledger's rows; an error when there is no ledger.
-	History(ctx context.Context, q ledger.Query) ([]ledger.Crash, error)
+	// History is the crash history's rows (the local ledger's and the
+	// cluster's in-cluster recorder's), and one line that says where they
+	// come from ("" when it goes without saying); an error when there is
+	// no history at all.
+	History(ctx context.Context, q ledger.Query) (rows []ledger.Crash, source string, err error)
 }
 
 // Options configure the UI.

@@ -34,6 +34,7 @@ const historyRefetch = 4 * time.Second
 type historyMsg struct {
 	uid, container string
 	rows           []ledger.Crash
+	source         string
 	err            error
 }
 
@@ -43,6 +44,7 @@ type historyAgainMsg struct{ uid string }
 // history is the detail screen's view of the ledger.
 type history struct {
 	rows   []ledger.Crash
+	source string // where the rows come from (Source.History)
 	err    error
 	loaded bool
 	sel    int  // the selected row
@@ -55,8 +57,8 @@ func (d *detailModel) fetchHistory(src Source, o Options) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), o.timeout())
 		defer cancel()
-		rows, err := src.History(ctx, q)
-		return historyMsg{uid: uid, container: container, rows: rows, err: err}
+		rows, source, err := src.History(ctx, q)
+		return historyMsg{uid: uid, container: container, rows: rows, source: source, err: err}
 	}
 }
 
@@ -67,15 +69,17 @@ func (d *detailModel) onHistory(msg historyMsg) {
 	}
 	sel := d.hist.sel
 	if len(d.hist.rows) > 0 && len(msg.rows) > 0 && sel < len(d.hist.rows) {
-		// Keep the selection on the same crash when newer ones arrive.
+		// Keep the selection on the same crash when newer ones arrive (the
+		// same container instance: rows of two ledgers share no ID).
 		sel = 0
+		was := d.hist.rows[d.hist.sel]
 		for i, r := range msg.rows {
-			if r.ID == d.hist.rows[d.hist.sel].ID {
+			if r.PodUID == was.PodUID && r.Container == was.Container && r.Restart == was.Restart {
 				sel = i
 			}
 		}
 	}
-	d.hist = history{rows: msg.rows, err: msg.err, loaded: true, sel: min(sel, max(len(msg.rows)-1, 0)), open: d.hist.open}
+	d.hist = history{rows: msg.rows, source: msg.source, err: msg.err, loaded: true, sel: min(sel, max(len(msg.rows)-1, 0)), open: d.hist.open}
 	d.builtW = 0
 }
 
@@ -114,8 +118,12 @@ func (d *detailModel) historyKey(msg tea.KeyPressMsg, height int) bool {
 	default:
 		return false
 	}
-	// Keep the selected row in view (one title line above the rows).
+	// Keep the selected row in view (the title line, and the source line
+	// when there is one, above the rows).
 	line := d.hist.sel + 1
+	if d.hist.source != "" {
+		line++
+	}
 	if line < p.offset {
 		p.offset = line
 	} else if line >= p.offset+height {
@@ -152,7 +160,11 @@ func (d *detailModel) historyLines(st theme.Styles, now time.Time) []string {
 	}
 	// Newest first; what ended each instance before who ended it, the pod
 	// only when its ReplicaSet replaced it since.
-	lines := []string{st.Header.Render(fmt.Sprintf("  %-6s %-5s %-11s %-22s %-20s %s", "AGO", "RAN", "EXIT", "CAUSE", "KILLER", "POD · FIRST ERROR"))}
+	var lines []string
+	if h.source != "" {
+		lines = append(lines, st.Muted.Render(sanitize.Line(h.source)))
+	}
+	lines = append(lines, st.Header.Render(fmt.Sprintf("  %-6s %-5s %-11s %-22s %-20s %s", "AGO", "RAN", "EXIT", "CAUSE", "KILLER", "POD · FIRST ERROR")))
 	for i, r := range h.rows {
 		pod := "this pod"
 		if r.PodUID != d.pod.UID {

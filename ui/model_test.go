@@ -31,8 +31,10 @@ type fakeSource struct {
 	ch      chan crash.Batch
 	inc     map[string]crash.Incident // by pod name
 	history []ledger.Crash
-	asked   []string // the cluster of each Gather
-	mu      sync.Mutex
+	// historySource is the line History says the rows come from.
+	historySource string
+	asked         []string // the cluster of each Gather
+	mu            sync.Mutex
 }
 
 func (f *fakeSource) Batches() <-chan crash.Batch { return f.ch }
@@ -45,14 +47,14 @@ func (f *fakeSource) Gather(_ context.Context, cluster, _, pod, _ string) (crash
 func (f *fakeSource) Follow(context.Context, string, string, string, string, func(string)) error {
 	return nil
 }
-func (f *fakeSource) History(_ context.Context, q ledger.Query) ([]ledger.Crash, error) {
+func (f *fakeSource) History(_ context.Context, q ledger.Query) ([]ledger.Crash, string, error) {
 	var out []ledger.Crash
 	for _, r := range f.history {
 		if r.Namespace == q.Namespace && r.Workload == q.Workload && r.Container == q.Container {
 			out = append(out, r)
 		}
 	}
-	return out, nil
+	return out, f.historySource, nil
 }
 
 // ledgerRowsOf is what a ledger would hold for a recorded pod: its last
