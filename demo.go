@@ -36,7 +36,7 @@ The cluster stays up afterwards; crashlens demo --down removes it.`,
 			if o.Root, err = demo.FindRoot(wd); err != nil {
 				return err
 			}
-			o.Progress = stderr
+			o.Progress, o.Recorder = stderr, true
 			if down {
 				return demo.Down(o)
 			}

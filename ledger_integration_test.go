@@ -71,6 +71,20 @@ spec:
 		return name
 	}
 	first := restarts(4)
+	// Its four terminations are captured before it goes: on a loaded
+	// machine a capture can trail the restart count by seconds, and a pod
+	// deleted with a zero grace period takes its status with it. (The rows
+	// are still counted below; this only orders the test's own steps.)
+	fourRows := func() bool {
+		l, err := ledger.Open(ctx, path, ledger.Options{})
+		if err != nil {
+			return false
+		}
+		defer l.Close()
+		rows, err := l.History(ctx, ledger.Query{Namespace: ns, Pod: first})
+		return err == nil && len(rows) >= 4
+	}
+	clustertest.Poll(60*time.Second, time.Second, fourRows)
 	clustertest.Kubectl(t, "", "-n", ns, "delete", "pod", first, "--wait=false")
 	second := ""
 	clustertest.Poll(60*time.Second, 500*time.Millisecond, func() bool { second = restarts(0); return second != first })

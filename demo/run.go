@@ -27,6 +27,10 @@ type Options struct {
 	// Fast shortens the chaos scenario's kill interval from 3-4 minutes to
 	// 15-25 s (tests); the demo keeps the seed's interval.
 	Fast bool
+	// Recorder deploys the in-cluster recorder (DeployRecorder) before the
+	// scenarios, so its history starts with their first crash (the demo;
+	// the tests' cluster runs without one).
+	Recorder bool
 }
 
 // manifestParams are the few values scenario manifests take.
@@ -113,6 +117,12 @@ func Up(ctx context.Context, o Options) (string, error) {
 	if err := buildImages(o); err != nil {
 		return "", err
 	}
+	if o.Recorder {
+		o.step("deploying the in-cluster recorder (deploy/demo: crashlens monitor, built from this checkout)")
+		if err := DeployRecorder(o); err != nil {
+			o.step("the recorder did not start; the demo goes on without it: %v", err)
+		}
+	}
 	o.step("applying %d scenarios", len(Catalogue))
 	if err := applyAll(ctx, o); err != nil {
 		return "", err
@@ -120,9 +130,13 @@ func Up(ctx context.Context, o Options) (string, error) {
 	return o.Kubeconfig(), nil
 }
 
-// Down removes the cluster and everything it changed on the host.
+// Down removes the cluster and everything it changed on the host,
+// including the demo recorder's ledger (its hostPath volume).
 func Down(o Options) error {
-	return o.runCmd(o.clusterBin("clusterctl"), "down")
+	if err := o.runCmd(o.clusterBin("clusterctl"), "down"); err != nil {
+		return err
+	}
+	return os.RemoveAll(RecorderLedgerDir)
 }
 
 func buildImages(o Options) error {

@@ -75,7 +75,12 @@ func (f *Flags) Resolve() (*rest.Config, Target, error) {
 	}
 	t := Target{Context: raw.CurrentContext}
 	if len(raw.Clusters) == 0 && (f.Config.APIServer == nil || *f.Config.APIServer == "") {
-		// client-go would quietly fall back to http://localhost:8080.
+		// Inside a pod (crashlens monitor) the service account is the
+		// configuration; elsewhere client-go would quietly fall back to
+		// http://localhost:8080.
+		if cfg, err := rest.InClusterConfig(); err == nil {
+			return f.inCluster(cfg)
+		}
 		return nil, t, fmt.Errorf("no cluster configured: %s is missing or has no clusters (set --kubeconfig or KUBECONFIG)", kubeconfigSource(f))
 	}
 	if f.Config.Context != nil && *f.Config.Context != "" {
@@ -101,6 +106,28 @@ func (f *Flags) Resolve() (*rest.Config, Target, error) {
 			// crashes are rarely where the context points.
 			t.Namespace = ""
 		}
+	}
+	return cfg, t, nil
+}
+
+// InClusterContext names the cluster a pod runs in, where there is no
+// kubeconfig context.
+const InClusterContext = "in-cluster"
+
+// inCluster is Resolve inside a pod: the service account's credentials and
+// namespace, and the scope flags as anywhere else.
+func (f *Flags) inCluster(cfg *rest.Config) (*rest.Config, Target, error) {
+	t := Target{Context: InClusterContext, Server: cfg.Host, ContextNamespace: "default"}
+	if b, err := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace"); err == nil && len(b) > 0 {
+		t.ContextNamespace = strings.TrimSpace(string(b))
+	}
+	if f.Config.Timeout != nil {
+		if d, err := time.ParseDuration(*f.Config.Timeout); err == nil {
+			cfg.Timeout = d
+		}
+	}
+	if !f.AllNamespaces && f.Config.Namespace != nil && *f.Config.Namespace != "" {
+		t.Namespace = *f.Config.Namespace
 	}
 	return cfg, t, nil
 }
