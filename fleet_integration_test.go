@@ -84,7 +84,7 @@ func TestListAcrossContexts(t *testing.T) {
 	if _, errOut, code := f.runCLI(t, "--context", "dow*", "list"); code != 1 || !strings.Contains(errOut, "none of the 1 contexts answered") {
 		t.Errorf("only a down context: exit %d, %q", code, errOut)
 	}
-	if _, errOut, code := f.runCLI(t, "--context", "here,"+f.a, "explain", ns+"/fleet-crasher"); code != 1 || !strings.Contains(errOut, "only `crashlens list` and the live view take several") {
+	if _, errOut, code := f.runCLI(t, "--context", "here,"+f.a, "explain", ns+"/fleet-crasher"); code != 1 || !strings.Contains(errOut, "this command looks at one cluster (the TUI, list, list --watch and history take several)") {
 		t.Errorf("explain across contexts: exit %d, %q", code, errOut)
 	}
 }

@@ -65,7 +65,7 @@ func (f *Flags) Resolve() (*rest.Config, Target, error) {
 	if names, err := f.Contexts(); err != nil {
 		return nil, Target{}, err
 	} else if names != nil {
-		return nil, Target{}, fmt.Errorf("%d contexts selected (%s): only `crashlens list` and the live view take several so far; pick one with --context",
+		return nil, Target{}, fmt.Errorf("%d contexts selected (%s): this command looks at one cluster (the TUI, list, list --watch and history take several); pick one with --context",
 			len(names), strings.Join(names, ", "))
 	}
 	loader := f.Config.ToRawKubeConfigLoader()

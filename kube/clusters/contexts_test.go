@@ -58,7 +58,7 @@ func TestContexts(t *testing.T) {
 			t.Errorf("--context %q --all-contexts=%v: %v %v, want %v", tc.context, tc.all, got, err, tc.want)
 		}
 		if got != nil {
-			if _, _, err := f.Resolve(); err == nil || !strings.Contains(err.Error(), "only `crashlens list`") {
+			if _, _, err := f.Resolve(); err == nil || !strings.Contains(err.Error(), "this command looks at one cluster") {
 				t.Errorf("--context %q: a single-context command resolved: %v", tc.context, err)
 			}
 		}
