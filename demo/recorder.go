@@ -1,9 +1,7 @@
 package demo
 
 import (
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 )
 
@@ -31,11 +29,8 @@ func DeployRecorder(o Options) error {
 	}
 	defer os.RemoveAll(dir)
 	bin := filepath.Join(dir, "crashlens")
-	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X main.version=recorder", "-o", bin, ".")
-	build.Dir = o.Root
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("building crashlens for the recorder: %v: %s", err, out)
+	if err := o.buildStatic(".", bin, "-s -w -X main.version=recorder"); err != nil {
+		return err
 	}
 	if err := o.runCmd(o.clusterBin("clusterctl"), "image", "--busybox", "--name", RecorderImage,
 		"--file", "/crashlens="+bin, "--entrypoint", "/crashlens"); err != nil {

@@ -139,6 +139,18 @@ func Down(o Options) error {
 	return os.RemoveAll(RecorderLedgerDir)
 }
 
+// buildStatic builds a package of the checkout as a static linux/amd64
+// binary, what the scenario and recorder images hold.
+func (o Options) buildStatic(pkg, out, ldflags string) error {
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", ldflags, "-o", out, pkg)
+	build.Dir = o.Root
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if b, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("building %s: %v: %s", pkg, err, b)
+	}
+	return nil
+}
+
 func buildImages(o Options) error {
 	dir, err := os.MkdirTemp("", "crashlens-demo-images-")
 	if err != nil {
@@ -146,11 +158,8 @@ func buildImages(o Options) error {
 	}
 	defer os.RemoveAll(dir)
 	app := filepath.Join(dir, "crashapp")
-	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", app, "./demo/crashapp")
-	build.Dir = o.Root
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("building crashapp: %v: %s", err, out)
+	if err := o.buildStatic("./demo/crashapp", app, "-s -w"); err != nil {
+		return err
 	}
 	write := func(name, content string, mode os.FileMode) string {
 		p := filepath.Join(dir, name)
