@@ -1,6 +1,9 @@
 package diagnose
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // The restart history of one container, as the crash ledger remembers it:
 // the gap before each restart next to the delay the kubelet's back-off
@@ -110,4 +113,42 @@ func absDur(d time.Duration) time.Duration {
 		return -d
 	}
 	return d
+}
+
+// curveTolerance: an observed wait within this share of the expected one
+// (or 3 s) follows the assumed curve; the kubelet adds up to a sync
+// period of its own.
+const curveTolerance = 0.15
+
+// Observed returns the timeline corrected by the waits the restart history
+// saw, when they disagree with the curve the timeline assumed (the kubelet
+// default, or the cap read from the node): a node may run a lower cap than
+// crashlens could read, or the faster initial decay
+// (ReduceDefaultCrashLoopBackOffDecay), and a countdown on the assumed
+// curve would then name a time the node will not keep. A delay read from
+// the kubelet's own waiting message is the node's word and stays. The
+// corrected delay is the last observed wait, and the explanation says why.
+func (t Timeline) Observed(h RestartHistory) Timeline {
+	if t.DelaySource != "estimated" || len(h.Gaps) < 2 {
+		return t
+	}
+	last := h.Gaps[len(h.Gaps)-2:]
+	for _, g := range last {
+		slack := max(time.Duration(float64(g.Expected)*curveTolerance), 3*time.Second)
+		if absDur(g.Observed-g.Expected) <= slack {
+			return t // the curve holds
+		}
+	}
+	observed := last[1].Observed.Round(time.Second)
+	old := time.Duration(t.DelaySeconds * float64(time.Second))
+	t.DelaySource = "observed"
+	t.DelaySeconds = observed.Seconds()
+	if !t.NextRestart.IsZero() {
+		t.NextRestart = t.NextRestart.Add(observed - old)
+		t.NextRestartIn = max(t.NextRestartIn+(observed-old).Seconds(), 0)
+	}
+	t.AtCap = observed >= time.Duration(t.CapSeconds*float64(time.Second))
+	t.Explanation = fmt.Sprintf("The last waits between restarts were %s and %s where the kubelet's default curve expects %s and %s: this node's back-off differs (a lower cap than crashlens could read, or the faster initial decay). The countdown follows the observed wait of %s, not the default curve. ",
+		humanDuration(last[0].Observed.Round(time.Second)), humanDuration(observed), humanDuration(last[0].Expected), humanDuration(last[1].Expected), humanDuration(observed)) + t.Explanation
+	return t
 }

@@ -169,7 +169,7 @@ func (d *detailModel) header(st theme.Styles, w int, now time.Time) []string {
 	l3 := fmt.Sprintf("container %s (c: next)  restarts %d  state %s", sanitize.Line(d.container), p.Restarts, sanitize.Line(p.State))
 	if d.rep != nil {
 		l3 = fmt.Sprintf("container %s (c: next)  restarts %d  state %s", sanitize.Line(d.container), d.rep.Restarts, sanitize.Line(d.rep.State))
-		if t := d.rep.Backoff; t != nil {
+		if t := d.timeline(); t != nil {
 			next := "-"
 			if !t.NextRestart.IsZero() {
 				next = report.In(t.NextRestart, now)
@@ -178,8 +178,12 @@ func (d *detailModel) header(st theme.Styles, w int, now time.Time) []string {
 			if t.WillReset {
 				reset = "will reset"
 			}
+			delay := report.Age(time.Duration(t.DelaySeconds * float64(time.Second)))
+			if t.DelaySource == "observed" {
+				delay += " as observed; not the default curve"
+			}
 			l3 += fmt.Sprintf("  back-off: next restart %s (delay %s, cap %s, %s)", next,
-				report.Age(time.Duration(t.DelaySeconds*float64(time.Second))), report.Age(time.Duration(t.CapSeconds*float64(time.Second))), reset)
+				delay, report.Age(time.Duration(t.CapSeconds*float64(time.Second))), reset)
 		}
 	}
 	out := []string{l1, l2, l3}

@@ -230,11 +230,9 @@ func exitText(r ledger.Crash) string {
 	return strings.TrimSpace(fmt.Sprintf("%d %s", r.ExitCode, cmp.Or(r.Signal, r.Reason)))
 }
 
-// restartStrip is the header's line for the pod's container: each crash
-// the ledger holds as a mark on a time axis ending now, the waits between
-// them next to the back-off the kubelet should have used, and where the
-// back-off stands. Empty with fewer than two crashes recorded.
-func (d *detailModel) restartStrip(st theme.Styles, now time.Time) string {
+// restartHistory is the pod's container's runs the ledger holds, the end
+// of the oldest, and the back-off they show.
+func (d *detailModel) restartHistory() ([]diagnose.Run, time.Time, diagnose.RestartHistory) {
 	var runs []diagnose.Run
 	var first time.Time
 	for _, r := range d.hist.rows {
@@ -246,14 +244,34 @@ func (d *detailModel) restartStrip(st theme.Styles, now time.Time) string {
 			first = r.FinishedAt
 		}
 	}
-	if len(runs) < 2 {
-		return ""
-	}
 	var cap time.Duration
 	if d.rep != nil && d.rep.Backoff != nil {
 		cap = time.Duration(d.rep.Backoff.CapSeconds * float64(time.Second))
 	}
-	h := diagnose.BackoffHistory(runs, cap)
+	return runs, first, diagnose.BackoffHistory(runs, cap)
+}
+
+// timeline is the report's back-off timeline, following the waits the
+// ledger observed when they disagree with the assumed curve
+// (diagnose.Timeline.Observed); nil without one.
+func (d *detailModel) timeline() *diagnose.Timeline {
+	if d.rep == nil || d.rep.Backoff == nil {
+		return nil
+	}
+	_, _, h := d.restartHistory()
+	t := d.rep.Backoff.Observed(h)
+	return &t
+}
+
+// restartStrip is the header's line for the pod's container: each crash
+// the ledger holds as a mark on a time axis ending now, the waits between
+// them next to the back-off the kubelet should have used, and where the
+// back-off stands. Empty with fewer than two crashes recorded.
+func (d *detailModel) restartStrip(st theme.Styles, now time.Time) string {
+	runs, first, h := d.restartHistory()
+	if len(runs) < 2 {
+		return ""
+	}
 	const axis = 24
 	marks := []rune(strings.Repeat("─", axis))
 	span := now.Sub(first)

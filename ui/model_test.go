@@ -593,3 +593,20 @@ func TestInPlaceUpdateWhileRanking(t *testing.T) {
 		t.Errorf("row %s at %d with %d restarts, want it listed with %d", key, i, m.list.rows[key].group.Restarts, one.Upserted[0].Restarts)
 	}
 }
+
+// TestHistoryPaneSaysWhereRowsComeFrom: with the in-cluster recorder's
+// rows merged in, the pane's first line says where they come from, and
+// the selection still walks the rows (not the line above them).
+func TestHistoryPaneSaysWhereRowsComeFrom(t *testing.T) {
+	m, src := newTestModel(t, "probe-mixup-bad")
+	src.historySource = "history: in-cluster recorder since 2026-11-21 09:12 · local since 14:04"
+	press(t, m, "enter", "shift+tab", "z")
+	out := screen(m)
+	if !strings.Contains(out, "history: in-cluster recorder since 2026-11-21 09:12 · local since 14:04") || !strings.Contains(out, "› 4m") {
+		t.Fatalf("the History pane does not say where its rows come from:\n%s", out)
+	}
+	press(t, m, "j", "enter")
+	if out := screen(m); !strings.Contains(out, "restart 3") {
+		t.Errorf("j then enter did not open the second row's record:\n%s", out)
+	}
+}
