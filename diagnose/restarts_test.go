@@ -82,7 +82,7 @@ func TestTimelineFollowsObservedWaits(t *testing.T) {
 		{"the faster initial decay", runsWith(t0, 2*time.Second, 1*time.Second, 2*time.Second, 4*time.Second, 8*time.Second), "estimated", 160 * time.Second, 8 * time.Second, "observed"},
 		// The kubelet's message is the node's word.
 		{"the waiting message wins", runsWith(t0, 2*time.Second, 10*time.Second, 20*time.Second, 30*time.Second, 30*time.Second), "waiting-message", 40 * time.Second, 40 * time.Second, "waiting-message"},
-		{"one wait is not a curve", runsWith(t0, 2*time.Second, 30 * time.Second), "estimated", 20 * time.Second, 20 * time.Second, "estimated"},
+		{"one wait is not a curve", runsWith(t0, 2*time.Second, 30*time.Second), "estimated", 20 * time.Second, 20 * time.Second, "estimated"},
 	} {
 		h := BackoffHistory(tc.runs, 0)
 		next := lastFinish(tc.runs).Add(tc.delay)
