@@ -15,11 +15,14 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/crashlens/crashlens/crash"
+	"github.com/crashlens/crashlens/demo"
 	"github.com/crashlens/crashlens/diagnose"
 	"github.com/crashlens/crashlens/hack/clustertest"
 	"github.com/crashlens/crashlens/kube"
@@ -297,4 +300,35 @@ func newNamespace(t *testing.T, cs kubernetes.Interface, prefix string) string {
 		t.Fatalf("namespace %s has no default ServiceAccount after 90 s", ns)
 	}
 	return ns
+}
+
+// withRecorder deploys the in-cluster recorder (deploy/demo, the image
+// built from the checkout) for the test and removes it after.
+func withRecorder(t *testing.T) {
+	t.Helper()
+	o := demo.Options{Root: clustertest.RepoRoot(t)}
+	if err := demo.DeployRecorder(o); err != nil {
+		t.Fatalf("deploying the recorder: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := demo.RemoveRecorder(o); err != nil {
+			t.Errorf("removing the recorder: %v", err)
+		}
+	})
+}
+
+// crashingDeployment creates a one-replica Deployment whose container runs
+// script (sh -c) and crashes when it ends.
+func crashingDeployment(t *testing.T, cs kubernetes.Interface, ns, name, script string) {
+	t.Helper()
+	one := int32(1)
+	labels := map[string]string{"app": name}
+	spec := crashingPod(ns, name).Spec
+	spec.Containers[0].Command = []string{"sh", "-c", script}
+	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: appsv1.DeploymentSpec{Replicas: &one, Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: spec}}}
+	if _, err := cs.AppsV1().Deployments(ns).Create(context.Background(), dep, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -74,32 +73,16 @@ func recorderReady(t *testing.T) string {
 // that the apiserver (not crashlens) refuses a user without the proxy
 // right, and that hostile log text is stored sanitized.
 func TestFaultRecorder(t *testing.T) {
-	o := demo.Options{Root: clustertest.RepoRoot(t)}
 	mark := clustertest.AuditMark(t)
-	if err := demo.DeployRecorder(o); err != nil {
-		t.Fatalf("deploying the recorder: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := demo.RemoveRecorder(o); err != nil {
-			t.Errorf("removing the recorder: %v", err)
-		}
-	})
+	withRecorder(t)
 	cs := clustertest.AdminClientset(t)
 	ctx := context.Background()
 	ns := newNamespace(t, cs, "fault-recorder")
-	one := int32(1)
 	// Each instance runs 25 s, prints who it is and hostile text, exits 1:
 	// a crash every 35 s or so, longer than the recorder is ever down here,
 	// so every termination's status is still visible when it comes back.
-	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "slow-crasher", Namespace: ns},
-		Spec: appsv1.DeploymentSpec{Replicas: &one, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "slow-crasher"}},
-			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "slow-crasher"}},
-				Spec: crashingPod(ns, "slow-crasher").Spec}}}
-	dep.Spec.Template.Spec.Containers[0].Command = []string{"sh", "-c",
-		`echo "instance $(date +%s%N)"; printf '\033]0;owned\007\033[2Jerror: cannot reach the queue\n'; sleep 25; exit 1`}
-	if _, err := cs.AppsV1().Deployments(ns).Create(ctx, dep, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	crashingDeployment(t, cs, ns, "slow-crasher",
+		`echo "instance $(date +%s%N)"; printf '\033]0;owned\007\033[2Jerror: cannot reach the queue\n'; sleep 25; exit 1`)
 	rowsAtLeast := func(n int, within time.Duration) []ledger.Crash {
 		var rows []ledger.Crash
 		if !clustertest.Poll(within, 2*time.Second, func() bool { rows, _ = recorderRows(t, ns); return len(rows) >= n }) {

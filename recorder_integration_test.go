@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"path/filepath"
 	"regexp"
@@ -12,11 +11,6 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/crashlens/crashlens/demo"
 	"github.com/crashlens/crashlens/hack/clustertest"
 	"github.com/crashlens/crashlens/ledger"
 )
@@ -32,28 +26,11 @@ const recorderProxy = "/api/v1/namespaces/crashlens/services/crashlens-recorder:
 // history` on a laptop whose own ledger is empty, and the TUI's History
 // pane saying where its rows come from.
 func TestRecorderInCluster(t *testing.T) {
-	o := demo.Options{Root: clustertest.RepoRoot(t)}
-	if err := demo.DeployRecorder(o); err != nil {
-		t.Fatalf("deploying the recorder: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := demo.RemoveRecorder(o); err != nil {
-			t.Errorf("removing the recorder: %v", err)
-		}
-	})
+	withRecorder(t)
 	cs := clustertest.AdminClientset(t)
-	ctx := context.Background()
 	ns := newNamespace(t, cs, "recorded")
-	one := int32(1)
-	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "payments", Namespace: ns},
-		Spec: appsv1.DeploymentSpec{Replicas: &one, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "payments"}},
-			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "payments"}},
-				Spec: crashingPod(ns, "payments").Spec}}}
-	dep.Spec.Template.Spec.Containers[0].Command = []string{"sh", "-c",
-		`echo "starting payments (instance $(date +%s%N))"; echo 'FATAL: password authentication failed for user "payments"'; exit 1`}
-	if _, err := cs.AppsV1().Deployments(ns).Create(ctx, dep, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	crashingDeployment(t, cs, ns, "payments",
+		`echo "starting payments (instance $(date +%s%N))"; echo 'FATAL: password authentication failed for user "payments"'; exit 1`)
 
 	// Five terminations, as the recorder's history API has them.
 	var rows []ledger.Crash
