@@ -59,12 +59,9 @@ the Deployment's newest crashing pod.`,
 			// The in-cluster recorder's rows of the workload, when the
 			// cluster runs one and the user may read it.
 			q := ledger.Query{Namespace: inc.Pod.Namespace, Workload: diagnose.ResolveOwner(inc.Pod), Container: r.Pod.Container, Limit: 1000}
-			remote, err := capture.RecorderHistory(ctx, s.Client, q)
+			remote, err := capture.RecorderHistory(ctx, s.Client, s.Target.Context, q)
 			if err != nil && !errors.Is(err, capture.ErrNoRecorder) {
 				fmt.Fprintf(stderr, "crashlens: %s\n", sanitize.Line(err.Error()))
-			}
-			for i := range remote {
-				remote[i].Context = s.Target.Context
 			}
 			history = ledger.Merge(history, remote, q.Limit)
 			if output == "json" {

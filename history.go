@@ -105,11 +105,8 @@ func withRecorders(ctx context.Context, flags *clusters.Flags, contexts []string
 			fmt.Fprintf(stderr, "crashlens: history: in-cluster recorder not read: %s\n", sanitize.Line(err.Error()))
 			continue
 		}
-		remote, err := capture.RecorderHistory(ctx, s.Client, q)
-		for i := range remote {
-			remote[i].Context = s.Target.Context
-		}
-		_, line := capture.Merged(local, nil, remote, err, q.Limit)
+		remote, err := capture.RecorderHistory(ctx, s.Client, s.Target.Context, q)
+		line := capture.Source(local, nil, remote, err)
 		rows = ledger.Merge(rows, remote, q.Limit)
 		if line != "" && (err == nil || !errors.Is(err, capture.ErrNoRecorder)) {
 			fmt.Fprintf(stderr, "crashlens: %s: %s\n", sanitize.Line(s.Target.Context), line)

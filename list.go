@@ -76,17 +76,17 @@ func runList(ctx context.Context, flags *clusters.Flags, o listOptions, stdout, 
 	var groups []crash.Group
 	failed := 0
 	for _, l := range listed {
-		context := ""
+		prefix := ""
 		if !single {
-			context = "context " + sanitize.Line(l.Name) + ": "
+			prefix = "context " + sanitize.Line(l.Name) + ": "
 		}
 		if l.Err != nil && !single {
 			failed++
-			fmt.Fprintf(stderr, "crashlens: %s%s\n", context, sanitize.Line(l.Err.Error()))
+			fmt.Fprintf(stderr, "crashlens: %s%s\n", prefix, sanitize.Line(l.Err.Error()))
 			continue
 		}
 		if l.Session != nil && l.Session.Scope.Note != "" {
-			fmt.Fprintf(stderr, "crashlens: %s%s\n", context, l.Session.Scope.Note)
+			fmt.Fprintf(stderr, "crashlens: %s%s\n", prefix, l.Session.Scope.Note)
 		}
 		groups = append(groups, l.Groups...)
 	}

@@ -122,24 +122,14 @@ func (s kubeSource) History(ctx context.Context, q ledger.Query) ([]ledger.Crash
 	if s.ledger != nil {
 		local, localErr = s.ledger.History(ctx, q)
 	}
-	remote, remoteErr := recorderHistory(ctx, s.fleet, s.remote, q.Context, q)
+	var remote []ledger.Crash
+	c, _, remoteErr := s.fleet.Client(q.Context)
+	if remoteErr == nil {
+		remote, remoteErr = s.remote.History(ctx, q.Context, c, q)
+	}
 	rows, source := capture.Merged(local, localErr, remote, remoteErr, q.Limit)
 	if len(rows) == 0 && localErr != nil && remoteErr != nil {
 		return nil, source, localErr
 	}
 	return rows, source, nil
-}
-
-// recorderHistory is the named cluster's recorder's rows, stamped with the
-// user's name for that cluster (the recorder knows only its own).
-func recorderHistory(ctx context.Context, fleet *clusters.Fleet, remote *capture.Remote, cluster string, q ledger.Query) ([]ledger.Crash, error) {
-	c, _, err := fleet.Client(cluster)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := remote.History(ctx, cluster, c, q)
-	for i := range rows {
-		rows[i].Context = cluster
-	}
-	return rows, err
 }

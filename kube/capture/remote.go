@@ -38,9 +38,11 @@ const (
 var ErrNoRecorder = errors.New("no in-cluster recorder")
 
 // RecorderHistory is the in-cluster recorder's rows that match q (its
-// Context field is ignored: the recorder's ledger holds one cluster). The
-// rows are sanitized again: the recorder is another process.
-func RecorderHistory(ctx context.Context, c kubernetes.Interface, q ledger.Query) ([]ledger.Crash, error) {
+// Context field is ignored: the recorder's ledger holds one cluster),
+// stamped with cluster, the user's name for that cluster (the recorder
+// knows only its own). The rows are sanitized again: the recorder is
+// another process.
+func RecorderHistory(ctx context.Context, c kubernetes.Interface, cluster string, q ledger.Query) ([]ledger.Crash, error) {
 	ctx, cancel := context.WithTimeout(ctx, remoteTimeout)
 	defer cancel()
 	params := map[string]string{"limit": strconv.Itoa(min(max(q.Limit, 1), 1000))}
@@ -72,6 +74,7 @@ func RecorderHistory(ctx context.Context, c kubernetes.Interface, q ledger.Query
 	}
 	for i := range doc.Items {
 		sanitizeRow(&doc.Items[i])
+		doc.Items[i].Context = cluster
 	}
 	return doc.Items, nil
 }
@@ -104,7 +107,7 @@ func (r *Remote) History(ctx context.Context, cluster string, c kubernetes.Inter
 	if err != nil {
 		return nil, err
 	}
-	rows, err := RecorderHistory(ctx, c, q)
+	rows, err := RecorderHistory(ctx, c, cluster, q)
 	if errors.Is(err, ErrNoRecorder) || errors.Is(err, kube.ErrForbidden) {
 		r.mu.Lock()
 		r.absent[cluster] = err
@@ -120,6 +123,11 @@ func (r *Remote) History(ctx context.Context, cluster string, c kubernetes.Inter
 // why in the line instead; one that is absent (no recorder, --no-ledger)
 // is left out of it.
 func Merged(local []ledger.Crash, localErr error, remote []ledger.Crash, remoteErr error, limit int) ([]ledger.Crash, string) {
+	return ledger.Merge(local, remote, limit), Source(local, localErr, remote, remoteErr)
+}
+
+// Source is Merged's line alone: where a history of these rows comes from.
+func Source(local []ledger.Crash, localErr error, remote []ledger.Crash, remoteErr error) string {
 	var parts []string
 	say := func(name string, rows []ledger.Crash, err error, absent bool) {
 		switch {
@@ -134,11 +142,10 @@ func Merged(local []ledger.Crash, localErr error, remote []ledger.Crash, remoteE
 	}
 	say("in-cluster recorder", remote, remoteErr, errors.Is(remoteErr, ErrNoRecorder))
 	say("local", local, localErr, localErr != nil && remote != nil)
-	line := ""
-	if len(parts) > 0 {
-		line = "history: " + strings.Join(parts, " · ")
+	if len(parts) == 0 {
+		return ""
 	}
-	return ledger.Merge(local, remote, limit), line
+	return "history: " + strings.Join(parts, " · ")
 }
 
 // sinceText is the oldest row's time, with the date only when the newest

@@ -121,11 +121,7 @@ func (f *Flags) inCluster(cfg *rest.Config) (*rest.Config, Target, error) {
 	if b, err := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace"); err == nil && len(b) > 0 {
 		t.ContextNamespace = strings.TrimSpace(string(b))
 	}
-	if f.Config.Timeout != nil {
-		if d, err := time.ParseDuration(*f.Config.Timeout); err == nil {
-			cfg.Timeout = d
-		}
-	}
+	cfg.Timeout = f.TimeoutOr(cfg.Timeout)
 	if !f.AllNamespaces && f.Config.Namespace != nil && *f.Config.Namespace != "" {
 		t.Namespace = *f.Config.Namespace
 	}
