@@ -177,3 +177,103 @@ spec:
 	y := startTUI(t, bin, "--kubeconfig", kubeconfig, "-n", ns, "--no-ledger")
 	y.WaitFor(60*time.Second, "CAUSE", "deploy/flapper", "exit 3 (unknown): fatal")
 }
+
+// TestLedgerRecordsWholePodRestart: a pod whose trainer's exit 3 fires a
+// RestartAllContainers rule restarts as a whole, in place. The kubelet
+// shows the exit for seconds, then a placeholder on every container and no
+// --previous log. The ledger holds one row per exit of the trainer (same
+// pod UID, each instance its own restart number, exit 3 by the
+// application), none for the cache container removed around it, and the
+// list names the trainer with the rule as its cause.
+func TestLedgerRecordsWholePodRestart(t *testing.T) {
+	kubeconfig := clustertest.Kubeconfig(t, "admin")
+	cs := clustertest.AdminClientset(t)
+	ns := newNamespace(t, cs, "it-wholepod")
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr clustertest.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"--kubeconfig", kubeconfig, "-n", ns, "--ledger", path, "list", "--watch", "-o", "json"}, &stdout, &stderr)
+	}()
+	clustertest.WaitForText(t, &stderr, 30*time.Second, "watch synced")
+	clustertest.Kubectl(t, fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: trainer, namespace: %s}
+spec:
+  selector: {matchLabels: {app: trainer}}
+  template:
+    metadata: {labels: {app: trainer}}
+    spec:
+      terminationGracePeriodSeconds: 0
+      containers:
+      - name: cache
+        image: crashlens.local/busybox:latest
+        imagePullPolicy: Never
+        command: [sh, -c, 'exec sleep 3600']
+      - name: trainer
+        image: crashlens.local/busybox:latest
+        imagePullPolicy: Never
+        restartPolicy: Always
+        restartPolicyRules:
+        - action: RestartAllContainers
+          exitCodes: {operator: In, values: [3]}
+        command: [sh, -c, 'echo "trainer started at $(date +%%s)"; sleep 4; echo "fatal: checkpoint checksum mismatch"; exit 3']
+`, ns), "apply", "-f", "-")
+	var uid, pod string
+	if !clustertest.Poll(150*time.Second, 500*time.Millisecond, func() bool {
+		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=trainer"})
+		if err != nil || len(pods.Items) != 1 || len(pods.Items[0].Status.ContainerStatuses) != 2 {
+			return false
+		}
+		p := pods.Items[0]
+		uid, pod = string(p.UID), p.Name
+		for _, c := range p.Status.ContainerStatuses {
+			if c.Name == "cache" && c.RestartCount < 3 {
+				return false // the cache restarts with the pod: the rule fired
+			}
+		}
+		return true
+	}) {
+		t.Fatal("the pod did not restart as a whole three times")
+	}
+	time.Sleep(6 * time.Second) // the last exit's capture (it settles 2 s)
+	listed := stdout.String()
+	cancel()
+	<-done
+
+	l, err := ledger.Open(context.Background(), path, ledger.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	rows, err := l.History(context.Background(), ledger.Query{Namespace: ns, Pod: pod})
+	if err != nil {
+		t.Fatal(err)
+	}
+	instances := map[int32]bool{}
+	for _, r := range rows {
+		if r.Container != "trainer" || r.PodUID != uid {
+			t.Errorf("row %s/%s#%d (uid %s): only the trainer's exits of pod %s are crashes", r.Pod, r.Container, r.Restart, r.PodUID, uid)
+			continue
+		}
+		if r.ExitCode != 3 || r.Killer != "application" || r.FinishedAt.IsZero() {
+			t.Errorf("row #%d: exit %d, killer %q, finished %v: want the exit the kubelet showed, not its placeholder", r.Restart, r.ExitCode, r.Killer, r.FinishedAt)
+		}
+		if !strings.Contains(r.LogTail, "checksum mismatch") && !strings.Contains(r.LogNote, "RestartAllContainers") {
+			t.Errorf("row #%d: neither its log nor why it has none: %q / %q", r.Restart, r.LogTail, r.LogNote)
+		}
+		if instances[r.Restart] {
+			t.Errorf("two rows for instance %d", r.Restart)
+		}
+		instances[r.Restart] = true
+	}
+	t.Logf("%d rows, instances %v", len(rows), instances)
+	if len(instances) < 2 {
+		t.Errorf("%d trainer exits recorded of at least 3", len(instances))
+	}
+	if !regexp.MustCompile(`"container":\s*"trainer"`).MatchString(listed) || !strings.Contains(listed, "restarts the whole pod") {
+		t.Errorf("list --watch never named the trainer and the rule: %s", listed[:min(len(listed), 600)])
+	}
+}

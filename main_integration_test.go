@@ -73,13 +73,12 @@ func TestListShowsEveryCrashingScenario(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range demo.Catalogue {
-		kind, name, _ := strings.Cut(s.Workload, "/")
-		if kind != "deploy" {
+		if s.ListedOnTheClock() {
 			continue
 		}
 		var found *report.GroupJSON
 		for i := range list.Items {
-			if list.Items[i].Namespace == s.Namespace && list.Items[i].Workload == "Deployment/"+name {
+			if list.Items[i].Namespace == s.Namespace && list.Items[i].Workload == s.Owner() {
 				found = &list.Items[i]
 			}
 		}

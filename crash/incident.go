@@ -5,6 +5,7 @@ import (
 
 	"github.com/crashlens/crashlens/diagnose"
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -35,6 +36,7 @@ type Incident struct {
 func (inc Incident) Input(tmpl *diagnose.Template, now time.Time) diagnose.Input {
 	in := diagnose.Input{Pod: inc.Pod, Container: inc.Container, Events: inc.Events, PreviousLog: inc.PreviousLog,
 		OwnerChain: inc.Owners.Chain, Deployment: inc.Owners.Deployment, ReplicaSets: inc.Owners.ReplicaSets,
+		Job:        inc.Owners.Job,
 		BackoffCap: inc.BackoffCap, Template: tmpl, Now: now}
 	if inc.PreviousLogErr != nil {
 		in.PreviousLogErr = inc.PreviousLogErr.Error()
@@ -55,4 +57,5 @@ type Owners struct {
 	Chain       []string // nearest first: ReplicaSet/x, Deployment/y
 	Deployment  *appsv1.Deployment
 	ReplicaSets []appsv1.ReplicaSet
+	Job         *batchv1.Job // the owning Job, when the pod is a Job's attempt
 }

@@ -7,6 +7,7 @@ package demo
 
 import (
 	"embed"
+	"strings"
 )
 
 //go:embed scenarios/*.yaml
@@ -270,6 +271,21 @@ var Catalogue = []Scenario{
 		File: "18-todays-kubernetes.yaml", Namespace: "modern", Workload: "pod/orders-api", Selector: "app=orders-api",
 		Expect: Expect{Container: "wait-for-db", Init: true, LogLine: "waiting for the database proxy"},
 	},
+	{
+		Name: "job-backoff-limit", Title: "a Job's attempts fail reading a missing manifest until backoffLimit 2: three failed pods, the Job Failed",
+		File: "18-todays-kubernetes.yaml", Namespace: "modern", Workload: "job/invoice-import", Selector: "app=invoice-import",
+		Expect: Expect{Container: "import", ExitCode: code(1), LogLine: "can't open '/etc/invoice-import/manifest.yaml'"},
+	},
+	{
+		Name: "cronjob-runs-fail", Title: "a CronJob's every run fails writing to a read-only root filesystem",
+		File: "18-todays-kubernetes.yaml", Namespace: "modern", Workload: "cronjob/usage-report", Selector: "app=usage-report",
+		Expect: Expect{Container: "report", ExitCode: code(1), LogLine: "Read-only file system"},
+	},
+	{
+		Name: "whole-pod-restart", Title: "exit 3 fires a RestartAllContainers rule: every container restarts in place, the exit only in the kubelet's placeholder",
+		File: "18-todays-kubernetes.yaml", Namespace: "modern", Workload: "deploy/trainer", Selector: "app=trainer",
+		Expect: Expect{Container: "trainer", MinRestarts: 1, TerminatedReason: "RestartingAllContainers", LogLine: "resuming from /shared/step-1200.ckpt"},
+	},
 }
 
 // crashLoop makes the constructor of a file's scenarios that crash-loop
@@ -288,6 +304,32 @@ var (
 	oomApp  = crashLoop("15-accuracy.yaml", "triage")
 	breadth = crashLoop("17-breadth.yaml", "breadth")
 )
+
+// Owner is the scenario's workload as crashlens names it
+// (diagnose.ResolveOwner): "Deployment/api", "Job/import",
+// "CronJob/report", "Pod/batch".
+func (s Scenario) Owner() string {
+	kind, name, _ := strings.Cut(s.Workload, "/")
+	switch kind {
+	case "deploy":
+		kind = "Deployment"
+	case "job":
+		kind = "Job"
+	case "cronjob":
+		kind = "CronJob"
+	case "pod":
+		kind = "Pod"
+	}
+	return kind + "/" + name
+}
+
+// ListedOnTheClock: the scenario is listed as crashing only once a bound
+// of the rulebook's has passed since it started (an init step that never
+// finishes, after diagnose's five minutes), so a test that runs right after
+// the scenarios started cannot expect it either way.
+func (s Scenario) ListedOnTheClock() bool {
+	return s.Expect.Init && s.Expect.MinRestarts == 0 && s.Crashing()
+}
 
 // Crashing reports whether the scenario's pods are expected to be listed as
 // crashing.

@@ -126,6 +126,42 @@ func TestMissingFileCategory(t *testing.T) {
 	}
 }
 
+// TestReadOnlyFileSystem: a write refused with EROFS names what made the
+// file system read-only: the container's readOnlyRootFilesystem, or the
+// volume mounted read-only at the path, or neither (then the generic fix).
+func TestReadOnlyFileSystem(t *testing.T) {
+	yes := true
+	for _, tc := range []struct {
+		name, line string
+		rootRO     bool
+		says, fix  string
+	}{
+		{"busybox sh, readOnlyRootFilesystem", "sh: can't create /tmp/usage.csv: Read-only file system", true,
+			"root file system, which the container's securityContext makes read-only", "Mount an emptyDir at /tmp"},
+		{"Go, under a ConfigMap mount", "open /etc/orders/cache.db: read-only file system", true,
+			"under volume config mounted read-only at /etc/orders", "ConfigMap, Secret and projected volumes never are"},
+		{"CPython, nothing in the spec says why", "OSError: [Errno 30] Read-only file system: '/data/out.parquet'", false,
+			"writes to a read-only file system", "Mount a writable volume"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pod := podWith(corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error", StartedAt: at(0), FinishedAt: at(1)}, "", 30)
+			pod.Spec.Volumes = []corev1.Volume{{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "orders-config"}}}}}
+			pod.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "config", MountPath: "/etc/orders"}}
+			if tc.rootRO {
+				pod.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{ReadOnlyRootFilesystem: &yes}
+			}
+			r := Diagnose(Input{Pod: pod, PreviousLog: "starting\n" + tc.line + "\n", Now: t0.Add(60e9)})
+			top := r.Findings[0]
+			if top.ID != FindingReadOnlyFS || top.Category != CategoryConfiguration || !strings.Contains(top.Verdict, tc.says) || !strings.Contains(top.Fix.Text, tc.fix) {
+				t.Errorf("top %s (%s): %s / %s; want it to say %q and %q", top.ID, top.Category, top.Verdict, top.Fix.Text, tc.says, tc.fix)
+			}
+			if !strings.HasPrefix(r.Cause(), "read-only filesystem /") {
+				t.Errorf("cause %q", r.Cause())
+			}
+		})
+	}
+}
+
 // TestProbeIdentityResolvesPorts: probes compare after named ports and the
 // API's defaults are resolved.
 func TestProbeIdentityResolvesPorts(t *testing.T) {

@@ -32,7 +32,22 @@ const (
 	// back-off ceiling: by then a crash-looping step would have been retried
 	// at its slowest, so a step that blocks the pod longer is an incident.
 	initStuckAfter = 5 * time.Minute
+	// endedWindow: a container that ended in failure in a pod that has
+	// ended (phase Failed: a Job's attempt, a bare pod, a restartPolicy
+	// Never pod) counts as failing this long after it finished. Nothing
+	// restarts it and the pod stays in the API until someone deletes it
+	// (a Job keeps its failed pods, a CronJob its last failed Job), so
+	// without a bound a Job that was retried and then succeeded would stay
+	// in the list for good. A day keeps a nightly run's failure there for
+	// the morning's look; the ledger keeps it after.
+	endedWindow = 24 * time.Hour
 )
+
+// reasonRestartingAll is the kubelet's termination (and waiting) reason
+// for a container it removed because another container's exit matched a
+// RestartAllContainers rule (kubelet_pods.go, RestartingAllContainers):
+// the container did not fail, the pod restarted around it.
+const reasonRestartingAll = "RestartingAllContainers"
 
 // StateInitStuck is the state of an init step that runs past initStuckAfter.
 const StateInitStuck = "Init:Running"
@@ -86,7 +101,7 @@ type CrashPod struct {
 // GroupKey is what pods of one crash group share.
 func (p CrashPod) GroupKey() string {
 	code := "-"
-	if p.ExitCode >= 0 {
+	if p.ExitCode >= 0 && p.Reason != ReasonWholePodRestart {
 		code = strconv.Itoa(int(p.ExitCode))
 	}
 	return p.Namespace + "\x00" + p.Owner + "\x00" + p.Container + "\x00" + p.Reason + "\x00" + code
@@ -240,7 +255,14 @@ func judge(pod *corev1.Pod, cs *corev1.ContainerStatus, init bool, now time.Time
 	}
 	score := int(min(cs.RestartCount, 1000))
 	w, t := cs.State.Waiting, cs.State.Terminated
+	ended := podEnded(pod)
 	switch {
+	case judgeWholePod(pod, cs, last, ended, now, &j):
+		// A pod its own rule restarts as a whole (wholepod.go).
+	case ended && endedByNode(pod):
+		// The node ended the pod (an eviction, a shutdown): its containers'
+		// exits are the kubelet's kills, not crashes.
+		row.State = quietState(cs, prefix)
 	case w != nil && waitingCrashReasons[w.Reason]:
 		row.State = prefix + w.Reason
 		if w.Message != "" {
@@ -261,7 +283,7 @@ func judge(pod *corev1.Pod, cs *corev1.ContainerStatus, init bool, now time.Time
 			row.Reason = prefix + w.Reason
 		}
 		j.failing, j.score = true, score+scoreCrashing
-	case t != nil && cs.RestartCount > 0 && restartOn(pod, containerSpec(pod, cs.Name), t.ExitCode).restart:
+	case t != nil && !ended && cs.RestartCount > 0 && restartOn(pod, containerSpec(pod, cs.Name), t.ExitCode).restart:
 		// The kubelet shows this most of the time for a fast crasher: it is
 		// backing off, whatever the terminated reason says.
 		row.State = prefix + "CrashLoopBackOff"
@@ -269,11 +291,19 @@ func judge(pod *corev1.Pod, cs *corev1.ContainerStatus, init bool, now time.Time
 			row.State = prefix + "OOMKilled"
 		}
 		j.failing, j.score = true, score+scoreCrashing
-	case t != nil && (init || cs.RestartCount > 0) && t.ExitCode != 0:
-		// An init step that failed, or a container that restarted before
-		// and whose last exit its policy or rules do not restart: it has
-		// ended for good.
+	case t != nil && t.ExitCode != 0 && (init || ended || cs.RestartCount > 0 || !restartOn(pod, containerSpec(pod, cs.Name), t.ExitCode).restart):
+		// An init step that failed, or a container whose last exit its
+		// policy or rules do not restart (a Job's attempt, a restartPolicy
+		// Never pod): it has ended for good. In an ended pod it counts for
+		// endedWindow.
 		row.State = prefix + "Error"
+		if ended {
+			j.until = t.FinishedAt.Add(endedWindow)
+			if !now.IsZero() && !now.Before(j.until) {
+				row.State = quietState(cs, prefix)
+				break
+			}
+		}
 		j.failing, j.score = true, score+scoreInitFailed
 	case cs.State.Running != nil && cs.RestartCount > 0 && cs.LastTerminationState.Terminated != nil && !now.IsZero() &&
 		now.Before(cs.LastTerminationState.Terminated.FinishedAt.Add(recentRestartWindow)):
@@ -308,6 +338,21 @@ func judge(pod *corev1.Pod, cs *corev1.ContainerStatus, init bool, now time.Time
 		row.Cause = statusCause(*row, termMessage)
 	}
 	return j
+}
+
+// podEnded: the pod has ended (phase Failed or Succeeded), and an ended pod
+// restarts nothing, whatever its containers' policies say.
+func podEnded(pod *corev1.Pod) bool {
+	return pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded
+}
+
+// endedByNode: the pod failed as a whole by the node's decision (the
+// kubelet's pod-level reason: Evicted, Shutdown, NodeShutdown, Terminated,
+// OutOfcpu, UnexpectedAdmissionError, ...), not by its containers' exits.
+// DeadlineExceeded (activeDeadlineSeconds) is the pod's own limit, so its
+// exits count.
+func endedByNode(pod *corev1.Pod) bool {
+	return pod.Status.Reason != "" && pod.Status.Reason != "DeadlineExceeded"
 }
 
 // quietState names the state of a container that is not failing.

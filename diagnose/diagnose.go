@@ -29,10 +29,16 @@ func Diagnose(in Input) Report {
 	r.Crashing = verdict.failing || (cs.State.Waiting != nil && cs.State.Waiting.Reason == "ContainerCreating" && hasEvent(in.Events, "FailedMount", ""))
 	// A back-off timeline only for an exit the container's policy and rules
 	// restart: never a countdown to a restart that will not come.
-	if r.Exit != nil && cs.RestartCount > 0 && restartOn(pod, c, r.Exit.Code).restart {
+	// A whole-pod restart comes at once, with no back-off, and its
+	// placeholder exit is not one.
+	if d := r.Exit; d != nil && cs.RestartCount > 0 && !podEnded(pod) && d.Reason != reasonRestartingAll &&
+		restartOn(pod, c, d.Code).restart && !restartOn(pod, c, d.Code).wholePod {
 		r.Backoff = timeline(cs, in.BackoffCap, in.Now)
 	}
 	r.Pod.Sidecar = isSidecar(pod.Spec.InitContainers, c.Name)
+	if rule, _ := wholePodRule(c); rule != nil && r.Exit != nil {
+		r.wholePod = r.Exit.Reason == reasonRestartingAll || restartOn(pod, c, r.Exit.Code).wholePod
+	}
 	ev := gatherProbeEvidence(pod, cs, r.Exit, in.Events)
 	target := "Pod/" + pod.Name
 	if in.Deployment != nil {
@@ -51,6 +57,9 @@ func Diagnose(in Input) Report {
 	}
 	if rf, ok := restartRuleFinding(pod, c, r.Exit); ok {
 		f = append(f, rf)
+	}
+	if jf, ok := jobFinding(pod, in.Job); ok && r.Crashing {
+		f = append(f, jf)
 	}
 	if r.Pod.Sidecar && r.Crashing {
 		f = append(f, sidecarFinding(c))
@@ -162,7 +171,10 @@ func judgeProbeKill(f []Finding, logCause *LogMatch) {
 // crashlens read names why: it says what it saw, and that it does not know.
 func causeUnknown(c *corev1.Container, cs corev1.ContainerStatus, r Report) Finding {
 	verdict := fmt.Sprintf("Not a class of failure crashlens knows: container %s is %s", c.Name, orWord(r.State, "failing"))
-	if r.Exit != nil {
+	if r.wholePod && r.Exit != nil && r.Exit.Code < 0 {
+		verdict = fmt.Sprintf("Container %s's exits restart the whole pod through its own rule, and nothing left to read says why it exits: "+
+			"the status keeps no exit and the API no log of the removed instance (the History pane has them for exits crashlens captured)", c.Name)
+	} else if r.Exit != nil {
 		verdict += ", last exit " + codeText(r.Exit.Code, r.Exit.Meaning)
 	}
 	verdict += "."

@@ -24,7 +24,7 @@
 //	restarts     restart count of the container
 //	exit         the last termination explained in context:
 //	             {code, signal ("SIGKILL"), reason, message, startedAt, finishedAt, ranSeconds,
-//	              killer: application|oom-killer|liveness-probe|startup-probe|grace-period-sigkill|outside-sigkill|runtime|completed,
+//	              killer: application|oom-killer|liveness-probe|startup-probe|grace-period-sigkill|outside-sigkill|runtime|completed|pod-restart,
 //	              meaning (short), explanation (a sentence)}
 //	backoff      the CrashLoopBackOff timeline:
 //	             {restarts, delaySeconds, delaySource: waiting-message|estimated, capSeconds,

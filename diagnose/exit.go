@@ -19,6 +19,7 @@ const (
 	KillerOutside     = "outside-sigkill"      // a SIGKILL from outside the kubelet's probes (chaos, a human, another process)
 	KillerRuntime     = "runtime"              // the process never started
 	KillerCompleted   = "completed"            // a clean exit
+	KillerPodRestart  = "pod-restart"          // removed by the kubelet when another container's exit restarted the whole pod
 )
 
 // ExitExplanation is the last termination, explained in context.
@@ -175,6 +176,11 @@ func explainExit(pod *corev1.Pod, cs corev1.ContainerStatus, events []corev1.Eve
 	}
 	ran := humanDuration(time.Duration(e.RanSeconds * float64(time.Second)))
 	switch {
+	case t.Reason == reasonRestartingAll:
+		// The kubelet's placeholder, not an exit: its 137 is no code.
+		e.Code, e.Signal, e.Meaning = -1, "", ""
+		e.Killer = KillerPodRestart
+		e.Explanation = wholePodExplanation(pod, containerSpec(pod, cs.Name))
 	case t.Reason == "OOMKilled":
 		e.Killer = KillerOOM
 		e.Explanation = fmt.Sprintf("The kernel's OOM killer ended the container at its memory limit after %s (exit %d, SIGKILL).", ran, t.ExitCode)
@@ -226,7 +232,7 @@ func explainExit(pod *corev1.Pod, cs corev1.ContainerStatus, events []corev1.Eve
 	if e.KillInferred {
 		e.Explanation += " (No Killing event falls within this run: the kubelet stops recording a pod's events after about 25; the same exit after earlier liveness kills is the evidence.)"
 	}
-	if e.Message != "" && e.Killer != KillerRuntime {
+	if e.Message != "" && e.Killer != KillerRuntime && e.Killer != KillerPodRestart {
 		e.Explanation += " Termination message: " + firstLine(e.Message)
 	}
 	return e

@@ -19,12 +19,19 @@ func exitFindings(pod *corev1.Pod, c *corev1.Container, cs corev1.ContainerStatu
 		return nil
 	}
 	var out []Finding
-	src := "status.containerStatuses{" + c.Name + "}.lastState.terminated"
+	// The instance that ended is the current one (a Job's attempt, a
+	// container nothing restarts) or the previous one: say which the
+	// evidence was read from.
+	state, logName := "lastState", "previous log"
+	if _, _, current := LastTermination(cs); current {
+		state, logName = "state", "log"
+	}
+	src := "status.containerStatuses{" + c.Name + "}." + state + ".terminated"
 	status := Evidence{Kind: "status", Source: src, Quote: fmt.Sprintf("exitCode=%d reason=%s", exit.Code, exit.Reason)}
 	withLog := func(f Finding, m *LogMatch) Finding {
 		f.Evidence = append(f.Evidence, status)
 		if m != nil {
-			f.Evidence = append(f.Evidence, Evidence{Kind: "log", Source: fmt.Sprintf("previous log line %d", m.Line), Quote: m.Text})
+			f.Evidence = append(f.Evidence, Evidence{Kind: "log", Source: fmt.Sprintf("%s line %d", logName, m.Line), Quote: m.Text})
 		}
 		return f
 	}

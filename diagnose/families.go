@@ -83,6 +83,10 @@ var families = map[string]family{
 		"The process may not write where it tries to%s.",
 		"Give the path to the container's user (fsGroup/runAsUser in securityContext, an emptyDir or volume mounted there) or write somewhere writable.",
 		"permission denied"},
+	LogReadOnlyFS: {FindingReadOnlyFS, CategoryConfiguration, rankCause,
+		"The process writes to a read-only file system%s.",
+		"Mount a writable volume (an emptyDir) at the directory it writes to, or point it at one; a read-only root file system is a setting worth keeping.",
+		"read-only filesystem"},
 	LogConnRefused: {FindingDependencyUnreachable, CategoryEnvironment, rankCause,
 		"A dependency is unreachable%s: the app gives up and exits.",
 		"Make sure the dependency runs and is reachable at that address (Service, DNS, NetworkPolicy, sidecar); let the app retry with back-off instead of exiting, or gate start-up on readiness.",
@@ -104,11 +108,9 @@ var families = map[string]family{
 }
 
 func init() {
-	// The network's kinds share the dependency family; the read-only file
-	// system is a permission matter.
+	// The network's kinds share the dependency family.
 	dep := families[LogConnRefused]
 	families[LogNoSuchHost], families[LogTimeout], families[LogUnreachable] = dep, dep, dep
-	families[LogReadOnlyFS] = families[LogPermissionDenied]
 }
 
 // familyOf is a kind's family; symptoms have the zero family.
@@ -124,6 +126,8 @@ func logCauseFinding(pod *corev1.Pod, c *corev1.Container, m *LogMatch) (Finding
 		return appOutOfMemory(c, m), true
 	case m.Kind == LogNoSuchFile:
 		return missingFile(pod, c, m), true
+	case m.Kind == LogReadOnlyFS:
+		return readOnlyFS(c, m, fam), true
 	case m.Kind == LogNotFound:
 		return Finding{ID: FindingCommandNotFound, Category: CategoryConfiguration, Severity: SeverityError,
 			Verdict: "The shell could not find the command" + detailOf(m) + ".",
@@ -210,4 +214,48 @@ func configPath(p string) bool {
 		}
 	}
 	return false
+}
+
+// readOnlyFS: a write refused with EROFS. The container's
+// readOnlyRootFilesystem, when set, is why, unless a volume is mounted at
+// the path (then the volume is read-only: a ConfigMap, a Secret, a
+// readOnly mount).
+func readOnlyFS(c *corev1.Container, m *LogMatch, fam family) Finding {
+	f := Finding{ID: fam.finding, Category: fam.category, Severity: SeverityError, Verdict: fmt.Sprintf(fam.verdict, detailOf(m)), Fix: Fix{Text: fam.fix}}
+	if c == nil {
+		return f
+	}
+	if mount := mountOf(c, m.Detail); mount != nil {
+		f.Verdict = fmt.Sprintf("The process writes to %s, under volume %s mounted read-only at %s.", m.Detail, mount.Name, mount.MountPath)
+		f.Fix.Text = "Write somewhere else (an emptyDir), or mount the volume writable if it is meant to be written (ConfigMap, Secret and projected volumes never are)."
+		f.Evidence = append(f.Evidence, Evidence{Kind: "spec", Source: "spec.containers{" + c.Name + "}.volumeMounts{" + mount.Name + "}", Quote: mount.MountPath})
+		return f
+	}
+	if sc := c.SecurityContext; sc != nil && sc.ReadOnlyRootFilesystem != nil && *sc.ReadOnlyRootFilesystem {
+		dir := "the directory it writes to"
+		if i := strings.LastIndexByte(m.Detail, '/'); i > 0 {
+			dir = m.Detail[:i]
+		}
+		f.Verdict = fmt.Sprintf("The process writes to %s on the root file system, which the container's securityContext makes read-only.", orWord(m.Detail, "a path"))
+		f.Fix.Text = fmt.Sprintf("Mount an emptyDir at %s (or point the app at a mounted volume); keep readOnlyRootFilesystem.", dir)
+		f.Evidence = append(f.Evidence, Evidence{Kind: "spec", Source: "spec.containers{" + c.Name + "}.securityContext.readOnlyRootFilesystem", Quote: "true"})
+	}
+	return f
+}
+
+// mountOf is the container's volume mount that holds path, the deepest
+// one; nil when none does.
+func mountOf(c *corev1.Container, path string) *corev1.VolumeMount {
+	var best *corev1.VolumeMount
+	for i := range c.VolumeMounts {
+		vm := &c.VolumeMounts[i]
+		dir := strings.TrimSuffix(vm.MountPath, "/")
+		if path == "" || (path != dir && !strings.HasPrefix(path, dir+"/")) {
+			continue
+		}
+		if best == nil || len(vm.MountPath) > len(best.MountPath) {
+			best = vm
+		}
+	}
+	return best
 }

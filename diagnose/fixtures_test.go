@@ -12,6 +12,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -77,6 +78,11 @@ func loadFixture(t *testing.T, dir string) fixture {
 				t.Fatal(err)
 			}
 			in.ReplicaSets = append(in.ReplicaSets, rs)
+		case "Job":
+			in.Job = &batchv1.Job{}
+			if err := json.Unmarshal(raw, in.Job); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	for _, ref := range pod.OwnerReferences {
@@ -220,6 +226,9 @@ func TestRecordedScenarios(t *testing.T) {
 		{"restart-rule-retried", FindingAppErrorExit, CategoryApplication, true, []string{FindingRestartRule}, nil, KillerApplication},
 		{"restart-rule-terminal", FindingAppErrorExit, CategoryApplication, true, []string{FindingRestartRule}, []string{FindingBackoffNeverResets}, KillerApplication},
 		{"init-never-finishes", FindingInitStuck, CategoryEnvironment, true, nil, []string{FindingInitContainerFailing}, ""},
+		{"job-backoff-limit", FindingMissingFile, CategoryConfiguration, true, []string{FindingJobFailing}, []string{FindingBackoffNeverResets}, KillerApplication},
+		{"cronjob-runs-fail", FindingReadOnlyFS, CategoryConfiguration, true, []string{FindingJobFailing}, []string{FindingPermissionDenied}, KillerApplication},
+		{"whole-pod-restart", FindingCauseUnknown, CategoryApplication, true, []string{FindingRestartRule}, []string{FindingBackoffNeverResets, FindingExternalKill}, KillerPodRestart},
 	}
 	seen := map[string]bool{}
 	for _, tc := range tests {

@@ -38,6 +38,7 @@ var ranking = []string{
 	FindingDependencyUnreachable,
 	FindingMissingFile,
 	FindingPermissionDenied,
+	FindingReadOnlyFS,
 	FindingPrivilegedPort,
 	FindingPortInUse,
 	FindingConfigError,
@@ -69,6 +70,7 @@ var ranking = []string{
 	FindingGracePeriodKill,
 	FindingRestartRule,
 	FindingSidecarCrash,
+	FindingJobFailing,
 }
 
 // rolloutCause is the ranking slot of a rollout finding whose changes touch

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -29,6 +30,9 @@ type Input struct {
 	// comparison.
 	Deployment  *appsv1.Deployment
 	ReplicaSets []appsv1.ReplicaSet
+	// Job is the pod's owning Job when known: where it stands (attempts
+	// left, failed, completed).
+	Job *batchv1.Job
 	// BackoffCap is the node's crashLoopBackOff.maxContainerRestartPeriod;
 	// zero means the kubelet default of 5 minutes.
 	BackoffCap time.Duration
@@ -50,6 +54,9 @@ type Report struct {
 	Log      LogSummary       `json:"log"`
 	Events   []EventSummary   `json:"events,omitempty"`
 	Findings []Finding        `json:"findings"`
+	// wholePod: the container's own RestartAllContainers rule restarts
+	// the pod on its last exit (wholepod.go); CAUSE says so.
+	wholePod bool
 }
 
 // PodRef names the pod and container a report is about.
@@ -151,6 +158,7 @@ const (
 	FindingMissingLibrary       = "missing-library"
 	FindingScriptCRLF           = "script-windows-line-endings"
 	FindingPrivilegedPort       = "privileged-port"
+	FindingReadOnlyFS           = "read-only-filesystem"
 	FindingCodeBug              = "code-bug"
 	// FindingInitStuck: an init step runs on and on (waiting for something
 	// that never comes), so the pod never starts.
@@ -161,6 +169,9 @@ const (
 	// FindingSidecarCrash: the failing container is a native sidecar; what
 	// its crash does to the pod.
 	FindingSidecarCrash = "sidecar-crash"
+	// FindingJobFailing: the pod is a Job's attempt; where the Job stands
+	// (attempts left before backoffLimit, failed, completed since).
+	FindingJobFailing = "job-failing"
 	// FindingCauseUnknown: the container fails and nothing crashlens reads
 	// names why; it says so instead of guessing.
 	FindingCauseUnknown = "cause-unknown"

@@ -107,7 +107,12 @@ func restartRuleFinding(pod *corev1.Pod, c *corev1.Container, exit *ExitExplanat
 	}
 	d := restartOn(pod, c, exit.Code)
 	var b strings.Builder
-	switch {
+	switch rule, i := wholePodRule(c); {
+	case exit.Reason == reasonRestartingAll && rule == nil:
+		return Finding{}, false // removed around another container: its rules did nothing
+	case exit.Reason == reasonRestartingAll:
+		d.rule, d.index, d.restart, d.wholePod = rule, i, true, true
+		fmt.Fprintf(&b, "%s restarted every container of the pod in place (same pod, same UID); the exit that fired it is no longer in the status.", ruleText(rule, i))
 	case d.rule != nil && d.wholePod:
 		fmt.Fprintf(&b, "Exit %d matched %s: the kubelet restarts every container of the pod in place (same pod, same UID).", exit.Code, ruleText(d.rule, d.index))
 	case d.rule != nil && d.restart:
@@ -117,9 +122,16 @@ func restartRuleFinding(pod *corev1.Pod, c *corev1.Container, exit *ExitExplanat
 	default:
 		fmt.Fprintf(&b, "Exit %d matched no restart rule and the container's restartPolicy is %s: it is not restarted, whatever the back-off.", exit.Code, d.policy)
 	}
-	// What another exit would do: the codes the rules name, and the rest.
+	// What another exit would do: the codes the rules name, and the rest
+	// (after a whole-pod restart, the codes of the rule that fired are the
+	// exit's own).
 	var other []string
 	seen := map[int32]bool{exit.Code: true}
+	if exit.Reason == reasonRestartingAll && d.rule.ExitCodes != nil && d.rule.ExitCodes.Operator == corev1.ContainerRestartRuleOnExitCodesOpIn {
+		for _, v := range d.rule.ExitCodes.Values {
+			seen[v] = true
+		}
+	}
 	for _, r := range c.RestartPolicyRules {
 		if r.ExitCodes == nil {
 			continue

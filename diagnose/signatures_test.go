@@ -29,7 +29,7 @@ var signatureLogs = []struct {
 	{"glibc-edquot", 1, "errno-edquot", "disk-full", "resources", "/backup/orders/2026-12-05.tar"},
 	{"glibc-emfile", 1, "errno-emfile", "file-handles-exhausted", "resources", "/var/lib/ingest/idx/part-881"},
 	{"glibc-enfile", 1, "errno-enfile", "file-handles-exhausted", "resources", ""},
-	{"glibc-erofs", 1, "errno-erofs", "permission-denied", "configuration", "/app/run/worker.pid"},
+	{"glibc-erofs", 1, "errno-erofs", "read-only-filesystem", "configuration", "/app/run/worker.pid"},
 	{"glibc-eacces", 1, "errno-eacces", "permission-denied", "configuration", "/var/lib/orders"},
 	{"glibc-thread-eagain", 134, "errno-eagain-thread", "threads-exhausted", "resources", ""},
 	{"ldso-missing-lib", 127, "ldso-missing-lib", "missing-library", "application", "libssl.so.3"},

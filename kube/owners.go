@@ -49,6 +49,7 @@ func OwnerChain(ctx context.Context, c kubernetes.Interface, pod *corev1.Pod) (c
 			if err != nil {
 				return o, err
 			}
+			o.Job = j
 			next = metav1.GetControllerOf(j)
 		}
 		ref = next

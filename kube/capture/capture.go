@@ -93,7 +93,15 @@ type captureJob struct {
 	namespace, pod, uid, container, workload string
 	group                                    string    // the crash group's key when it was seen
 	ready                                    time.Time // not before: the termination's events settle
+	// seen is the exit as the watcher saw it, kept for a whole-pod restart
+	// (instance is its restart count): the kubelet replaces it with a
+	// placeholder seconds later, before the capture's Get may come.
+	seen     *corev1.ContainerStateTerminated
+	instance int32
 }
+
+// errRemovedInstance: the log of an instance a whole-pod restart removed.
+var errRemovedInstance = fmt.Errorf("%w: the kubelet removed the container when a RestartAllContainers rule restarted the pod, and the API does not serve a removed instance's log", kube.ErrLogsGone)
 
 // NewRecorder captures what the client's watcher shows and records it into
 // l, or only refines CAUSE when l is nil (--no-ledger, a state directory
@@ -153,9 +161,14 @@ func (r *Recorder) Observe(b crash.Batch) {
 				ready = now
 			}
 			ready = ready.Add(captureSettle)
+			job := captureJob{namespace: p.Namespace, pod: p.Name, uid: p.UID, container: p.Container, workload: p.Owner,
+				group: g.Key, ready: ready}
+			if p.Reason == diagnose.ReasonWholePodRestart && p.ExitCode >= 0 {
+				job.seen, job.instance = &corev1.ContainerStateTerminated{ExitCode: p.ExitCode, Reason: "Error", Message: p.Message,
+					StartedAt: metav1.NewTime(p.LastStart), FinishedAt: metav1.NewTime(p.LastFinish)}, p.Restarts
+			}
 			select {
-			case r.queue <- captureJob{namespace: p.Namespace, pod: p.Name, uid: p.UID, container: p.Container, workload: p.Owner,
-				group: g.Key, ready: ready}:
+			case r.queue <- job:
 			default:
 				r.mu.Lock()
 				r.dropped++
@@ -245,6 +258,12 @@ func (r *Recorder) capture(ctx context.Context, j captureJob) {
 	if !ok {
 		return
 	}
+	removed := diagnose.IsWholePodPlaceholder(c.term) && j.seen != nil
+	if removed {
+		// The pod as the watcher saw it in the seconds the exit showed.
+		pod = withTermination(pod, j.container, j.seen, j.instance)
+		c = termination{term: j.seen, instance: j.instance, current: true}
+	}
 	// The instance that ended: the current one while the kubelet shows it
 	// terminated (then its log is the current one), else the last one
 	// (then it is --previous).
@@ -253,6 +272,9 @@ func (r *Recorder) capture(ctx context.Context, j captureJob) {
 	// request, not three.
 	var raw []byte
 	logErr := r.forbidden("pods/log", j.namespace)
+	if removed {
+		logErr = errRemovedInstance
+	}
 	if logErr == nil {
 		r.count(1)
 		if raw, logErr = kube.InstanceLog(ctx, r.client, j.namespace, j.pod, j.container, !c.current, ledger.MaxLogLines); logErr != nil {
@@ -359,4 +381,19 @@ func foldedEvents(events []diagnose.EventSummary) string {
 		fmt.Fprintf(&b, "%s %s %s %s%s\n", e.Last.UTC().Format(time.RFC3339), e.Type, e.Reason, sanitize.Line(e.Message), e.Repeat())
 	}
 	return b.String()
+}
+
+// withTermination is a copy of the pod whose container shows the
+// termination as its current state, with its restart count then.
+func withTermination(pod *corev1.Pod, container string, t *corev1.ContainerStateTerminated, restarts int32) *corev1.Pod {
+	pod = pod.DeepCopy()
+	for _, list := range [][]corev1.ContainerStatus{pod.Status.InitContainerStatuses, pod.Status.ContainerStatuses} {
+		for i := range list {
+			if list[i].Name == container {
+				list[i].State = corev1.ContainerState{Terminated: t}
+				list[i].RestartCount = restarts
+			}
+		}
+	}
+	return pod
 }

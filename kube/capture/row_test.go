@@ -59,6 +59,11 @@ func TestRow(t *testing.T) {
 			ev: Evidence{Pod: pod("Error", 1, false), Container: "app", Workload: "Deployment/api",
 				Log: []byte("\x1b]0;owned\x07panic: boom\x1b[31m\n")},
 			restart: 5, killer: diagnose.KillerApplication, logTail: "panic: boom"},
+		{name: "a whole-pod restart: the exit the watcher saw, not the kubelet's placeholder",
+			ev: Evidence{Pod: withTermination(wholePodPlaceholder(pod("Error", 1, false)), "app", &corev1.ContainerStateTerminated{ExitCode: 3, Reason: "Error",
+				Message: "bye", StartedAt: metav1.NewTime(end.Add(-90 * time.Second)), FinishedAt: metav1.NewTime(end)}, 4),
+				Container: "app", Workload: "Deployment/api", LogErr: errRemovedInstance},
+			restart: 4, killer: diagnose.KillerApplication, cause: "exit 3 restarts the whole pod", logNote: "RestartAllContainers"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := Row(target, tc.ev)
@@ -89,4 +94,20 @@ func TestRow(t *testing.T) {
 			}
 		})
 	}
+}
+
+// wholePodPlaceholder is the pod after its app container's
+// RestartAllContainers rule fired: running again, with the kubelet's
+// placeholder as its last state.
+func wholePodPlaceholder(pod *corev1.Pod) *corev1.Pod {
+	pod.Spec.Containers[0].RestartPolicyRules = []corev1.ContainerRestartRule{{Action: corev1.ContainerRestartRuleActionRestartAllContainers,
+		ExitCodes: &corev1.ContainerRestartRuleOnExitCodes{Operator: corev1.ContainerRestartRuleOnExitCodesOpIn, Values: []int32{3}}}}
+	cs := &pod.Status.ContainerStatuses[0]
+	cs.State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Now()}}
+	cs.LastTerminationState = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Reason: "RestartingAllContainers", ExitCode: 137,
+		Message: "The container is removed because RestartAllContainers in place"}}
+	if !diagnose.IsWholePodPlaceholder(cs.LastTerminationState.Terminated) {
+		panic("the kubelet's placeholder is not recognised")
+	}
+	return pod
 }

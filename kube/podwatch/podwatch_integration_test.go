@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -69,9 +68,8 @@ func TestWatcherSeesEveryScenario(t *testing.T) {
 	go w.Run(ctx)
 	want := map[string]demo.Scenario{}
 	for _, s := range demo.Catalogue {
-		kind, name, _ := strings.Cut(s.Workload, "/")
-		if kind == "deploy" {
-			want["Deployment/"+name] = s
+		if !s.ListedOnTheClock() {
+			want[s.Owner()] = s
 		}
 	}
 	view := groupsUntil(t, w, 30*time.Second, func(v map[string]crash.Group) bool {

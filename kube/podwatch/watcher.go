@@ -32,8 +32,13 @@ const (
 	clockCheck = time.Minute
 )
 
-// podFieldSelector drops pods that can never crash-loop again.
-const podFieldSelector = "status.phase!=Succeeded,status.phase!=Failed"
+// podFieldSelector drops pods that finished well: a busy cluster's Jobs
+// leave many succeeded pods, and none of them can fail again. Failed pods
+// stay: a Job's attempt that failed, or a bare pod that ended in failure, is
+// the incident itself although nothing restarts it (the rulebook counts it
+// for a day after it ended, diagnose.endedWindow); they are few, since the
+// Job controller stops at backoffLimit.
+const podFieldSelector = "status.phase!=Succeeded"
 
 // Watcher watches pods and delivers crash groups in batches.
 type Watcher struct {
