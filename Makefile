@@ -108,8 +108,9 @@ screenshots: build ## Regenerate screenshots/*.png from the running demo cluster
 	go run ./hack/shoot -kubeconfig $(KUBECONFIG_PATH) -bin bin/crashlens -out screenshots
 
 .PHONY: bench
-bench: deps cluster-build ## Benchmarks: UI, watcher and ledger micro-benchmarks, then the watcher at scale on a control-plane-only cluster (see */BENCHMARKS.md)
+bench: deps cluster-build ## Benchmarks: UI, watcher, ledger and recorder micro-benchmarks, then the watcher at scale on a control-plane-only cluster (see */BENCHMARKS.md)
 	go test -run='^$$' -bench=. -benchmem ./ui ./kube/... ./ledger
+	go test -run='^$$' -bench=. -benchmem -benchtime=20x -timeout=30m ./monitor
 	$(CLUSTERCTL) with --control-plane-only --also $(BENCH_INSTANCES) -- go test -tags scale -run='^$$' -bench='BenchmarkFleet' -benchtime=1x -timeout=60m ./kube/clusters
 	$(CLUSTERCTL) with --control-plane-only -- go test -tags scale -run='^$$' -bench='BenchmarkScale' -benchtime=1x -timeout=90m ./kube/podwatch
 

@@ -46,14 +46,23 @@ type scaleRow struct {
 	tuiSynced              time.Duration
 	tuiIdleCPU             float64  // share of one core
 	rounds                 []string // each round's full/floor, in order
+	// The in-cluster recorder (`crashlens monitor`) on the same cluster:
+	// until /readyz said ready, its peak RSS (KiB), its share of a core
+	// idle, and the fastest and slowest of its /metrics scrapes.
+	recorderReady                           time.Duration
+	recorderRSS                             int64
+	recorderIdleCPU                         float64
+	recorderScrapeBest, recorderScrapeWorst time.Duration
 }
 
 // BenchmarkScale measures, per size, in one run: the floor (a raw protobuf
 // LIST of every pod into io.Discard), kubectl's own listing, the watcher's
 // first crash group and full view with their ratios to the floor, the heap
 // it keeps per watched pod, the worst case (one crash, last in the stream),
-// and the real binary: `crashlens list -o json` and the TUI under a pty
-// (time to synced, peak RSS, CPU over 30 s idle after sync).
+// and the real binary: `crashlens list -o json`, the TUI under a pty
+// (time to synced, peak RSS, CPU over 30 s idle after sync) and the
+// in-cluster recorder, `crashlens monitor`, likewise (time to ready, peak
+// RSS, CPU over 30 s idle after ready, the /metrics scrape at that size).
 func BenchmarkScale(b *testing.B) {
 	sizes := []int{10000, 50000}
 	if s := os.Getenv("CRASHLENS_SCALE_PODS"); s != "" {
@@ -123,19 +132,23 @@ func BenchmarkScale(b *testing.B) {
 		r.listWall, r.listRSS = runList(b, bin, kubeconfig)
 		clustertest.Settle(b)
 		r.tuiSynced, r.tuiRSS, r.tuiIdleCPU = clustertest.RunTUIUnderPty(b, bin, kubeconfig, 1)
+		clustertest.Settle(b)
+		r.recorderReady, r.recorderRSS, r.recorderIdleCPU, r.recorderScrapeBest, r.recorderScrapeWorst = clustertest.RunMonitor(b, bin, kubeconfig)
 		// kubectl last: it holds the apiserver busy long after it printed.
 		clustertest.Settle(b)
 		r.kubectl = runKubectl(b, kubeconfig)
 		rows = append(rows, r)
 		fmt.Printf("%d pods: %+v\n", n, r)
 	}
-	fmt.Printf("\n| pods | LIST floor | its first byte | kubectl get -A -o name (peak RSS) | first group | full view | full/floor | groups | heap per watched pod | worst case: first group = full view | worst/floor | list -o json | its peak RSS | TUI synced | TUI peak RSS | TUI idle CPU | full/floor each round |\n")
-	fmt.Printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Printf("\n| pods | LIST floor | its first byte | kubectl get -A -o name (peak RSS) | first group | full view | full/floor | groups | heap per watched pod | worst case: first group = full view | worst/floor | list -o json | its peak RSS | TUI synced | TUI peak RSS | TUI idle CPU | recorder ready | recorder peak RSS | recorder idle CPU | /metrics scrape (best-worst of 5) | full/floor each round |\n")
+	fmt.Printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		ms := func(d time.Duration) string { return d.Round(10 * time.Millisecond).String() }
-		fmt.Printf("| %d | %s | %s | %s | %s | %s | %.2fx | %d | %.0f B | %s | %.2fx | %s | %d MB | %s | %d MB | %.2f%% | %s |\n", r.pods, ms(r.floor), ms(r.floorFirstByte), r.kubectl,
+		fmt.Printf("| %d | %s | %s | %s | %s | %s | %.2fx | %d | %.0f B | %s | %.2fx | %s | %d MB | %s | %d MB | %.2f%% | %s | %d MB | %.2f%% | %s-%s | %s |\n", r.pods, ms(r.floor), ms(r.floorFirstByte), r.kubectl,
 			ms(r.first), ms(r.full), r.full.Seconds()/r.floor.Seconds(), r.groups, r.heapPerPod, ms(r.worstFirst), r.worstFirst.Seconds()/r.worstFloor.Seconds(),
-			ms(r.listWall), r.listRSS/1024, ms(r.tuiSynced), r.tuiRSS/1024, 100*r.tuiIdleCPU, strings.Join(r.rounds, " "))
+			ms(r.listWall), r.listRSS/1024, ms(r.tuiSynced), r.tuiRSS/1024, 100*r.tuiIdleCPU,
+			ms(r.recorderReady), r.recorderRSS/1024, 100*r.recorderIdleCPU, r.recorderScrapeBest.Round(100*time.Microsecond), r.recorderScrapeWorst.Round(100*time.Microsecond),
+			strings.Join(r.rounds, " "))
 	}
 }
 
