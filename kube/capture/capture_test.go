@@ -97,7 +97,7 @@ func TestPassRefinesCauses(t *testing.T) {
 	in := make(chan crash.Batch)
 	out := rec.Pass(ctx, in)
 	g := crash.NewGroup([]diagnose.CrashPod{v.Pod})
-	in <- crash.Batch{Upserted: []crash.Group{g}, Watched: 1, Crashing: 1}
+	in <- crash.Batch{Cluster: "test", Upserted: []crash.Group{g}, Watched: 1, Crashing: 1}
 	first := <-out
 	if len(first.Upserted) != 1 || first.Upserted[0].Cause != "killed by SIGKILL" {
 		t.Fatalf("first batch: %+v", first.Upserted)
@@ -106,6 +106,12 @@ func TestPassRefinesCauses(t *testing.T) {
 	case b := <-out:
 		if len(b.Upserted) != 1 || b.Upserted[0].Cause != "liveness kill" || b.Watched != 1 {
 			t.Fatalf("refined batch: %+v", b)
+		}
+		// Its counts are the cluster's, not a second cluster's: a view
+		// sums its clusters' counts (a batch without the cluster doubled
+		// the status bar's "crashing / watched").
+		if b.Cluster != "test" {
+			t.Errorf("refined batch for cluster %q, want the batch's own %q", b.Cluster, "test")
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the group was not sent again with the captured cause")

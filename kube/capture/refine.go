@@ -73,7 +73,7 @@ func (r *Recorder) Pass(ctx context.Context, in <-chan crash.Batch) <-chan crash
 				r.Observe(nb)
 				b = nb
 			case <-r.changed:
-				b = crash.Batch{State: last.State, Watched: last.Watched, Crashing: last.Crashing, At: time.Now()}
+				b = crash.Batch{Cluster: last.Cluster, State: last.State, Watched: last.Watched, Crashing: last.Crashing, At: time.Now()}
 				r.mu.Lock()
 				for k, g := range groups {
 					if c := r.causes[k]; c != "" && c != g.Cause {
