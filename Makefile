@@ -104,8 +104,12 @@ demo-down: ## Remove the demo cluster and undo its host changes
 	@if [ -x bin/crashlens ]; then bin/crashlens demo --down; else $(MAKE) --no-print-directory cluster-down; fi
 
 .PHONY: screenshots
-screenshots: build ## Regenerate screenshots/*.png from the running demo cluster (run `make demo` first)
-	go run ./hack/shoot -kubeconfig $(KUBECONFIG_PATH) -bin bin/crashlens -out screenshots
+screenshots: build cluster-build ## Regenerate screenshots/*.png from the running demo cluster (run `make demo` first); two control-plane-only clusters join it for the fleet picture
+	$(CLUSTERCTL) --instance shoot-east up --control-plane-only
+	$(CLUSTERCTL) --instance shoot-west up --control-plane-only
+	go run ./hack/shoot -kubeconfig $(KUBECONFIG_PATH) -bin bin/crashlens -out screenshots \
+		-fleet "$(KUBECONFIG_PATH):$$($(CLUSTERCTL) --instance shoot-east kubeconfig):$$($(CLUSTERCTL) --instance shoot-west kubeconfig)"; \
+		rc=$$?; $(CLUSTERCTL) --instance shoot-east down; $(CLUSTERCTL) --instance shoot-west down; exit $$rc
 
 .PHONY: bench
 bench: deps cluster-build ## Benchmarks: UI, watcher, ledger and recorder micro-benchmarks, then the watcher at scale on a control-plane-only cluster (see */BENCHMARKS.md)

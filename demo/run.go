@@ -101,7 +101,7 @@ func Up(ctx context.Context, o Options) (string, error) {
 	if err := o.runCmd(filepath.Join(o.Root, "hack", "deps.sh")); err != nil {
 		return "", err
 	}
-	o.step("building the cluster binaries (first run: 6-10 minutes on 2 cores; then seconds)")
+	o.step("building the cluster binaries (first run: about 13 minutes on 2 cores; then seconds)")
 	if err := o.runCmd(filepath.Join(o.Root, "hack", "cluster", "build.sh")); err != nil {
 		return "", err
 	}
