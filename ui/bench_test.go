@@ -48,7 +48,8 @@ func benchModel(n int) *Model {
 // churn, a batch changing one group lands before every keystroke: churnNumbers
 // moves its restart count and time (the row changes in place, the filter's
 // corpus stays: a busy cluster's usual batch); churnWords renames its pod,
-// so the corpus is rebuilt each time (the worst case).
+// so the chunk of the corpus holding it is rebuilt each time (the worst
+// case; the whole corpus was, before it came in chunks).
 type churn int
 
 const (

@@ -15,42 +15,6 @@ import (
 	"github.com/crashlens/crashlens/theme"
 )
 
-// corpus is what the filter searches: the visible rows and their
-// lowercased search strings end to end in one buffer. Scanning it is a
-// sequential read; following 150,000 row pointers was most of a keystroke.
-// It is immutable once built, so a matcher may read it off the update loop,
-// and it is rebuilt only when the rows change, not on every keystroke.
-type corpus struct {
-	rows []*row
-	text []byte
-	ends []int // row i's string is text[ends[i-1]:ends[i]]
-}
-
-// visibleCorpus returns the corpus of the rows the filter searches,
-// building it when the rows changed since the last one.
-func (m *listModel) visibleCorpus() *corpus {
-	all := m.rowSlice() // forgets the corpus when it rebuilds
-	if m.corp != nil {
-		return m.corp
-	}
-	c := &corpus{rows: make([]*row, 0, len(all)), ends: make([]int, 0, len(all))}
-	size := 0
-	for _, r := range all {
-		size += len(r.lower)
-	}
-	c.text = make([]byte, 0, size)
-	for _, r := range all {
-		if m.hidden(r) {
-			continue
-		}
-		c.rows = append(c.rows, r)
-		c.text = append(c.text, r.lower...)
-		c.ends = append(c.ends, len(c.text))
-	}
-	m.corp = c
-	return c
-}
-
 // matches is a ranking: the rows that match, their scores and, when
 // sahilm/fuzzy ranked them, the matched characters (nil: computed when a
 // row is drawn). Its slices come from a free list: 150,000 names would
@@ -60,6 +24,7 @@ type matches struct {
 	rows   []*row
 	scores []int
 	hls    [][]int
+	corp   *corpus // what was searched
 }
 
 // freeList keeps a few buffers between keystrokes. Unlike sync.Pool it is
@@ -95,7 +60,7 @@ var matchesFree freeList[matches]
 // stale).
 func (ms *matches) release() {
 	clear(ms.rows) // no pointers into old rows kept alive
-	ms.rows, ms.scores, ms.hls = ms.rows[:0], ms.scores[:0], nil
+	ms.rows, ms.scores, ms.hls, ms.corp = ms.rows[:0], ms.scores[:0], nil, nil
 	matchesFree.put(ms)
 }
 
@@ -121,16 +86,12 @@ const cheapRankAbove = 1000
 func matchRows(query string, c *corpus) *matches {
 	q := []byte(strings.ToLower(query))
 	ms := matchesFree.get()
-	if cap(ms.rows) < len(c.rows) {
-		ms.rows, ms.scores = make([]*row, 0, len(c.rows)), make([]int, 0, len(c.rows))
+	ms.corp = c
+	if cap(ms.rows) < c.n {
+		ms.rows, ms.scores = make([]*row, 0, c.n), make([]int, 0, c.n)
 	}
-	start := 0
-	for i, end := range c.ends {
-		if sc, ok := subsequenceScore(c.text[start:end], q); ok {
-			ms.rows = append(ms.rows, c.rows[i])
-			ms.scores = append(ms.scores, sc)
-		}
-		start = end
+	for _, ch := range c.chunks {
+		ms.matchChunk(ch, q)
 	}
 	if len(ms.rows) > cheapRankAbove {
 		return ms
@@ -145,6 +106,18 @@ func matchRows(query string, c *corpus) *matches {
 	clear(ms.rows[len(found):])
 	ms.rows, ms.scores = ms.rows[:len(found)], ms.scores[:len(found)]
 	return ms
+}
+
+// matchChunk adds the rows of a chunk that the prefilter lets through.
+func (ms *matches) matchChunk(ch *chunk, q []byte) {
+	start := 0
+	for i, end := range ch.ends {
+		if sc, ok := subsequenceScore(ch.text[start:end], q); ok {
+			ms.rows = append(ms.rows, ch.rows[i])
+			ms.scores = append(ms.scores, sc)
+		}
+		start = end
+	}
 }
 
 // subsequenceScore reports whether q occurs in s in order, with a score
@@ -201,12 +174,12 @@ func (m *listModel) refilter() tea.Cmd {
 	q := m.input.Value()
 	m.filterSeq++
 	if q == "" {
-		m.filtered = false
+		m.clearMatches()
 		m.resort()
 		return nil
 	}
 	c := m.visibleCorpus()
-	if len(c.rows) <= asyncFilterAbove {
+	if c.n <= asyncFilterAbove {
 		m.setMatches(matchRows(q, c))
 		return nil
 	}
@@ -219,20 +192,22 @@ func (m *listModel) refilter() tea.Cmd {
 const sortedMatches = 1000
 
 // topFirst moves the k best-scoring rows to the front in linear time, using
-// a histogram of the (small, integer) scores. It reports false, moving
-// nothing, when the scores are too spread for a histogram: then the caller
-// sorts all the rows.
-func topFirst(rows []*row, k int) bool {
-	lo, hi := rows[0].score, rows[0].score
-	for _, r := range rows {
-		lo, hi = min(lo, r.score), max(hi, r.score)
+// a histogram of the (small, integer) scores; scores[i] is rows[i]'s and
+// moves with it. It reads the scores, not the rows: following 150,000 row
+// pointers was most of a keystroke. It reports false, moving nothing, when
+// the scores are too spread for a histogram: then the caller sorts all the
+// rows.
+func topFirst(rows []*row, scores []int, k int) bool {
+	lo, hi := scores[0], scores[0]
+	for _, sc := range scores {
+		lo, hi = min(lo, sc), max(hi, sc)
 	}
 	if hi-lo > 1<<16 {
 		return false
 	}
 	counts := make([]int, hi-lo+1)
-	for _, r := range rows {
-		counts[r.score-lo]++
+	for _, sc := range scores {
+		counts[sc-lo]++
 	}
 	threshold, seen := hi, 0
 	for threshold >= lo && seen+counts[threshold-lo] < k {
@@ -244,15 +219,15 @@ func topFirst(rows []*row, k int) bool {
 	// the threshold could put more than k in front and leave a better one
 	// behind the k that get sorted.
 	i := 0
-	for j, r := range rows {
-		if r.score > threshold {
-			rows[i], rows[j] = rows[j], rows[i]
+	for j, sc := range scores {
+		if sc > threshold {
+			rows[i], rows[j], scores[i], scores[j] = rows[j], rows[i], scores[j], scores[i]
 			i++
 		}
 	}
 	for j := i; j < len(rows) && i < k; j++ {
-		if rows[j].score == threshold {
-			rows[i], rows[j] = rows[j], rows[i]
+		if scores[j] == threshold {
+			rows[i], rows[j], scores[i], scores[j] = rows[j], rows[i], scores[j], scores[i]
 			i++
 		}
 	}
@@ -260,22 +235,28 @@ func topFirst(rows []*row, k int) bool {
 }
 
 // setMatches applies a new ranking and puts the cursor on the best match.
+// The list keeps the ranking (its rows and scores are the hits) instead of
+// marking every row: a ranking of 150,000 rows then touches only the few
+// rows it highlights and the 1,000 it sorts.
 func (m *listModel) setMatches(ms *matches) {
-	for _, r := range m.rowSlice() {
-		r.hit = false
+	m.rank++
+	for i, hl := range ms.hls { // at most cheapRankAbove rows
+		ms.rows[i].hl, ms.rows[i].rank = hl, m.rank
 	}
-	for i, r := range ms.rows {
-		r.hit, r.score, r.hl = true, ms.scores[i], nil
-		if ms.hls != nil {
-			r.hl = ms.hls[i]
-		}
-	}
-	ms.release()
-	m.filtered = true
+	m.clearMatches()
+	m.ranking, m.filtered = ms, true
 	m.resort()
 	if len(m.order) > 0 {
 		m.cursor, m.top = m.order[0], 0
 	}
+}
+
+// clearMatches forgets the last ranking, returning its buffers.
+func (m *listModel) clearMatches() {
+	if m.ranking != nil {
+		m.ranking.release()
+	}
+	m.ranking, m.filtered = nil, false
 }
 
 // highlight underlines the characters of cell that the fuzzy match hit;

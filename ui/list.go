@@ -37,10 +37,11 @@ type row struct {
 	group    crash.Group
 	search   string // namespace workload container reason exit pods
 	lower    []byte // search, lowercased, for the fast prefilter
-	score    int    // fuzzy score while a filter is set
-	hit      bool   // matches the current filter
+	score    int    // fuzzy score while a filter is set (resort sets it on the rows it sorts)
 	hl       []int  // matched characters from sahilm/fuzzy; nil: computed when drawn
+	rank     int    // the ranking hl is from: an older one's is stale
 	resolved time.Time
+	at       int // its place in listModel.all, which says its corpus chunk
 }
 
 // listModel is the list screen.
@@ -49,16 +50,25 @@ type listModel struct {
 	updated    time.Time   // when the last batch came
 	rows       map[string]*row
 	order      []string // keys in display order (after sort and filter)
-	all        []*row   // every row, rebuilt from rows when allDirty
-	corp       *corpus  // what the filter searches; nil when the rows changed
+	all        []*row   // every row, in step with rows (rebuilt from it when allDirty)
+	corp       *corpus  // what the filter searches; nil: built whole next time
 	scratch    []*row   // resort's working slice, reused
 	allDirty   bool
-	filtered   bool   // a filter is set: only rows with hit are shown
+	filtered   bool   // a filter is set: only the ranking's rows are shown
 	cursor     string // key of the selected group: updates never move it
 	top        int    // first visible row
 	sortBy     int
 	expanded   bool
 	hideRecent bool
+	// staleChunks are the chunks of corp whose rows changed since it was
+	// built: the next corpus rebuilds them and shares the rest.
+	staleChunks []int
+	resolving   map[string]bool // keys of the rows marked resolved, for expire
+	// ranking is the last ranking applied (nil when no filter is set): its
+	// rows are the ones shown; rank is its number (setMatches).
+	ranking       *matches
+	rank          int
+	scratchScores []int // resort's working scores, reused
 	// short names the clusters of a fleet run (nil in a single-cluster
 	// run: no CLUSTER column); cluster is the cluster filter ("" for all).
 	short   map[string]string
@@ -77,7 +87,7 @@ func newListModel() listModel {
 	steadyCursor(&in)
 	v := crash.NewView()
 	v.State = crash.ConnState{Phase: crash.PhaseSyncing}
-	return listModel{view: v, rows: map[string]*row{}, input: in}
+	return listModel{view: v, rows: map[string]*row{}, resolving: map[string]bool{}, input: in}
 }
 
 // steadyCursor stops a text input's cursor from blinking: a blink is a
@@ -113,6 +123,7 @@ func (m *listModel) onBatch(b crash.Batch, now time.Time) tea.Cmd {
 	for _, g := range ch.Removed {
 		if r, ok := m.rows[g.Key]; ok && r.resolved.IsZero() {
 			r.resolved = now
+			m.resolving[g.Key] = true
 		}
 	}
 	for _, u := range ch.Upserted {
@@ -120,15 +131,13 @@ func (m *listModel) onBatch(b crash.Batch, now time.Time) tea.Cmd {
 		if r, ok := m.rows[u.Key]; ok && r.search == search && m.hidden(r) == m.hides(u.Group) {
 			// The same words in the same place of the filter's corpus (a
 			// restart count or a time moved): the row changes in place and
-			// the corpus stays, where rebuilding it for 150,000 rows on
-			// every batch was most of a keystroke in a busy cluster. A
-			// ranking running on the corpus reads only the row's search
-			// string, which does not change.
+			// the corpus stays, not even its chunk rebuilt (a busy
+			// cluster's every batch). A ranking running on the corpus
+			// reads only the row's search string, which does not change.
 			r.group, r.resolved = u.Group, time.Time{}
 			continue
 		}
-		m.rows[u.Key] = &row{group: u.Group, search: search, lower: []byte(strings.ToLower(search))}
-		m.allDirty = true
+		m.putRow(&row{group: u.Group, search: search, lower: []byte(strings.ToLower(search))})
 	}
 	if m.input.Value() != "" {
 		return m.refilter()
@@ -147,28 +156,20 @@ func (m *listModel) onFilter(msg filterMsg) {
 	m.setMatches(msg.matches)
 }
 
-// rowSlice is every row as a slice: the filter and the sort walk it
-// instead of hashing group keys.
-func (m *listModel) rowSlice() []*row {
-	if m.allDirty || len(m.all) != len(m.rows) {
-		m.corp = nil
-		m.all = m.all[:0]
-		for _, r := range m.rows {
-			m.all = append(m.all, r)
-		}
-		m.allDirty = false
-	}
-	return m.all
-}
-
 // expire drops resolved rows whose moment has passed, and reports whether
-// it dropped any.
+// it dropped any. It looks at the rows marked resolved, not at all of them:
+// at 150,000 rows a walk of the map every second held up the keys.
 func (m *listModel) expire(now time.Time) bool {
 	dropped := false
-	for k, r := range m.rows {
-		if !r.resolved.IsZero() && now.Sub(r.resolved) > resolvedFor {
-			delete(m.rows, k)
-			m.allDirty, dropped = true, true
+	for k := range m.resolving {
+		r, ok := m.rows[k]
+		switch {
+		case !ok || r.resolved.IsZero(): // back in a batch since
+			delete(m.resolving, k)
+		case now.Sub(r.resolved) > resolvedFor:
+			m.dropRow(k)
+			delete(m.resolving, k)
+			dropped = true
 		}
 	}
 	return dropped
@@ -185,26 +186,23 @@ func (m *listModel) hides(g crash.Group) bool {
 // setCluster shows only the cluster's rows ("" for every cluster).
 func (m *listModel) setCluster(name string) tea.Cmd {
 	m.cluster = name
-	m.corp = nil
+	m.forgetCorpus()
 	return m.refilter()
 }
 
 // resort orders the rows (keeping only matches while a filter is set).
 func (m *listModel) resort() {
-	all := m.rowSlice()
-	rows := m.scratch[:0]
-	for _, r := range all {
-		if m.hidden(r) || (m.filtered && !r.hit) {
-			continue
-		}
-		rows = append(rows, r)
-	}
-	m.scratch = rows
+	rows, scores := m.shownRows()
 	filtered := m.filtered
 	by := sortNames[m.sortBy]
 	sortRows := rows
-	if filtered && len(rows) > sortedMatches && topFirst(rows, sortedMatches) {
+	if filtered && len(rows) > sortedMatches && topFirst(rows, scores, sortedMatches) {
 		sortRows = rows[:sortedMatches] // the tail keeps its order: nobody scrolls there
+	}
+	if filtered {
+		for i, r := range sortRows {
+			r.score = scores[i]
+		}
 	}
 	slices.SortFunc(sortRows, func(a, b *row) int {
 		if filtered && a.score != b.score {
@@ -229,6 +227,11 @@ func (m *listModel) resort() {
 		}
 		return report.Urgency(a.group, b.group)
 	})
+	if filtered { // the sort moved the rows: their scores follow
+		for i, r := range sortRows {
+			scores[i] = r.score
+		}
+	}
 	m.order = m.order[:0]
 	found := false
 	for _, r := range rows {
@@ -241,6 +244,36 @@ func (m *listModel) resort() {
 			m.cursor = m.order[0]
 		}
 	}
+}
+
+// shownRows are the rows the list shows, in no order, and while a filter
+// is set their scores: the last ranking's rows, less the rows gone or
+// hidden since. While the corpus it searched is still the current one,
+// every row of it is still shown: resort orders the ranking itself,
+// without a look at a row or a copy.
+func (m *listModel) shownRows() ([]*row, []int) {
+	all := m.rowSlice()
+	ms := m.ranking
+	if m.filtered && ms != nil && m.corp != nil && ms.corp == m.corp && len(m.staleChunks) == 0 {
+		return ms.rows, ms.scores
+	}
+	rows, scores := m.scratch[:0], m.scratchScores[:0]
+	switch {
+	case !m.filtered:
+		for _, r := range all {
+			if !m.hidden(r) {
+				rows = append(rows, r)
+			}
+		}
+	case ms != nil:
+		for i, r := range ms.rows {
+			if r.at < len(all) && all[r.at] == r && !m.hidden(r) {
+				rows, scores = append(rows, r), append(scores, ms.scores[i])
+			}
+		}
+	}
+	m.scratch, m.scratchScores = rows, scores
+	return rows, scores
 }
 
 func (m *listModel) index(key string) int {
@@ -318,7 +351,7 @@ func (m *listModel) update(msg tea.KeyPressMsg, height int) (tea.Cmd, bool) {
 		m.expanded = !m.expanded
 	case key.Matches(msg, Keys.Recent):
 		m.hideRecent = !m.hideRecent
-		m.corp = nil
+		m.forgetCorpus()
 		return m.refilter(), false
 	case msg.String() == "esc" && m.input.Value() != "":
 		m.input.SetValue("")

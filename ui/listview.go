@@ -198,7 +198,9 @@ func (m *listModel) renderRow(st theme.Styles, r *row, cells []string, widths []
 	g := r.group
 	var matched []int
 	if m.filtered {
-		matched = r.hl
+		if r.rank == m.rank {
+			matched = r.hl
+		}
 		if matched == nil {
 			matched = subsequenceIndexes(r.lower, []byte(strings.ToLower(m.input.Value())))
 		}

@@ -447,13 +447,15 @@ func TestThemeFollowsTheBackground(t *testing.T) {
 func TestBestMatchFirstWhateverTheScores(t *testing.T) {
 	for _, spread := range []int{10, 1 << 20} {
 		m := newListModel()
+		ms := &matches{}
 		for i := 0; i < 3*sortedMatches; i++ {
 			g := crash.Group{Key: fmt.Sprintf("g%05d", i), Pods: []diagnose.CrashPod{{}}}
-			m.rows[g.Key] = &row{group: g, hit: true, score: i % 7}
+			m.rows[g.Key] = &row{group: g}
+			ms.rows, ms.scores = append(ms.rows, m.rows[g.Key]), append(ms.scores, i%7)
 		}
-		m.rows["g02999"].score = spread // the best, last in key order
-		m.allDirty, m.filtered = true, true
-		m.resort()
+		ms.scores[len(ms.scores)-1] = spread // g02999 is the best, last in key order
+		m.allDirty = true
+		m.setMatches(ms)
 		if m.order[0] != "g02999" {
 			t.Errorf("spread %d: first is %s, want the best match g02999", spread, m.order[0])
 		}
@@ -509,7 +511,8 @@ func TestHistoryPane(t *testing.T) {
 
 // TestBatchKeepsTheFilterCorpus: a batch that moves a group's numbers or
 // times changes its row in place and keeps the filter's corpus; one that
-// changes the words it is found by, or whether R hides it, rebuilds it.
+// changes the words it is found by, or whether R hides it, makes a new
+// corpus (with the row's chunk rebuilt: TestCorpusUpdateRebuildsItsChunk).
 func TestBatchKeepsTheFilterCorpus(t *testing.T) {
 	synced := crash.ConnState{Phase: crash.PhaseSynced}
 	for _, tc := range []struct {
@@ -556,12 +559,12 @@ func TestBatchKeepsTheFilterCorpus(t *testing.T) {
 			if kept := m.corp == before; kept != tc.keeps {
 				t.Errorf("corpus kept: %v, want %v", kept, tc.keeps)
 			}
-			c := m.visibleCorpus()
-			in := slices.Contains(c.rows, r)
+			rows, text := m.visibleCorpus().flat()
+			in := slices.Contains(rows, r)
 			if hidden := m.hides(changed); in == hidden {
 				t.Errorf("row in the corpus: %v, hidden: %v", in, hidden)
 			}
-			if in && !bytes.Contains(c.text, []byte(strings.ToLower(changed.Pods[len(changed.Pods)-1].Name))) {
+			if in && !bytes.Contains(text, []byte(strings.ToLower(changed.Pods[len(changed.Pods)-1].Name))) {
 				t.Error("the corpus does not hold the group's newest pod")
 			}
 		})
