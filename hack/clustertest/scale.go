@@ -186,7 +186,16 @@ func RunTUIUnderPty(tb testing.TB, bin, kubeconfig string, watchers int, args ..
 		}
 	}
 	time.Sleep(5 * time.Second) // the sync's own work settles
-	Settle(tb)                  // and the apiserver's after the sync's LIST
+	// and the captures it started: every request is a line of the debug
+	// log, so they are done when it stops growing.
+	drained(tb, func() float64 {
+		st, err := os.Stat(logPath)
+		if err != nil {
+			return 0
+		}
+		return float64(st.Size())
+	})
+	Settle(tb) // and the apiserver's after the sync's LIST
 	cpu0 := ProcCPU(tb, cmd.Process.Pid)
 	time.Sleep(30 * time.Second)
 	idle := (ProcCPU(tb, cmd.Process.Pid) - cpu0).Seconds() / 30
@@ -325,7 +334,9 @@ func RunMonitor(tb testing.TB, bin, kubeconfig string) (ready time.Duration, rss
 		}
 	}
 	time.Sleep(5 * time.Second) // the sync's own work settles
-	Settle(tb)                  // and the apiserver's after the sync's LIST
+	// and the captures it started, counted on its /metrics.
+	drained(tb, func() float64 { n, _ := scrapeMonitor(tb, client, base); return n })
+	Settle(tb) // and the apiserver's after the sync's LIST
 	capturesBefore, _ := scrapeMonitor(tb, client, base)
 	pid := cmd.Process.Pid
 	cpu0 := ProcCPU(tb, pid)
@@ -387,4 +398,22 @@ func scrapeMonitor(tb testing.TB, client *http.Client, base string) (captures fl
 		}
 	}
 	return captures, took
+}
+
+// drained waits until progress (a count of the work done) has not moved
+// for 5 s, at most 10 minutes: the crash groups a sync finds are captured
+// at four a second (500 groups at 50,000 pods: two minutes), and idle is
+// what a process costs after that, when nothing changes.
+func drained(tb testing.TB, progress func() float64) {
+	tb.Helper()
+	start, last, still := time.Now(), progress(), 0
+	for time.Since(start) < 10*time.Minute && still < 5 {
+		time.Sleep(time.Second)
+		if now := progress(); now != last {
+			last, still = now, 0
+		} else {
+			still++
+		}
+	}
+	tb.Logf("captures drained after %s", time.Since(start).Round(time.Second))
 }
