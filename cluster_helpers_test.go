@@ -332,3 +332,14 @@ func crashingDeployment(t *testing.T, cs kubernetes.Interface, ns, name, script 
 		t.Fatal(err)
 	}
 }
+
+// grepLines is the lines of s that start with prefix (a metric's series).
+func grepLines(s, prefix string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}

@@ -8,15 +8,20 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/crashlens/crashlens/hack/clustertest"
 	"github.com/crashlens/crashlens/ledger"
+	"github.com/crashlens/crashlens/report"
 )
 
 // TestLedgerRecordsEveryCrash: while `list --watch` runs, a Deployment's
@@ -27,18 +32,11 @@ import (
 // TUI then shows them: the list's CAUSE refined from a capture, the History
 // pane with both pods' crashes, a crash's stored log, the restart strip.
 func TestLedgerRecordsEveryCrash(t *testing.T) {
-	kubeconfig := clustertest.Kubeconfig(t, "admin")
 	cs := clustertest.AdminClientset(t)
 	ns := newNamespace(t, cs, "it-ledger")
-	path := filepath.Join(t.TempDir(), "ledger.db")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr clustertest.Buffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"--kubeconfig", kubeconfig, "-n", ns, "--ledger", path, "list", "--watch", "-o", "json"}, &stdout, &stderr)
-	}()
-	clustertest.WaitForText(t, &stderr, 30*time.Second, "watch synced")
+	path, _, stop := watchWithLedger(t, ns)
+	defer stop()
+	ctx := context.Background()
 	// Each instance logs when it started (ms), then exits 3 a second later.
 	clustertest.Kubectl(t, fmt.Sprintf(`apiVersion: apps/v1
 kind: Deployment
@@ -90,8 +88,7 @@ spec:
 	clustertest.Poll(60*time.Second, 500*time.Millisecond, func() bool { second = restarts(0); return second != first })
 	restarts(2)
 	time.Sleep(6 * time.Second) // the capture of the last one (it settles 2 s)
-	cancel()
-	<-done
+	stop()
 
 	l, err := ledger.Open(context.Background(), path, ledger.Options{})
 	if err != nil {
@@ -143,7 +140,7 @@ spec:
 
 	// The TUI on the same ledger, while the second pod keeps crashing.
 	bin := clustertest.BuildCrashlens(t, "ledger")
-	x := startTUI(t, bin, "--kubeconfig", kubeconfig, "-n", ns, "--ledger", path)
+	x := startTUI(t, bin, "--kubeconfig", clustertest.Kubeconfig(t, "admin"), "-n", ns, "--ledger", path)
 	// The status cause is "app exit 3"; the capture's log makes it the
 	// rulebook's "exit 3 (unknown): fatal: giving up" (no class names it,
 	// and the CAUSE says so).
@@ -174,7 +171,7 @@ spec:
 	// With --no-ledger the capture still runs: the row's status cause
 	// ("app exit 3") becomes the one its log gives, as with a ledger; only
 	// the history is off.
-	y := startTUI(t, bin, "--kubeconfig", kubeconfig, "-n", ns, "--no-ledger")
+	y := startTUI(t, bin, "--kubeconfig", clustertest.Kubeconfig(t, "admin"), "-n", ns, "--no-ledger")
 	y.WaitFor(60*time.Second, "CAUSE", "deploy/flapper", "exit 3 (unknown): fatal")
 }
 
@@ -186,18 +183,11 @@ spec:
 // application), none for the cache container removed around it, and the
 // list names the trainer with the rule as its cause.
 func TestLedgerRecordsWholePodRestart(t *testing.T) {
-	kubeconfig := clustertest.Kubeconfig(t, "admin")
 	cs := clustertest.AdminClientset(t)
 	ns := newNamespace(t, cs, "it-wholepod")
-	path := filepath.Join(t.TempDir(), "ledger.db")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr clustertest.Buffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"--kubeconfig", kubeconfig, "-n", ns, "--ledger", path, "list", "--watch", "-o", "json"}, &stdout, &stderr)
-	}()
-	clustertest.WaitForText(t, &stderr, 30*time.Second, "watch synced")
+	path, stdout, stop := watchWithLedger(t, ns)
+	defer stop()
+	ctx := context.Background()
 	clustertest.Kubectl(t, fmt.Sprintf(`apiVersion: apps/v1
 kind: Deployment
 metadata: {name: trainer, namespace: %s}
@@ -240,8 +230,7 @@ spec:
 	}
 	time.Sleep(6 * time.Second) // the last exit's capture (it settles 2 s)
 	listed := stdout.String()
-	cancel()
-	<-done
+	stop()
 
 	l, err := ledger.Open(context.Background(), path, ledger.Options{})
 	if err != nil {
@@ -275,5 +264,93 @@ spec:
 	}
 	if !regexp.MustCompile(`"container":\s*"trainer"`).MatchString(listed) || !strings.Contains(listed, "restarts the whole pod") {
 		t.Errorf("list --watch never named the trainer and the rule: %s", listed[:min(len(listed), 600)])
+	}
+}
+
+// watchWithLedger runs `list --watch` on the namespace with a ledger of
+// its own until stop (which waits for it to end; calling it twice is
+// fine): the ledger's path and the watch's output.
+func watchWithLedger(t *testing.T, ns string) (string, *clustertest.Buffer, func()) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr clustertest.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"--kubeconfig", clustertest.Kubeconfig(t, "admin"), "-n", ns, "--ledger", path, "list", "--watch", "-o", "json"}, &stdout, &stderr)
+	}()
+	clustertest.WaitForText(t, &stderr, 30*time.Second, "watch synced")
+	var once sync.Once
+	return path, &stdout, func() { once.Do(func() { cancel(); <-done }) }
+}
+
+// TestLedgerRecordsFailedJob: a Job whose attempts fail until its
+// backoffLimit leaves failed pods that nothing restarts. Each attempt is a
+// ledger row of its own pod (restart 0, its own log), and the list shows
+// the Job as one group of its failed pods, which stays after the Job has
+// failed.
+func TestLedgerRecordsFailedJob(t *testing.T) {
+	cs := clustertest.AdminClientset(t)
+	ns := newNamespace(t, cs, "it-job")
+	path, stdout, stop := watchWithLedger(t, ns)
+	defer stop()
+	ctx := context.Background()
+	clustertest.Kubectl(t, fmt.Sprintf(`apiVersion: batch/v1
+kind: Job
+metadata: {name: import, namespace: %s}
+spec:
+  backoffLimit: 1
+  template:
+    spec:
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 0
+      containers:
+      - name: work
+        image: crashlens.local/busybox:latest
+        imagePullPolicy: Never
+        command: [sh, -c, 'echo "attempt in $(hostname)"; sleep 1; cat /etc/import/manifest.yaml']
+`, ns), "apply", "-f", "-")
+	failed := func() bool {
+		j, err := cs.BatchV1().Jobs(ns).Get(ctx, "import", metav1.GetOptions{})
+		return err == nil && j.Status.Failed == 2 && slices.ContainsFunc(j.Status.Conditions, func(c batchv1.JobCondition) bool {
+			return c.Type == batchv1.JobFailed && c.Status == corev1.ConditionTrue
+		})
+	}
+	if !clustertest.Poll(150*time.Second, time.Second, failed) {
+		t.Fatal("the Job did not fail after two attempts")
+	}
+	var rows []ledger.Crash
+	recorded := func() bool {
+		l, err := ledger.Open(ctx, path, ledger.Options{})
+		if err != nil {
+			return false
+		}
+		defer l.Close()
+		rows, err = l.History(ctx, ledger.Query{Namespace: ns, Workload: "Job/import"})
+		return err == nil && len(rows) >= 2
+	}
+	clustertest.Poll(30*time.Second, time.Second, recorded)
+	time.Sleep(3 * time.Second) // a batch after the Job failed
+	listed := stdout.String()
+	stop()
+	pods := map[string]bool{}
+	for _, r := range rows {
+		if r.Restart != 0 || r.ExitCode != 1 || !strings.Contains(r.LogTail, "attempt in "+r.Pod) || r.TopFinding != "missing-file" {
+			t.Errorf("row %s#%d: exit %d, finding %q, log %q", r.Pod, r.Restart, r.ExitCode, r.TopFinding, r.LogTail)
+		}
+		pods[r.Pod] = true
+	}
+	if len(rows) != 2 || len(pods) != 2 {
+		t.Errorf("%d rows for %d pods, want one row for each of the 2 attempts", len(rows), len(pods))
+	}
+	var job *report.WatchLine // the Job's group as the watch last said it
+	for _, line := range strings.Split(strings.TrimSpace(listed), "\n") {
+		var w report.WatchLine
+		if json.Unmarshal([]byte(line), &w) == nil && w.Group.Workload == "Job/import" {
+			job = &w
+		}
+	}
+	if job == nil || job.Event == "resolved" || len(job.Group.Pods) != 2 || job.Group.State != "Error" {
+		t.Errorf("list --watch: the Job's group last %+v, want its two failed pods, not resolved", job)
 	}
 }

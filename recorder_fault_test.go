@@ -192,3 +192,116 @@ func TestFaultRecorder(t *testing.T) {
 		t.Errorf("history as a user without the right: exit %d, stderr %q; want exit 0 and one line that says so", code, stderr.String())
 	}
 }
+
+// recorderLocal is the demo recorder's own port (it shares the node's
+// network, demo overlay): /readyz and /metrics straight from the process,
+// whatever its readiness makes of the Service.
+const recorderLocal = "http://127.0.0.1:19090"
+
+// recorderGet is one of the recorder's endpoints: status and body; false
+// while nothing answers.
+func recorderGet(path string) (int, string, bool) {
+	c := &http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(recorderLocal + path)
+	if err != nil {
+		return 0, "", false
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode, string(b), true
+}
+
+// recorderRestarts is the recorder container's restart count.
+func recorderRestarts(t *testing.T, pod string) int32 {
+	t.Helper()
+	p, err := clustertest.AdminClientset(t).CoreV1().Pods("crashlens").Get(context.Background(), pod, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cs := range p.Status.ContainerStatuses {
+		if cs.Name == "recorder" {
+			return cs.RestartCount
+		}
+	}
+	t.Fatalf("pod %s has no recorder container", pod)
+	return 0
+}
+
+// TestFaultRecorderVolume: the ledger's volume fills up, and separately is
+// mounted read-only. Each time /readyz fails and says why, /metrics is
+// still served, a full volume's failed writes are counted, and the
+// recorder's process never restarts.
+func TestFaultRecorderVolume(t *testing.T) {
+	withRecorder(t)
+	cs := clustertest.AdminClientset(t)
+	ns := newNamespace(t, cs, "fault-volume")
+	// The ledger on a 4 MiB tmpfs (a memory emptyDir is mounted with its
+	// sizeLimit as its size, so a write past it fails with ENOSPC), and a
+	// container beside the recorder to fill it.
+	clustertest.Kubectl(t, "", "-n", "crashlens", "patch", "deployment", "crashlens-recorder", "--type", "strategic", "-p", `{"spec":{"template":{"spec":{
+		"volumes":[{"name":"ledger","persistentVolumeClaim":null,"emptyDir":{"medium":"Memory","sizeLimit":"4Mi"}}],
+		"containers":[{"name":"filler","image":"crashlens.local/busybox:latest","imagePullPolicy":"Never","command":["sleep","3600"],
+			"securityContext":{"allowPrivilegeEscalation":false,"readOnlyRootFilesystem":true,"capabilities":{"drop":["ALL"]}},
+			"resources":{"requests":{"cpu":"5m","memory":"8Mi"},"limits":{"memory":"32Mi"}},
+			"volumeMounts":[{"name":"ledger","mountPath":"/var/lib/crashlens"}]}]}}}}`)
+	pod := recorderReady(t)
+	crashingDeployment(t, cs, ns, "crasher", `echo "instance $(date +%s%N)"; echo "error: cannot reach the queue"; sleep 3; exit 1`)
+	if !clustertest.Poll(2*time.Minute, 2*time.Second, func() bool { rows, _ := recorderRows(t, ns); return len(rows) >= 1 }) {
+		t.Fatal("the recorder recorded no crash before the volume filled")
+	}
+
+	// Full: dd stops at ENOSPC (and says so); the next captures fail to write.
+	if out, _ := exec.Command(filepath.Join(clustertest.BinDir(t), "kubectl"), "--kubeconfig", clustertest.Kubeconfig(t, "admin"),
+		"-n", "crashlens", "exec", pod, "-c", "filler", "--", "dd", "if=/dev/zero", "of=/var/lib/crashlens/fill", "bs=64k").CombinedOutput(); !strings.Contains(string(out), "No space left on device") {
+		t.Fatalf("filling the volume: %s", out)
+	}
+	var ready, metrics string
+	full := func() bool {
+		code, body, ok := recorderGet("/readyz")
+		ready = body
+		if !ok || code != http.StatusServiceUnavailable || !strings.Contains(body, "cannot write") {
+			return false
+		}
+		code, body, ok = recorderGet("/metrics")
+		metrics = body
+		errs := regexp.MustCompile(`(?m)^crashlens_ledger_write_errors_total ([0-9.e+]+)$`).FindStringSubmatch(body)
+		return ok && code == http.StatusOK && errs != nil && errs[1] != "0"
+	}
+	if !clustertest.Poll(2*time.Minute, 2*time.Second, full) {
+		t.Fatalf("with the volume full: /readyz %q, /metrics write errors %q", ready, grepLines(metrics, "crashlens_ledger_write_errors_total"))
+	}
+	t.Logf("volume full: /readyz says %q", strings.TrimSpace(ready))
+	if !strings.Contains(ready, "full") {
+		t.Errorf("/readyz %q does not say the volume is full", ready)
+	}
+	if n := recorderRestarts(t, pod); n != 0 {
+		t.Errorf("the recorder restarted %d times on a full volume", n)
+	}
+
+	// Read-only: a new pod whose ledger volume is mounted read-only.
+	clustertest.Kubectl(t, "", "-n", "crashlens", "patch", "deployment", "crashlens-recorder", "--type", "strategic", "-p", `{"spec":{"template":{"spec":{
+		"containers":[{"name":"recorder","volumeMounts":[{"name":"ledger","mountPath":"/var/lib/crashlens","readOnly":true}]}]}}}}`)
+	var roPod string
+	readOnly := func() bool {
+		pods, err := cs.CoreV1().Pods("crashlens").List(context.Background(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=crashlens-recorder"})
+		if err != nil || len(pods.Items) != 1 || pods.Items[0].Name == pod || pods.Items[0].Status.Phase != corev1.PodRunning {
+			return false
+		}
+		roPod = pods.Items[0].Name
+		code, body, ok := recorderGet("/readyz")
+		ready = body
+		if !ok || code != http.StatusServiceUnavailable || !strings.Contains(body, "read-only") {
+			return false
+		}
+		code, metrics, ok = recorderGet("/metrics")
+		return ok && code == http.StatusOK && strings.Contains(metrics, "crashlens_watched_pods")
+	}
+	if !clustertest.Poll(3*time.Minute, 2*time.Second, readOnly) {
+		t.Fatalf("with the volume read-only: /readyz %q, /metrics served: %v", ready, strings.Contains(metrics, "crashlens_watched_pods"))
+	}
+	t.Logf("volume read-only: /readyz says %q", strings.TrimSpace(ready))
+	time.Sleep(10 * time.Second) // long enough for a crash on start to show as a restart
+	if n := recorderRestarts(t, roPod); n != 0 {
+		t.Errorf("the recorder restarted %d times on a read-only volume", n)
+	}
+}

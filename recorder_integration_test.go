@@ -100,13 +100,3 @@ func TestRecorderInCluster(t *testing.T) {
 		t.Errorf("the History pane has no rows:\n%s", screen)
 	}
 }
-
-func grepLines(s, prefix string) string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if strings.HasPrefix(l, prefix) {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
-}
