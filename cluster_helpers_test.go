@@ -114,8 +114,15 @@ func (w *watchProc) groups() map[string]report.GroupJSON {
 	return set
 }
 
+// jsonKey is a group's identity as the watcher's key has it
+// (diagnose.CrashPod.GroupKey): a whole-pod restart's exit code is not part
+// of it, as it shows only for the seconds before the kubelet's placeholder.
 func jsonKey(g report.GroupJSON) string {
-	return fmt.Sprintf("%s/%s/%s/%s/%d", g.Namespace, g.Workload, g.Container, g.Reason, g.ExitCode)
+	code := g.ExitCode
+	if g.Reason == diagnose.ReasonWholePodRestart {
+		code = -1
+	}
+	return fmt.Sprintf("%s/%s/%s/%s/%d", g.Namespace, g.Workload, g.Container, g.Reason, code)
 }
 
 // truth classifies every pod the API has, as the watcher would.
@@ -129,7 +136,7 @@ func truth(t *testing.T, cs kubernetes.Interface) map[string]int {
 	now := time.Now()
 	for i := range pods.Items {
 		p := &pods.Items[i]
-		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+		if p.Status.Phase == corev1.PodSucceeded { // the watcher keeps failed pods, not succeeded ones
 			continue
 		}
 		if v := diagnose.Classify(p, now); v.Failing {

@@ -78,11 +78,12 @@ func TestFaultRecorder(t *testing.T) {
 	cs := clustertest.AdminClientset(t)
 	ctx := context.Background()
 	ns := newNamespace(t, cs, "fault-recorder")
-	// Each instance runs 25 s, prints who it is and hostile text, exits 1:
-	// a crash every 35 s or so, longer than the recorder is ever down here,
-	// so every termination's status is still visible when it comes back.
+	// Each instance runs 45 s, prints who it is and hostile text, exits 1:
+	// a crash every 55 s or so, longer than the recorder is ever down here
+	// (a loaded CI machine took over 35 s to bring it back), so every
+	// termination's status is still visible when it comes back.
 	crashingDeployment(t, cs, ns, "slow-crasher",
-		`echo "instance $(date +%s%N)"; printf '\033]0;owned\007\033[2Jerror: cannot reach the queue\n'; sleep 25; exit 1`)
+		`echo "instance $(date +%s%N)"; printf '\033]0;owned\007\033[2Jerror: cannot reach the queue\n'; sleep 45; exit 1`)
 	rowsAtLeast := func(n int, within time.Duration) []ledger.Crash {
 		var rows []ledger.Crash
 		if !clustertest.Poll(within, 2*time.Second, func() bool { rows, _ = recorderRows(t, ns); return len(rows) >= n }) {
@@ -244,7 +245,27 @@ func TestFaultRecorderVolume(t *testing.T) {
 			"securityContext":{"allowPrivilegeEscalation":false,"readOnlyRootFilesystem":true,"capabilities":{"drop":["ALL"]}},
 			"resources":{"requests":{"cpu":"5m","memory":"8Mi"},"limits":{"memory":"32Mi"}},
 			"volumeMounts":[{"name":"ledger","mountPath":"/var/lib/crashlens"}]}]}}}}`)
-	pod := recorderReady(t)
+	// The new pod (with the filler), not the one the patch replaces, which
+	// may still be ready for a moment.
+	var pod string
+	if !clustertest.Poll(3*time.Minute, time.Second, func() bool {
+		pods, err := cs.CoreV1().Pods("crashlens").List(context.Background(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=crashlens-recorder"})
+		if err != nil {
+			return false
+		}
+		for _, p := range pods.Items {
+			withFiller := slices.ContainsFunc(p.Spec.Containers, func(c corev1.Container) bool { return c.Name == "filler" })
+			for _, c := range p.Status.Conditions {
+				if withFiller && p.DeletionTimestamp == nil && c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
+					pod = p.Name
+					return true
+				}
+			}
+		}
+		return false
+	}) {
+		t.Fatal("the recorder with the filler never became ready")
+	}
 	crashingDeployment(t, cs, ns, "crasher", `echo "instance $(date +%s%N)"; echo "error: cannot reach the queue"; sleep 3; exit 1`)
 	if !clustertest.Poll(2*time.Minute, 2*time.Second, func() bool { rows, _ := recorderRows(t, ns); return len(rows) >= 1 }) {
 		t.Fatal("the recorder recorded no crash before the volume filled")
