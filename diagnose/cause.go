@@ -74,14 +74,14 @@ func (r Report) Cause() string {
 		if r.Log.FirstError != nil {
 			c = "exit" + code + " (unknown): " + r.Log.FirstError.Text
 		} else if r.wholePod {
-			c = "exit" + code + " restarts the whole pod"
+			c = wholePodWords(r.Exit.Code)
 		} else if r.retriedByRule() {
 			c = "exit" + code + ", retried by a restart rule"
 		}
 	case FindingCauseUnknown:
 		c = "cause unknown"
 		if r.wholePod {
-			c = "its rule restarts the whole pod"
+			c = wholePodWords(r.Exit.Code)
 		}
 	default:
 		c = f.ID
@@ -108,10 +108,8 @@ func statusCause(row CrashPod, termMessage string) string {
 	case state == "CreateContainerError" || state == "RunContainerError" || state == "StartError" || reason == "StartError" ||
 		reason == "ContainerCannotRun":
 		c = "cannot start: " + runcDetail(row.Message)
-	case reason == ReasonWholePodRestart && row.ExitCode >= 0:
-		c = fmt.Sprintf("exit %d restarts the whole pod", row.ExitCode)
 	case reason == ReasonWholePodRestart:
-		c = "its rule restarts the whole pod"
+		c = wholePodWords(row.ExitCode)
 	case row.State == StateInitStuck:
 		c = "init step never finishes"
 	case state == "ContainerCreating":

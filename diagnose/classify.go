@@ -257,7 +257,7 @@ func judge(pod *corev1.Pod, cs *corev1.ContainerStatus, init bool, now time.Time
 	w, t := cs.State.Waiting, cs.State.Terminated
 	ended := podEnded(pod)
 	switch {
-	case judgeWholePod(pod, cs, last, ended, now, &j):
+	case judgeWholePod(pod, cs, last, ended, now, score, &j):
 		// A pod its own rule restarts as a whole (wholepod.go).
 	case ended && endedByNode(pod):
 		// The node ended the pod (an eviction, a shutdown): its containers'

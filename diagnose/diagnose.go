@@ -31,14 +31,15 @@ func Diagnose(in Input) Report {
 	// restart: never a countdown to a restart that will not come.
 	// A whole-pod restart comes at once, with no back-off, and its
 	// placeholder exit is not one.
-	if d := r.Exit; d != nil && cs.RestartCount > 0 && !podEnded(pod) && d.Reason != reasonRestartingAll &&
-		restartOn(pod, c, d.Code).restart && !restartOn(pod, c, d.Code).wholePod {
-		r.Backoff = timeline(cs, in.BackoffCap, in.Now)
+	if r.Exit != nil {
+		placeholder, next := r.Exit.Reason == reasonRestartingAll, restartOn(pod, c, r.Exit.Code)
+		if cs.RestartCount > 0 && !podEnded(pod) && !placeholder && next.restart && !next.wholePod {
+			r.Backoff = timeline(cs, in.BackoffCap, in.Now)
+		}
+		rule, _ := wholePodRule(c)
+		r.wholePod = rule != nil && (placeholder || next.wholePod)
 	}
 	r.Pod.Sidecar = isSidecar(pod.Spec.InitContainers, c.Name)
-	if rule, _ := wholePodRule(c); rule != nil && r.Exit != nil {
-		r.wholePod = r.Exit.Reason == reasonRestartingAll || restartOn(pod, c, r.Exit.Code).wholePod
-	}
 	ev := gatherProbeEvidence(pod, cs, r.Exit, in.Events)
 	target := "Pod/" + pod.Name
 	if in.Deployment != nil {

@@ -176,7 +176,7 @@ func explainExit(pod *corev1.Pod, cs corev1.ContainerStatus, events []corev1.Eve
 	}
 	ran := humanDuration(time.Duration(e.RanSeconds * float64(time.Second)))
 	switch {
-	case t.Reason == reasonRestartingAll:
+	case IsWholePodPlaceholder(t):
 		// The kubelet's placeholder, not an exit: its 137 is no code.
 		e.Code, e.Signal, e.Meaning = -1, "", ""
 		e.Killer = KillerPodRestart

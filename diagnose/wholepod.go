@@ -59,16 +59,17 @@ func wholePodRule(c *corev1.Container) (*corev1.ContainerRestartRule, int) {
 
 // judgeWholePod judges a container of a pod that restarts as a whole; ok
 // false when the container's state is not part of one.
-func judgeWholePod(pod *corev1.Pod, cs *corev1.ContainerStatus, last *corev1.ContainerStateTerminated, ended bool, now time.Time, j *judgement) bool {
+// score is judge's restart score of the container.
+func judgeWholePod(pod *corev1.Pod, cs *corev1.ContainerStatus, last *corev1.ContainerStateTerminated, ended bool, now time.Time, score int, j *judgement) bool {
 	c := containerSpec(pod, cs.Name)
 	row := &j.row
 	switch t := cs.State.Terminated; {
 	case t != nil && !ended && restartOn(pod, c, t.ExitCode).wholePod:
 		// The moment the exit shows: the kubelet restarts the pod next.
 		row.State, row.Reason = StateRestarting, ReasonWholePodRestart
-		j.failing, j.score = true, int(min(cs.RestartCount, 1000))+scoreCrashing
+		j.failing, j.score = true, score+scoreCrashing
 		return true
-	case last == nil || last.Reason != reasonRestartingAll:
+	case !IsWholePodPlaceholder(last):
 		return false
 	}
 	// The placeholder: every container shows it. Only the container whose
@@ -90,10 +91,10 @@ func judgeWholePod(pod *corev1.Pod, cs *corev1.ContainerStatus, last *corev1.Con
 			return true
 		}
 		row.State, row.Running, row.LastStart = StateRestarted, true, cs.State.Running.StartedAt.Time
-		j.failing, j.score, j.until = true, int(min(cs.RestartCount, 1000))+scoreRestarted, until
+		j.failing, j.score, j.until = true, score+scoreRestarted, until
 	case cs.State.Waiting != nil:
 		row.State = StateRestarting
-		j.failing, j.score = true, int(min(cs.RestartCount, 1000))+scoreCrashing
+		j.failing, j.score = true, score+scoreCrashing
 	}
 	return true
 }
@@ -116,19 +117,18 @@ func wholePodExplanation(pod *corev1.Pod, c *corev1.Container) string {
 // such a rule.
 func wholePodCause(pod *corev1.Pod) string {
 	byRule := ""
-	for _, list := range []struct {
-		specs    []corev1.Container
-		statuses []corev1.ContainerStatus
-	}{{pod.Spec.InitContainers, pod.Status.InitContainerStatuses}, {pod.Spec.Containers, pod.Status.ContainerStatuses}} {
-		for i := range list.specs {
-			c := &list.specs[i]
-			if rule, _ := wholePodRule(c); rule != nil && byRule == "" {
-				byRule = "an exit of container " + c.Name
+	for _, specs := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for i := range specs {
+			c := &specs[i]
+			if rule, _ := wholePodRule(c); rule == nil {
+				continue // only a container with such a rule can restart the pod
 			}
-			for _, cs := range list.statuses {
-				if t := lastTermination(cs); cs.Name == c.Name && t != nil && t.Reason != reasonRestartingAll && restartOn(pod, c, t.ExitCode).wholePod {
-					return fmt.Sprintf("container %s's exit %d", c.Name, t.ExitCode)
-				}
+			cs, _ := StatusOf(pod, c.Name)
+			if t := lastTermination(cs); t != nil && !IsWholePodPlaceholder(t) && restartOn(pod, c, t.ExitCode).wholePod {
+				return fmt.Sprintf("container %s's exit %d", c.Name, t.ExitCode)
+			}
+			if byRule == "" {
+				byRule = "an exit of container " + c.Name
 			}
 		}
 	}
@@ -136,4 +136,14 @@ func wholePodCause(pod *corev1.Pod) string {
 		return byRule
 	}
 	return "another container's exit"
+}
+
+// wholePodWords is the CAUSE column's words for a pod its container's rule
+// restarts as a whole, the row's and the detail's alike; code is the exit
+// that fired the rule, -1 when only the kubelet's placeholder is left.
+func wholePodWords(code int32) string {
+	if code >= 0 {
+		return fmt.Sprintf("exit %d restarts the whole pod", code)
+	}
+	return "its rule restarts the whole pod"
 }
