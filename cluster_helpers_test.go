@@ -21,7 +21,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/crashlens/crashlens/crash"
 	"github.com/crashlens/crashlens/demo"
 	"github.com/crashlens/crashlens/diagnose"
 	"github.com/crashlens/crashlens/hack/clustertest"
@@ -114,16 +113,14 @@ func (w *watchProc) groups() map[string]report.GroupJSON {
 	return set
 }
 
-// jsonKey is a group's identity as the watcher's key has it
-// (diagnose.CrashPod.GroupKey): a whole-pod restart's exit code is not part
-// of it, as it shows only for the seconds before the kubelet's placeholder.
+// jsonKey is a group's identity: the watcher's own key
+// (diagnose.CrashPod.GroupKey, which leaves a whole-pod restart's exit code
+// out), readable.
 func jsonKey(g report.GroupJSON) string {
-	code := g.ExitCode
-	if g.Reason == diagnose.ReasonWholePodRestart {
-		code = -1
-	}
-	return fmt.Sprintf("%s/%s/%s/%s/%d", g.Namespace, g.Workload, g.Container, g.Reason, code)
+	return groupKey(diagnose.CrashPod{Namespace: g.Namespace, Owner: g.Workload, Container: g.Container, Reason: g.Reason, ExitCode: g.ExitCode})
 }
+
+func groupKey(p diagnose.CrashPod) string { return strings.ReplaceAll(p.GroupKey(), "\x00", "/") }
 
 // truth classifies every pod the API has, as the watcher would.
 func truth(t *testing.T, cs kubernetes.Interface) map[string]int {
@@ -140,9 +137,7 @@ func truth(t *testing.T, cs kubernetes.Interface) map[string]int {
 			continue
 		}
 		if v := diagnose.Classify(p, now); v.Failing {
-			cp := v.Pod
-			g := report.ToJSON(crash.Group{Namespace: cp.Namespace, Owner: cp.Owner, Container: cp.Container, Reason: cp.Reason, ExitCode: cp.ExitCode})
-			out[jsonKey(g)]++
+			out[groupKey(v.Pod)]++
 		}
 	}
 	return out

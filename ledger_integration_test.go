@@ -74,12 +74,7 @@ spec:
 	// deleted with a zero grace period takes its status with it. (The rows
 	// are still counted below; this only orders the test's own steps.)
 	fourRows := func() bool {
-		l, err := ledger.Open(ctx, path, ledger.Options{})
-		if err != nil {
-			return false
-		}
-		defer l.Close()
-		rows, err := l.History(ctx, ledger.Query{Namespace: ns, Pod: first})
+		rows, err := ledgerHistory(path, ledger.Query{Namespace: ns, Pod: first})
 		return err == nil && len(rows) >= 4
 	}
 	clustertest.Poll(60*time.Second, time.Second, fourRows)
@@ -232,12 +227,7 @@ spec:
 	listed := stdout.String()
 	stop()
 
-	l, err := ledger.Open(context.Background(), path, ledger.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	rows, err := l.History(context.Background(), ledger.Query{Namespace: ns, Pod: pod})
+	rows, err := ledgerHistory(path, ledger.Query{Namespace: ns, Pod: pod})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,12 +311,8 @@ spec:
 	}
 	var rows []ledger.Crash
 	recorded := func() bool {
-		l, err := ledger.Open(ctx, path, ledger.Options{})
-		if err != nil {
-			return false
-		}
-		defer l.Close()
-		rows, err = l.History(ctx, ledger.Query{Namespace: ns, Workload: "Job/import"})
+		var err error
+		rows, err = ledgerHistory(path, ledger.Query{Namespace: ns, Workload: "Job/import"})
 		return err == nil && len(rows) >= 2
 	}
 	clustertest.Poll(30*time.Second, time.Second, recorded)
@@ -353,4 +339,15 @@ spec:
 	if job == nil || job.Event == "resolved" || len(job.Group.Pods) != 2 || job.Group.State != "Error" {
 		t.Errorf("list --watch: the Job's group last %+v, want its two failed pods, not resolved", job)
 	}
+}
+
+// ledgerHistory opens the ledger at path, reads q's rows and closes it,
+// beside a crashlens process that writes to it.
+func ledgerHistory(path string, q ledger.Query) ([]ledger.Crash, error) {
+	l, err := ledger.Open(context.Background(), path, ledger.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close()
+	return l.History(context.Background(), q)
 }

@@ -44,6 +44,13 @@ func recorderRows(t *testing.T, ns string) ([]ledger.Crash, bool) {
 // recorderReady waits until one recorder pod is ready and returns its name.
 func recorderReady(t *testing.T) string {
 	t.Helper()
+	return recorderReadyWhere(t, func(*corev1.Pod) bool { return true })
+}
+
+// recorderReadyWhere waits until a recorder pod that keep accepts is ready
+// and returns its name.
+func recorderReadyWhere(t *testing.T, keep func(*corev1.Pod) bool) string {
+	t.Helper()
 	cs := clustertest.AdminClientset(t)
 	var name string
 	ready := func() bool {
@@ -52,6 +59,9 @@ func recorderReady(t *testing.T) string {
 			return false
 		}
 		for _, p := range pods.Items {
+			if !keep(&p) {
+				continue
+			}
 			for _, c := range p.Status.Conditions {
 				if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue && p.DeletionTimestamp == nil {
 					name = p.Name
@@ -247,25 +257,9 @@ func TestFaultRecorderVolume(t *testing.T) {
 			"volumeMounts":[{"name":"ledger","mountPath":"/var/lib/crashlens"}]}]}}}}`)
 	// The new pod (with the filler), not the one the patch replaces, which
 	// may still be ready for a moment.
-	var pod string
-	if !clustertest.Poll(3*time.Minute, time.Second, func() bool {
-		pods, err := cs.CoreV1().Pods("crashlens").List(context.Background(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=crashlens-recorder"})
-		if err != nil {
-			return false
-		}
-		for _, p := range pods.Items {
-			withFiller := slices.ContainsFunc(p.Spec.Containers, func(c corev1.Container) bool { return c.Name == "filler" })
-			for _, c := range p.Status.Conditions {
-				if withFiller && p.DeletionTimestamp == nil && c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
-					pod = p.Name
-					return true
-				}
-			}
-		}
-		return false
-	}) {
-		t.Fatal("the recorder with the filler never became ready")
-	}
+	pod := recorderReadyWhere(t, func(p *corev1.Pod) bool {
+		return slices.ContainsFunc(p.Spec.Containers, func(c corev1.Container) bool { return c.Name == "filler" })
+	})
 	crashingDeployment(t, cs, ns, "crasher", `echo "instance $(date +%s%N)"; echo "error: cannot reach the queue"; sleep 3; exit 1`)
 	if !clustertest.Poll(2*time.Minute, 2*time.Second, func() bool { rows, _ := recorderRows(t, ns); return len(rows) >= 1 }) {
 		t.Fatal("the recorder recorded no crash before the volume filled")
