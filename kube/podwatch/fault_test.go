@@ -89,36 +89,57 @@ func TestFaultAPIServerRestart(t *testing.T) {
 	if !next(60*time.Second, func() bool { return state.Phase == crash.PhaseSynced }) {
 		t.Fatalf("never synced again: %+v", state)
 	}
-	next(2*time.Second, func() bool { return false }) // let the relist's changes arrive
-
-	// The truth, from the API.
-	pods, err := c.CoreV1().Pods("").List(context.Background(), metav1.ListOptions{FieldSelector: podFieldSelector})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The cluster keeps crashing while the test reads it (a CronJob starts
+	// a run, a pod fails), so the stream and one List are compared until
+	// they agree, within a bound: a watcher that lost or doubled a group
+	// never agrees.
+	var diff []string
 	truth := map[string]int{}
-	now := time.Now()
-	for i := range pods.Items {
-		if v := diagnose.Classify(&pods.Items[i], now); v.Failing {
-			truth[v.Pod.GroupKey()]++
+	agree := func() bool {
+		pods, err := c.CoreV1().Pods("").List(context.Background(), metav1.ListOptions{FieldSelector: podFieldSelector})
+		if err != nil {
+			diff = []string{err.Error()}
+			return false
 		}
+		truth = map[string]int{}
+		now := time.Now()
+		for i := range pods.Items {
+			if v := diagnose.Classify(&pods.Items[i], now); v.Failing {
+				truth[v.Pod.GroupKey()]++
+			}
+		}
+		diff = groupDiff(view, truth)
+		return len(diff) == 0
 	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !agree() && time.Now().Before(deadline) {
+		next(time.Second, func() bool { return false })
+	}
+	for _, d := range diff {
+		t.Error(d)
+	}
+	t.Logf("%d groups before, %d after, %d in the API", before, len(view), len(truth))
+}
+
+// groupDiff says how the stream's groups differ from the API's pod count
+// per group key; empty when they agree.
+func groupDiff(view map[string]crash.Group, truth map[string]int) []string {
+	var diff []string
 	for key, n := range truth {
 		g, ok := view[key]
-		if !ok {
-			t.Errorf("group lost after the restart: %q", key)
-			continue
-		}
-		if len(g.Pods) != n {
-			t.Errorf("group %q has %d pods, the API %d", key, len(g.Pods), n)
+		switch {
+		case !ok:
+			diff = append(diff, fmt.Sprintf("group lost after the restart: %q", key))
+		case len(g.Pods) != n:
+			diff = append(diff, fmt.Sprintf("group %q has %d pods, the API %d", key, len(g.Pods), n))
 		}
 	}
 	for key := range view {
 		if _, ok := truth[key]; !ok {
-			t.Errorf("group shown that does not exist: %q", key)
+			diff = append(diff, fmt.Sprintf("group shown that does not exist: %q", key))
 		}
 	}
-	t.Logf("%d groups before, %d after, %d in the API", before, len(view), len(truth))
+	return diff
 }
 
 // churnPod is a bare pod bound to a node no kubelet serves, so only this
