@@ -112,11 +112,13 @@ screenshots: build cluster-build ## Regenerate screenshots/*.png from the runnin
 		rc=$$?; $(CLUSTERCTL) --instance shoot-east down; $(CLUSTERCTL) --instance shoot-west down; exit $$rc
 
 .PHONY: bench
-bench: deps cluster-build ## Benchmarks: UI, watcher, ledger and recorder micro-benchmarks, then the watcher at scale on a control-plane-only cluster (see */BENCHMARKS.md)
+bench: deps cluster-build ## Benchmarks: UI, watcher, ledger and recorder micro-benchmarks, then the watcher and the recorder at scale on control-plane-only clusters (see */BENCHMARKS.md)
 	go test -run='^$$' -bench=. -benchmem ./ui ./kube/... ./ledger
 	go test -run='^$$' -bench=. -benchmem -benchtime=20x -timeout=30m ./monitor
 	$(CLUSTERCTL) with --control-plane-only --also $(BENCH_INSTANCES) -- go test -tags scale -run='^$$' -bench='BenchmarkFleet' -benchtime=1x -timeout=60m ./kube/clusters
 	$(CLUSTERCTL) with --control-plane-only -- go test -tags scale -run='^$$' -bench='BenchmarkScale' -benchtime=1x -timeout=90m ./kube/podwatch
+	@# The recorder's captures when 500 pods crash at once, on a cluster of its own (the scale pods' crashes would be captured first).
+	$(CLUSTERCTL) with --control-plane-only -- go test -tags scale -run='^$$' -bench='BenchmarkCaptureBurst' -benchtime=1x -timeout=30m ./monitor
 
 .PHONY: clean
 clean: cluster-down ## Remove build output (keeps the cluster binaries; rm -rf hack/cluster/bin for those)

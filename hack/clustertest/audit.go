@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 )
 
 // The test apiserver logs every request to its audit log (Metadata level;
@@ -22,7 +23,9 @@ type AuditEvent struct {
 	Verb       string `json:"verb"`
 	RequestURI string `json:"requestURI"`
 	UserAgent  string `json:"userAgent"`
-	User       struct {
+	// Received is when the apiserver received the request.
+	Received time.Time `json:"requestReceivedTimestamp"`
+	User     struct {
 		Username string `json:"username"`
 	} `json:"user"`
 	ObjectRef *struct {

@@ -11,8 +11,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -72,24 +70,40 @@ func RealisticPod(i int) *corev1.Pod {
 	}
 }
 
+// HealthyStatus is RealisticPod(i)'s status at now when it runs: both
+// containers running and ready.
+func HealthyStatus(i int, now time.Time) corev1.PodStatus {
+	st := corev1.PodStatus{Phase: corev1.PodRunning, PodIP: fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255),
+		Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(now)}}}
+	for _, name := range []string{"app", "proxy"} {
+		st.ContainerStatuses = append(st.ContainerStatuses, corev1.ContainerStatus{Name: name, Ready: true, Image: "registry.example.internal/x:v1.2.3", ImageID: "sha256:" + strings.Repeat("a", 64),
+			ContainerID: "containerd://" + strings.Repeat("b", 64), State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(now)}}})
+	}
+	return st
+}
+
+// Crashed turns st's container (its first, "app") into one the kubelet
+// holds in CrashLoopBackOff after restarts restarts, the last of which
+// ended as term.
+func Crashed(st corev1.PodStatus, restarts int32, term corev1.ContainerStateTerminated) corev1.PodStatus {
+	cs := &st.ContainerStatuses[0]
+	cs.Ready, cs.RestartCount = false, restarts
+	cs.State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: "back-off 2m40s restarting failed container=" + cs.Name}}
+	cs.LastTerminationState = corev1.ContainerState{Terminated: &term}
+	st.Conditions[0].Status = corev1.ConditionFalse
+	return st
+}
+
 // RealisticStatus is RealisticPod(i)'s status at now: running, or for one
 // pod in a hundred (i%100 == 0) its app container in CrashLoopBackOff
 // after an OOM kill.
 func RealisticStatus(i int, now time.Time) corev1.PodStatus {
-	st := corev1.PodStatus{Phase: corev1.PodRunning, PodIP: fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255),
-		Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(now)}}}
-	for _, name := range []string{"app", "proxy"} {
-		cs := corev1.ContainerStatus{Name: name, Ready: true, Image: "registry.example.internal/x:v1.2.3", ImageID: "sha256:" + strings.Repeat("a", 64),
-			ContainerID: "containerd://" + strings.Repeat("b", 64), State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(now)}}}
-		if i%100 == 0 && name == "app" { // 1% crash
-			cs.Ready, cs.RestartCount = false, 7
-			cs.State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: "back-off 2m40s restarting failed container=app"}}
-			cs.LastTerminationState = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "OOMKilled",
-				StartedAt: metav1.NewTime(now.Add(-time.Minute)), FinishedAt: metav1.NewTime(now.Add(-30 * time.Second))}}
-		}
-		st.ContainerStatuses = append(st.ContainerStatuses, cs)
+	st := HealthyStatus(i, now)
+	if i%100 != 0 { // 1% crash
+		return st
 	}
-	return st
+	return Crashed(st, 7, corev1.ContainerStateTerminated{ExitCode: 137, Reason: "OOMKilled",
+		StartedAt: metav1.NewTime(now.Add(-time.Minute)), FinishedAt: metav1.NewTime(now.Add(-30 * time.Second))})
 }
 
 // Populate creates realistic pods in ScaleNamespace up to n (reusing what
@@ -273,131 +287,6 @@ func ServerCPU(tb testing.TB, pids []int) time.Duration {
 		d += ProcCPU(tb, pid)
 	}
 	return d
-}
-
-// monitorScrapes is how many times RunMonitor scrapes /metrics once the
-// recorder idled: one scrape is at the mercy of the shared machine, and
-// the slowest of a few says what Prometheus could see.
-const monitorScrapes = 5
-
-// prometheusAccept is what a Prometheus server's scrape asks for (its
-// default scrape protocols); it also asks for gzip, as Go's client does.
-const prometheusAccept = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
-
-// RunMonitor runs the in-cluster recorder (`crashlens monitor`) against
-// the cluster from outside it, its ledger in a temporary directory and its
-// port on loopback, as RunTUIUnderPty runs the TUI: time until /readyz
-// answers 200 (the ledger open and the first sync done), 5 s more and the
-// apiserver settled, the share of a core it used over the next 30 s, then
-// monitorScrapes scrapes of /metrics (the fastest and the slowest, to the
-// response's last byte) and its peak RSS (KiB, VmHWM) after all of it.
-//
-// Nothing waits for a capture: on a control-plane-only cluster no kubelet
-// serves the crashing pods' logs, so each capture records its row without
-// one. The captures of the crash-looping pods the sync found (at most 4 a
-// second, queued up to 512) run during the idle window as they do under
-// the TUI's; how many did is logged.
-func RunMonitor(tb testing.TB, bin, kubeconfig string) (ready time.Duration, rssKiB int64, idleCPU float64, scrapeBest, scrapeWorst time.Duration) {
-	tb.Helper()
-	addr := freeLoopbackAddr(tb)
-	var stderr Buffer
-	cmd := exec.Command(bin, "--kubeconfig", kubeconfig, "monitor", "--ledger", filepath.Join(tb.TempDir(), "ledger.db"), "--listen", addr)
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	}()
-	client := &http.Client{Timeout: 10 * time.Second}
-	base := "http://" + addr
-	for deadline := time.Now().Add(10 * time.Minute); ready == 0; time.Sleep(50 * time.Millisecond) {
-		select {
-		case err := <-exited:
-			exited <- err // for the deferred wait
-			tb.Fatalf("crashlens monitor ended before it was ready (%v):\n%s", err, stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("crashlens monitor never became ready:\n%s", stderr.String())
-		}
-		if resp, err := client.Get(base + "/readyz"); err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				ready = time.Since(start)
-			}
-		}
-	}
-	time.Sleep(5 * time.Second) // the sync's own work settles
-	// and the captures it started, counted on its /metrics.
-	drained(tb, func() float64 { n, _ := scrapeMonitor(tb, client, base); return n })
-	Settle(tb) // and the apiserver's after the sync's LIST
-	capturesBefore, _ := scrapeMonitor(tb, client, base)
-	pid := cmd.Process.Pid
-	cpu0 := ProcCPU(tb, pid)
-	time.Sleep(30 * time.Second)
-	idleCPU = (ProcCPU(tb, pid) - cpu0).Seconds() / 30
-	capturesAfter, _ := scrapeMonitor(tb, client, base)
-	tb.Logf("crashlens monitor: ready in %s; %.0f captures (and drops) during the 30 s idle window, %.0f before it",
-		ready.Round(10*time.Millisecond), capturesAfter-capturesBefore, capturesBefore)
-	for range monitorScrapes {
-		_, took := scrapeMonitor(tb, client, base)
-		if scrapeBest == 0 || took < scrapeBest {
-			scrapeBest = took
-		}
-		scrapeWorst = max(scrapeWorst, took)
-	}
-	return ready, PeakRSS(tb, pid) >> 10, idleCPU, scrapeBest, scrapeWorst
-}
-
-// freeLoopbackAddr is a 127.0.0.1 address whose port was free a moment
-// ago, for a child process to listen on.
-func freeLoopbackAddr(tb testing.TB) string {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// scrapeMonitor scrapes the recorder's /metrics as Prometheus does (its
-// Accept header, gzip): the captures it has finished or dropped so far
-// (crashlens_capture_latency_seconds_count plus
-// crashlens_captures_dropped_total), and the time to the response's last
-// byte.
-func scrapeMonitor(tb testing.TB, client *http.Client, base string) (captures float64, took time.Duration) {
-	tb.Helper()
-	req, err := http.NewRequest(http.MethodGet, base+"/metrics", nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	req.Header.Set("Accept", prometheusAccept)
-	start := time.Now()
-	resp, err := client.Do(req) // Go's client asks for gzip and decompresses as it reads
-	if err != nil {
-		tb.Fatalf("scraping crashlens monitor: %v", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	took = time.Since(start)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		tb.Fatalf("scraping crashlens monitor: %d %v", resp.StatusCode, err)
-	}
-	for _, line := range strings.Split(string(body), "\n") {
-		name, value, ok := strings.Cut(line, " ")
-		if ok && (name == "crashlens_capture_latency_seconds_count" || name == "crashlens_captures_dropped_total") {
-			v, _ := strconv.ParseFloat(value, 64)
-			captures += v
-		}
-	}
-	return captures, took
 }
 
 // drained waits until progress (a count of the work done) has not moved
