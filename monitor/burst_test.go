@@ -52,6 +52,7 @@ func BenchmarkCaptureBurst(b *testing.B) {
 	cfg := clustertest.AdminConfig(b)
 	writer := rest.CopyConfig(cfg)
 	writer.QPS, writer.Burst = 2000, 4000
+	writer.WarningHandler = rest.NoWarnings{} // the realistic pods' shared port name, once per pod
 	c := kubernetes.NewForConfigOrDie(writer)
 	ctx := context.Background()
 	const version = "burst-bench"
