@@ -44,6 +44,7 @@ func BenchmarkFleet(b *testing.B) {
 	} else {
 		writer := rest.CopyConfig(cfg)
 		writer.QPS, writer.Burst = 2000, 4000
+		writer.WarningHandler = rest.NoWarnings{} // the realistic pods' shared port name, once per pod
 		clustertest.Populate(b, kubernetes.NewForConfigOrDie(writer), pods)
 		kubeconfig, names = fleetOfOne(b, envInt("CRASHLENS_FLEET", 10))
 	}

@@ -76,6 +76,7 @@ func BenchmarkScale(b *testing.B) {
 	kubeconfig := clustertest.Kubeconfig(b, "admin")
 	writer := rest.CopyConfig(cfg)
 	writer.QPS, writer.Burst = 2000, 4000
+	writer.WarningHandler = rest.NoWarnings{} // the realistic pods' shared port name, once per pod
 	wc := kubernetes.NewForConfigOrDie(writer)
 	bin := clustertest.BuildCrashlens(b, "")
 	pids := clustertest.ServerPids(b)
