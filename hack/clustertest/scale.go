@@ -84,7 +84,8 @@ func HealthyStatus(i int, now time.Time) corev1.PodStatus {
 
 // Crashed turns st's container (its first, "app") into one the kubelet
 // holds in CrashLoopBackOff after restarts restarts, the last of which
-// ended as term.
+// ended as term, and the pod unready. It changes st's slices in place:
+// give it a status of its own (a fresh one, or a DeepCopy's).
 func Crashed(st corev1.PodStatus, restarts int32, term corev1.ContainerStateTerminated) corev1.PodStatus {
 	cs := &st.ContainerStatuses[0]
 	cs.Ready, cs.RestartCount = false, restarts
