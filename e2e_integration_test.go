@@ -18,7 +18,7 @@ func TestTUIEndToEnd(t *testing.T) {
 		t.Fatal("tmux is needed for the end-to-end test (make deps installs it)")
 	}
 	kubeconfig := clustertest.Kubeconfig(t, "admin")
-	clustertest.Scenarios(t)
+	clustertest.ScenariosOnce(t)
 	// A pod that crashed once and now runs: listed as restarted, and
 	// reliably running when the test opens a shell in it.
 	ns := fmt.Sprintf("it-e2e-%d", time.Now().UnixNano()%1000000)

@@ -65,7 +65,7 @@ var hostileMarkers = []string{
 // none of the corpus's sequences come out, the pane title stays ours,
 // memory stays bounded, and the report's code fences hold.
 func TestHostileInputNeverReachesTheTerminal(t *testing.T) {
-	cs := clustertest.Scenarios(t)
+	cs := clustertest.ScenariosOnce(t)
 	ctx := context.Background()
 	ns := newNamespace(t, cs, "hostile")
 	corpus := "\x1b]2;PWNED-TITLE\x07\x1b[2JCLEAR-MARKER \u202e \u009b31m \x1bP1;2|pwned-dcs\x1b\\"

@@ -63,7 +63,7 @@ func TestBadTokenIsOneLine(t *testing.T) {
 // TestListShowsEveryCrashingScenario: list -o json has every crashing
 // scenario with its reason and exit code, and no healthy workload.
 func TestListShowsEveryCrashingScenario(t *testing.T) {
-	clustertest.Scenarios(t)
+	clustertest.ScenariosOnce(t)
 	out, errOut, code := runCLI(t, "list", "-o", "json")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)

@@ -56,7 +56,7 @@ func tally(evs []clustertest.AuditEvent) string {
 // every pane, a live log follow and a report; then list, list --watch and
 // explain) sends the cluster only reads, and never touches a Secret.
 func TestSessionOnlyReads(t *testing.T) {
-	clustertest.Scenarios(t)
+	clustertest.ScenariosOnce(t)
 	version := fmt.Sprintf("audit-%d", time.Now().UnixNano())
 	bin := clustertest.BuildCrashlens(t, version)
 	kc := clustertest.Kubeconfig(t, "admin")
@@ -111,7 +111,7 @@ func TestSessionOnlyReads(t *testing.T) {
 // and nobody's session turns a 403 into a retry storm: the requests of a
 // 20-second session are counted.
 func TestRestrictedUsersSessions(t *testing.T) {
-	cs := clustertest.Scenarios(t)
+	cs := clustertest.ScenariosOnce(t)
 	ctx := context.Background()
 	// viewer-ns may read team-a only: give it a crash there.
 	_ = cs.CoreV1().Pods("team-a").Delete(ctx, "restricted-crash", metav1.DeleteOptions{GracePeriodSeconds: new(int64)})

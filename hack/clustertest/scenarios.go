@@ -37,9 +37,11 @@ var scenariosReady struct {
 }
 
 // ScenariosOnce is Scenarios for tests that leave the cluster as they
-// found it (the kube packages' integration tests): the first call in a
-// test binary applies the catalogue and waits for it, the later ones only
-// return an admin clientset.
+// found it (every integration test; the fault tests, which break it, call
+// Scenarios): the first call in a test binary applies the catalogue and
+// waits for it, the later ones only return an admin clientset. Each
+// Scenarios call costs 20 to 60 s on a loaded machine (the tooling's
+// checks, the static build, the image imports, every apply).
 func ScenariosOnce(tb testing.TB) kubernetes.Interface {
 	tb.Helper()
 	scenariosReady.Lock()
