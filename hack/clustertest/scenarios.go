@@ -40,8 +40,8 @@ var scenariosReady struct {
 // found it (every integration test; the fault tests, which break it, call
 // Scenarios): the first call in a test binary applies the catalogue and
 // waits for it, the later ones only return an admin clientset. Each
-// Scenarios call costs 20 to 60 s on a loaded machine (the tooling's
-// checks, the static build, the image imports, every apply).
+// Scenarios call re-runs the tooling's checks, the static build, the image
+// imports and every apply, which a loaded machine pays for in minutes.
 func ScenariosOnce(tb testing.TB) kubernetes.Interface {
 	tb.Helper()
 	scenariosReady.Lock()
