@@ -192,14 +192,21 @@ func ResolvePod(ctx context.Context, c kubernetes.Interface, arg, namespace stri
 	}
 }
 
-// FirstLogErrors reads the newest pod's previous log of each group and
-// returns its first error line by group key (`list -o wide`); groups whose
-// log cannot be read are left out.
+// FirstLogErrors reads the crashed log (CrashedLog, as the detail does) of
+// each group's newest pod and returns its first error line by group key
+// (`list -o wide`); groups whose pod or log cannot be read are left out.
+// The pod is read again because which instance died, and so whether its
+// log is the current one or --previous, is in its status: a failed Job's
+// pod and a crash-looping native sidecar have no --previous to read.
 func FirstLogErrors(ctx context.Context, c kubernetes.Interface, groups []crash.Group) map[string]string {
 	out := map[string]string{}
 	for _, g := range groups {
 		p := g.Pods[0]
-		log, err := PreviousLog(ctx, c, p.Namespace, p.Name, p.Container)
+		pod, err := c.CoreV1().Pods(p.Namespace).Get(ctx, p.Name, metav1.GetOptions{})
+		if err != nil {
+			continue
+		}
+		log, err := CrashedLog(ctx, c, pod, p.Container)
 		if err != nil {
 			continue
 		}

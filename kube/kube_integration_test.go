@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crashlens/crashlens/crash"
+	"github.com/crashlens/crashlens/diagnose"
 	"github.com/crashlens/crashlens/hack/clustertest"
 )
 
@@ -44,6 +46,17 @@ func TestDetailCalls(t *testing.T) {
 	}
 	if d := BackoffCap(ctx, c, pod.Spec.NodeName); d != 10*time.Second {
 		t.Errorf("back-off cap %s, want the node's 10s", d)
+	}
+	// list -o wide reads the instance that died, as the detail does: a
+	// native sidecar's and a failed Job pod's log is not --previous.
+	var groups []crash.Group
+	for _, s := range []struct{ scenario, container string }{{"sidecar-crashloop", "log-shipper"}, {"job-backoff-limit", "import"}} {
+		p := clustertest.ScenarioPod(t, c, s.scenario)
+		groups = append(groups, crash.Group{Key: s.scenario, Pods: []diagnose.CrashPod{{Namespace: p.Namespace, Name: p.Name, Container: s.container}}})
+	}
+	firsts := FirstLogErrors(ctx, c, groups)
+	if !strings.Contains(firsts["sidecar-crashloop"], "connection refused") || !strings.Contains(firsts["job-backoff-limit"], "No such file") {
+		t.Errorf("first log errors of a sidecar and a failed Job's pod: %q", firsts)
 	}
 	healthy := clustertest.ScenarioPod(t, c, "healthy")
 	if _, err := PreviousLog(ctx, c, healthy.Namespace, healthy.Name, "web"); !errors.Is(err, ErrNoPreviousLog) {

@@ -166,9 +166,21 @@ func (d *detailModel) header(st theme.Styles, w int, now time.Time) []string {
 		}
 	}
 	l2 := "owner " + cmp.Or(owners, "-") + "  image " + cmp.Or(image, "-")
-	l3 := fmt.Sprintf("container %s (c: next)  restarts %d  state %s", sanitize.Line(d.container), p.Restarts, sanitize.Line(p.State))
+	restarts, state, role := p.Restarts, p.State, ""
 	if d.rep != nil {
-		l3 = fmt.Sprintf("container %s (c: next)  restarts %d  state %s", sanitize.Line(d.container), d.rep.Restarts, sanitize.Line(d.rep.State))
+		restarts, state = d.rep.Restarts, d.rep.State
+		// What the container is to its pod decides what its crash does:
+		// a native sidecar's leaves the app running, an init step's keeps
+		// it from starting.
+		switch {
+		case d.rep.Pod.Sidecar:
+			role = "native sidecar; "
+		case d.rep.Pod.Init:
+			role = "init step; "
+		}
+	}
+	l3 := fmt.Sprintf("container %s (%sc: next)  restarts %d  state %s", sanitize.Line(d.container), role, restarts, sanitize.Line(state))
+	if d.rep != nil {
 		if t := d.timeline(); t != nil {
 			next := "-"
 			if !t.NextRestart.IsZero() {
