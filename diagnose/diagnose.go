@@ -110,7 +110,7 @@ func initStuckFinding(c *corev1.Container, cs corev1.ContainerStatus, log LogSum
 	if r := cs.State.Running; r != nil && !now.IsZero() {
 		ran = humanDuration(now.Sub(r.StartedAt.Time))
 	}
-	verdict := fmt.Sprintf("Init container %s has been running for %s and has not finished, so the pod's app containers never start (it never crashed: 0 restarts is not health).", c.Name, ran)
+	verdict := fmt.Sprintf("Init container %s has been running for %s and has not finished, so the pod's app containers never start (it never crashed: 0 restarts is not health). crashlens calls an init step failing after %s, the kubelet's longest crash-loop back-off: by then a step that crashed would have been retried at its slowest.", c.Name, ran, humanDuration(initStuckAfter))
 	ev := []Evidence{{Kind: "status", Source: "status.initContainerStatuses{" + c.Name + "}.state.running.startedAt", Quote: cs.State.Running.StartedAt.UTC().Format(time.RFC3339)}}
 	m := log.Cause
 	if m == nil {
