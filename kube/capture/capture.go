@@ -98,6 +98,7 @@ type captureJob struct {
 	// placeholder seconds later, before the capture's Get may come.
 	seen     *corev1.ContainerStateTerminated
 	instance int32
+	observed time.Time // when the watcher saw it
 }
 
 // errRemovedInstance: the log of an instance a whole-pod restart removed.
@@ -141,10 +142,24 @@ func (r *Recorder) Run(ctx context.Context) {
 func (r *Recorder) Observe(b crash.Batch) {
 	for _, g := range b.Upserted {
 		for _, p := range g.Pods {
-			if p.LastFinish.IsZero() {
+			wholePod := p.Reason == diagnose.ReasonWholePodRestart
+			// A whole-pod restart's exit shows for seconds, then only the
+			// kubelet's placeholder (no exit, no times) is left: an
+			// instance is known by its restart count, so that one the
+			// watcher missed (a reconnect, a recorder restart) still gets
+			// its row, and one it saw is not asked for twice.
+			placeholder := wholePod && p.ExitCode < 0 && p.LastFinish.IsZero()
+			if p.LastFinish.IsZero() && !placeholder {
 				continue // never terminated: nothing to record
 			}
 			key := fmt.Sprintf("%s/%s/%d", p.UID, p.Container, p.LastFinish.UnixMilli())
+			if wholePod {
+				instance := p.Restarts // the exit shows: the current instance ended
+				if placeholder {
+					instance = max(p.Restarts-1, 0) // the last instance ended
+				}
+				key = fmt.Sprintf("%s/%s/#%d", p.UID, p.Container, instance)
+			}
 			r.mu.Lock()
 			if r.seen[key] {
 				r.mu.Unlock()
@@ -156,14 +171,15 @@ func (r *Recorder) Observe(b crash.Batch) {
 			r.seen[key] = true
 			r.mu.Unlock()
 			// A node clock ahead of ours must not hold a capture back.
+			now := time.Now()
 			ready := p.LastFinish
-			if now := time.Now(); ready.After(now) {
+			if ready.IsZero() || ready.After(now) {
 				ready = now
 			}
 			ready = ready.Add(captureSettle)
 			job := captureJob{namespace: p.Namespace, pod: p.Name, uid: p.UID, container: p.Container, workload: p.Owner,
-				group: g.Key, ready: ready}
-			if p.Reason == diagnose.ReasonWholePodRestart && p.ExitCode >= 0 {
+				group: g.Key, ready: ready, observed: now}
+			if wholePod && !placeholder {
 				job.seen, job.instance = &corev1.ContainerStateTerminated{ExitCode: p.ExitCode, Reason: "Error", Message: p.Message,
 					StartedAt: metav1.NewTime(p.LastStart), FinishedAt: metav1.NewTime(p.LastFinish)}, p.Restarts
 			}
@@ -258,8 +274,8 @@ func (r *Recorder) capture(ctx context.Context, j captureJob) {
 	if !ok {
 		return
 	}
-	removed := diagnose.IsWholePodPlaceholder(c.term) && j.seen != nil
-	if removed {
+	removed := diagnose.IsWholePodPlaceholder(c.term)
+	if removed && j.seen != nil {
 		// The pod as the watcher saw it in the seconds the exit showed.
 		pod = withTermination(pod, j.container, j.seen, j.instance)
 		c = termination{term: j.seen, instance: j.instance, current: true}
@@ -289,7 +305,7 @@ func (r *Recorder) capture(ctx context.Context, j captureJob) {
 			r.remember("events", j.namespace, evErr)
 		}
 	}
-	crash := Row(r.target, Evidence{Pod: pod, Container: j.container, Workload: j.workload, Log: raw, LogErr: logErr, Events: events, EventsErr: evErr})
+	crash := Row(r.target, Evidence{Pod: pod, Container: j.container, Workload: j.workload, Log: raw, LogErr: logErr, Events: events, EventsErr: evErr, Observed: j.observed})
 	if errors.Is(logErr, kube.ErrForbidden) {
 		r.note("log-forbidden", "crash capture: "+crash.LogNote+"; crashes are recorded without their logs and CAUSE comes from the status alone")
 	}
@@ -316,6 +332,10 @@ type Evidence struct {
 	LogErr    error
 	Events    []corev1.Event
 	EventsErr error
+	// Observed is when the watcher saw the pod: an instance whose end
+	// the kubelet no longer shows (a whole-pod restart's placeholder)
+	// ended before it.
+	Observed time.Time
 }
 
 // Row is the ledger row of the evidence's instance: what ended (exit,
@@ -342,6 +362,10 @@ func Row(t clusters.Target, ev Evidence) ledger.Crash {
 	if ev.LogErr != nil {
 		in.PreviousLogErr = ev.LogErr.Error()
 		crash.LogNote = sanitize.Line(ev.LogErr.Error())
+	}
+	if diagnose.IsWholePodPlaceholder(c.term) {
+		unseenWholePodExit(&crash, pod, ev)
+		in.Now = crash.FinishedAt.Add(time.Second)
 	}
 	rep := diagnose.Diagnose(in)
 	if rep.Exit != nil {
