@@ -3,7 +3,7 @@ package clustertest
 // The scale benchmarks (BenchmarkScale of kube/podwatch, BenchmarkFleet of
 // kube/clusters) run on control-plane-only clusters (make bench starts
 // them): pods are written straight to the apiserver, 1% with crash
-// statuses, no kubelet touches them. Both measure against the same floor
+// statuses and 1% as a Job's failed attempts, no kubelet touches them. Both measure against the same floor
 // and the same real binary, so what they share is here; the pods are also
 // the decoder's benchmark and fuzz seeds.
 
@@ -107,8 +107,45 @@ func RealisticStatus(i int, now time.Time) corev1.PodStatus {
 		StartedAt: metav1.NewTime(now.Add(-time.Minute)), FinishedAt: metav1.NewTime(now.Add(-30 * time.Second))})
 }
 
+// failedAttempt: one pod in a hundred that Populate writes (i%100 == 50)
+// is a Job's failed attempt. The watcher keeps failed pods (a failed
+// attempt counts as a crash for a day), so the scale figures include
+// them, as a busy cluster's batch work would.
+func failedAttempt(i int) bool { return i%100 == 50 }
+
+// FailedJobAttempt is RealisticPod(i) as a Job's failed attempt: owned by
+// a Job, restartPolicy Never.
+func FailedJobAttempt(i int) *corev1.Pod {
+	p := RealisticPod(i)
+	yes := true
+	job := fmt.Sprintf("nightly-%04d-29433120", i/100)
+	p.Name = fmt.Sprintf("%s-%06d", job, i)
+	p.Labels = map[string]string{"batch.kubernetes.io/job-name": job, "job-name": job, "team": "payments"}
+	p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "batch/v1", Kind: "Job", Name: job, UID: "00000000-0000-0000-0000-000000000002", Controller: &yes}}
+	p.Spec.RestartPolicy = corev1.RestartPolicyNever
+	p.Spec.Containers = p.Spec.Containers[:1]
+	p.Spec.Containers[0].LivenessProbe, p.Spec.Containers[0].ReadinessProbe = nil, nil
+	return p
+}
+
+// FailedJobStatus is FailedJobAttempt(i)'s status: phase Failed, its
+// container ended with exit 1 an hour before now.
+func FailedJobStatus(i int, now time.Time) corev1.PodStatus {
+	st := HealthyStatus(i, now)
+	st.Phase, st.PodIP = corev1.PodFailed, ""
+	st.Conditions[0].Status = corev1.ConditionFalse
+	cs := &st.ContainerStatuses[0]
+	cs.Ready = false
+	cs.State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error",
+		StartedAt: metav1.NewTime(now.Add(-61 * time.Minute)), FinishedAt: metav1.NewTime(now.Add(-time.Hour))}}
+	st.ContainerStatuses = st.ContainerStatuses[:1]
+	return st
+}
+
 // Populate creates realistic pods in ScaleNamespace up to n (reusing what
-// an earlier run made), the last one the worst case's crash.
+// an earlier run made), the last one the worst case's crash. One in a
+// hundred is running and crash-looping (RealisticStatus), one in a hundred
+// a Job's failed attempt (FailedJobAttempt).
 func Populate(tb testing.TB, c kubernetes.Interface, n int) {
 	tb.Helper()
 	ctx := context.Background()
@@ -118,7 +155,7 @@ func Populate(tb testing.TB, c kubernetes.Interface, n int) {
 	}
 	start, now := time.Now(), time.Now()
 	write := func(p *corev1.Pod, i int) error {
-		if i%100 != 0 || p.Name == lastCrash {
+		if (i%100 != 0 && !failedAttempt(i)) || p.Name == lastCrash {
 			p.Labels[WorstLabel] = "1"
 		}
 		p, err := c.CoreV1().Pods(ScaleNamespace).Create(ctx, p, metav1.CreateOptions{})
@@ -128,11 +165,20 @@ func Populate(tb testing.TB, c kubernetes.Interface, n int) {
 		if err != nil {
 			return err
 		}
-		p.Status = RealisticStatus(i, now)
+		if failedAttempt(i) {
+			p.Status = FailedJobStatus(i, now)
+		} else {
+			p.Status = RealisticStatus(i, now)
+		}
 		_, err = c.CoreV1().Pods(ScaleNamespace).UpdateStatus(ctx, p, metav1.UpdateOptions{})
 		return err
 	}
-	if err := Parallel(32, n, func(i int) error { return write(RealisticPod(i), i) }); err != nil {
+	if err := Parallel(32, n, func(i int) error {
+		if failedAttempt(i) {
+			return write(FailedJobAttempt(i), i)
+		}
+		return write(RealisticPod(i), i)
+	}); err != nil {
 		tb.Fatalf("writing pods: %v", err)
 	}
 	_ = c.CoreV1().Pods(ScaleNamespace).Delete(ctx, lastCrash, metav1.DeleteOptions{GracePeriodSeconds: new(int64)})
