@@ -64,6 +64,9 @@ the Deployment's newest crashing pod.`,
 				fmt.Fprintf(stderr, "crashlens: %s\n", sanitize.Line(err.Error()))
 			}
 			history = ledger.Merge(history, remote, q.Limit)
+			// Both outputs show the back-off as the pod's rows show it
+			// (report.Backoff, as the TUI's header does); without rows (the
+			// ledger off or empty, no recorder) the assumed curve stays.
 			if output == "json" {
 				return report.ExplainJSON(stdout, inc, r, history)
 			}

@@ -20,9 +20,12 @@ const (
 
 // Timeline is the CrashLoopBackOff timeline of one container.
 type Timeline struct {
-	Restarts       int32     `json:"restarts"`
-	DelaySeconds   float64   `json:"delaySeconds"`
-	DelaySource    string    `json:"delaySource"` // waiting-message or estimated
+	Restarts     int32   `json:"restarts"`
+	DelaySeconds float64 `json:"delaySeconds"`
+	DelaySource  string  `json:"delaySource"` // waiting-message, estimated or observed (DelayObserved)
+	// CapSeconds is the back-off's ceiling: the node's, the default, or
+	// the one observed; 0 with DelaySource observed when the waits still
+	// double, so the node's ceiling is not known yet (CapText says so).
 	CapSeconds     float64   `json:"capSeconds"`
 	AtCap          bool      `json:"atCap"`
 	NextRestart    time.Time `json:"nextRestart,omitzero"`

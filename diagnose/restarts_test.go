@@ -36,6 +36,7 @@ func TestBackoffHistory(t *testing.T) {
 		{"a long run resets it", append(runsWith(t0, s, 10*s, 20*s, 40*s), Run{Started: t0.Add(154 * s), Finished: t0.Add(154*s + 11*time.Minute)},
 			Run{Started: t0.Add(164*s + 11*time.Minute), Finished: t0.Add(165*s + 11*time.Minute)}), 0,
 			[]time.Duration{10 * s, 20 * s, 40 * s, 80 * s, 10 * s}, TrendReset},
+		{"a node's lower cap of 30 s", runsWith(t0, s, 10*s, 20*s, 30*s, 30*s), 0, []time.Duration{10 * s, 20 * s, 40 * s, 80 * s}, TrendAtCap},
 		{"one crash", runsWith(t0, s), 0, nil, TrendUnknown},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -60,39 +61,110 @@ func TestBackoffHistory(t *testing.T) {
 	}
 }
 
-// TestTimelineFollowsObservedWaits: a countdown on the default curve is
-// replaced by the observed wait when the node's waits disagree with it,
-// and kept when they agree or when the kubelet's message named the delay.
+// TestTimelineFollowsObservedWaits: a countdown on the assumed curve is
+// replaced by the node's curve as the waits show it when they disagree
+// with it (doubling: twice the last wait, cap unknown; holding: the cap,
+// as observed; neither: no countdown), and kept when they agree, when the
+// kubelet's message named the delay or when the last run reset it.
 func TestTimelineFollowsObservedWaits(t *testing.T) {
 	t0 := time.Date(2026, 12, 5, 3, 0, 0, 0, time.UTC)
-	lastFinish := func(runs []Run) time.Time { return runs[len(runs)-1].Finished }
+	s := time.Second
+	const none = -1 // no countdown
 	for _, tc := range []struct {
-		name      string
-		runs      []Run
-		source    string
-		delay     time.Duration
-		wantDelay time.Duration
-		wantSrc   string
+		name     string
+		waits    []time.Duration
+		source   string
+		delay    time.Duration // the assumed curve's
+		running  bool          // no countdown: the container runs again
+		lag      time.Duration // the timeline's last crash after the ledger's
+		reset    bool
+		wantSrc  string
+		want     time.Duration // the delay
+		wantNext time.Duration // after the last crash; none: no countdown
+		wantCap  string
+		wantText string
 	}{
 		// The default ladder: 10, 20, 40, 80 s; the next is 160 s.
-		{"default curve holds", runsWith(t0, 2*time.Second, 10*time.Second, 20*time.Second, 40*time.Second, 80*time.Second), "estimated", 160 * time.Second, 160 * time.Second, "estimated"},
-		// A node capped at 30 s: 10, 20, 30, 30; the default would say 160.
-		{"a lower cap than read", runsWith(t0, 2*time.Second, 10*time.Second, 20*time.Second, 30*time.Second, 30*time.Second), "estimated", 160 * time.Second, 30 * time.Second, "observed"},
-		// The faster decay: 1, 2, 4, 8 s.
-		{"the faster initial decay", runsWith(t0, 2*time.Second, 1*time.Second, 2*time.Second, 4*time.Second, 8*time.Second), "estimated", 160 * time.Second, 8 * time.Second, "observed"},
+		{name: "default curve holds", waits: []time.Duration{10 * s, 20 * s, 40 * s, 80 * s}, source: "estimated", delay: 160 * s,
+			wantSrc: "estimated", want: 160 * s, wantNext: 160 * s, wantCap: "5m"},
+		// A node capped at 30 s: the default would say 160 s.
+		{name: "a lower cap reached", waits: []time.Duration{10 * s, 20 * s, 30 * s, 30 * s}, source: "estimated", delay: 160 * s,
+			wantSrc: "observed", want: 30 * s, wantNext: 30 * s, wantCap: "30s as observed", wantText: "They hold at 30s: that is this node's cap, as observed"},
+		{name: "flat waits of 30 s, seen at the cap", waits: []time.Duration{30 * s, 30 * s, 30 * s}, source: "estimated", delay: 300 * s,
+			wantSrc: "observed", want: 30 * s, wantNext: 30 * s, wantCap: "30s as observed", wantText: "this node's cap, as observed"},
+		// The faster decay: 1, 2, 4, 8 s; the next is 16 s, and its 1 min
+		// cap has not shown yet.
+		{name: "the faster initial decay", waits: []time.Duration{1 * s, 2 * s, 4 * s, 8 * s}, source: "estimated", delay: 160 * s,
+			wantSrc: "observed", want: 16 * s, wantNext: 16 * s, wantCap: "not reached yet", wantText: "They double, so the next wait is about 16s; the node's cap is not reached yet"},
+		// A pod sync late each time: 1, 2, 4, 8 s plus a second.
+		{name: "noisy doubling below the cap", waits: []time.Duration{2 * s, 3 * s, 5 * s, 9 * s}, source: "estimated", delay: 160 * s,
+			wantSrc: "observed", want: 18 * s, wantNext: 18 * s, wantCap: "not reached yet", wantText: "They double"},
+		{name: "doubling never passes the assumed cap", waits: []time.Duration{10 * s, 20 * s, 90 * s, 180 * s}, source: "estimated", delay: 160 * s,
+			wantSrc: "observed", want: 300 * s, wantNext: 300 * s, wantCap: "not reached yet"},
+		{name: "waits that follow no curve", waits: []time.Duration{10 * s, 20 * s, 60 * s, 15 * s}, source: "estimated", delay: 160 * s,
+			wantSrc: "observed", want: 15 * s, wantNext: none, wantCap: "not reached yet", wantText: "neither double nor hold at a cap, so crashlens shows no countdown"},
+		// Running again: the wait before this run was 16 s, the next 32 s.
+		{name: "running again on the faster decay", waits: []time.Duration{1 * s, 2 * s, 4 * s, 8 * s}, source: "estimated", delay: 160 * s, running: true,
+			wantSrc: "observed", want: 32 * s, wantNext: none, wantCap: "not reached yet", wantText: "Running again"},
+		// The ledger missed the newest crash: where the doubling stands is unknown.
+		{name: "a doubling the ledger lags", waits: []time.Duration{1 * s, 2 * s, 4 * s, 8 * s}, source: "estimated", delay: 160 * s, lag: time.Minute,
+			wantSrc: "observed", want: 8 * s, wantNext: none, wantCap: "not reached yet", wantText: "the ledger has not seen the latest crash"},
 		// The kubelet's message is the node's word.
-		{"the waiting message wins", runsWith(t0, 2*time.Second, 10*time.Second, 20*time.Second, 30*time.Second, 30*time.Second), "waiting-message", 40 * time.Second, 40 * time.Second, "waiting-message"},
-		{"one wait is not a curve", runsWith(t0, 2*time.Second, 30*time.Second), "estimated", 20 * time.Second, 20 * time.Second, "estimated"},
+		{name: "the waiting message wins", waits: []time.Duration{10 * s, 20 * s, 30 * s, 30 * s}, source: "waiting-message", delay: 40 * s,
+			wantSrc: "waiting-message", want: 40 * s, wantNext: 40 * s, wantCap: "5m"},
+		{name: "a reset says nothing of the old waits", waits: []time.Duration{10 * s, 20 * s, 30 * s, 30 * s}, source: "estimated", delay: 160 * s, reset: true,
+			wantSrc: "estimated", want: 160 * s, wantNext: 160 * s, wantCap: "5m"},
+		{name: "one wait is not a curve", waits: []time.Duration{30 * s}, source: "estimated", delay: 20 * s,
+			wantSrc: "estimated", want: 20 * s, wantNext: 20 * s, wantCap: "5m"},
 	} {
-		h := BackoffHistory(tc.runs, 0)
-		next := lastFinish(tc.runs).Add(tc.delay)
-		tl := Timeline{DelaySource: tc.source, DelaySeconds: tc.delay.Seconds(), CapSeconds: 300, NextRestart: next, NextRestartIn: 100, Explanation: "Waiting."}
-		got := tl.Observed(h)
-		if got.DelaySource != tc.wantSrc || got.DelaySeconds != tc.wantDelay.Seconds() || !got.NextRestart.Equal(lastFinish(tc.runs).Add(tc.wantDelay)) {
-			t.Errorf("%s: %s delay %vs next %v; want %s %v next %v", tc.name, got.DelaySource, got.DelaySeconds, got.NextRestart, tc.wantSrc, tc.wantDelay, lastFinish(tc.runs).Add(tc.wantDelay))
-		}
-		if (got.DelaySource == "observed") != strings.Contains(got.Explanation, "this node's back-off differs") {
-			t.Errorf("%s: explanation %q", tc.name, got.Explanation)
+		t.Run(tc.name, func(t *testing.T) {
+			runs := runsWith(t0, 2*s, tc.waits...)
+			end := runs[len(runs)-1].Finished.Add(tc.lag)
+			tl := Timeline{DelaySource: tc.source, DelaySeconds: tc.delay.Seconds(), CapSeconds: 300, ResetWindow: 600, LastRunSeconds: 2,
+				WillReset: tc.reset, Explanation: "Waiting (cap 5m)."}
+			if !tc.running {
+				tl.NextRestart, tl.NextRestartIn = end.Add(tc.delay), 100
+			}
+			got := tl.Observed(BackoffHistory(runs, 0))
+			if got.DelaySource != tc.wantSrc || got.DelaySeconds != tc.want.Seconds() {
+				t.Errorf("delay %vs (%s), want %s (%s)", got.DelaySeconds, got.DelaySource, tc.want, tc.wantSrc)
+			}
+			switch {
+			case tc.wantNext == none && !got.NextRestart.IsZero():
+				t.Errorf("a countdown to %v, want none", got.NextRestart)
+			case tc.wantNext != none && !got.NextRestart.Equal(end.Add(tc.wantNext)):
+				t.Errorf("next restart %v, want %v", got.NextRestart, end.Add(tc.wantNext))
+			}
+			if c := got.CapText(); c != tc.wantCap {
+				t.Errorf("cap %q, want %q", c, tc.wantCap)
+			}
+			if observed := got.DelaySource == DelayObserved; observed != strings.Contains(got.Explanation, "this node's back-off differs") ||
+				observed == strings.Contains(got.Explanation, "cap 5m") || !strings.Contains(got.Explanation, tc.wantText) {
+				t.Errorf("explanation %q, want %q", got.Explanation, tc.wantText)
+			}
+		})
+	}
+}
+
+// TestCurveOf: the shape of two waits, as min(2*delay, cap) makes them.
+func TestCurveOf(t *testing.T) {
+	s := time.Second
+	for _, tc := range []struct {
+		a, b time.Duration
+		want int
+	}{
+		{1 * s, 2 * s, curveDoubling}, // within the slack of both: the nearer wins
+		{4 * s, 8 * s, curveDoubling},
+		{80 * s, 150 * s, curveDoubling},
+		{30 * s, 30 * s, curveCapped},
+		{2 * s, 2 * s, curveCapped},
+		{20 * s, 30 * s, curveCapped}, // a doubling the cap cut short
+		{30 * s, 29 * s, curveCapped},
+		{60 * s, 15 * s, curveErratic}, // fell back
+		{10 * s, 40 * s, curveErratic}, // more than doubled
+	} {
+		if got := curveOf(tc.a, tc.b); got != tc.want {
+			t.Errorf("curveOf(%s, %s) = %d, want %d", tc.a, tc.b, got, tc.want)
 		}
 	}
 }

@@ -120,7 +120,8 @@ func newsworthy(a, b GroupJSON) bool {
 }
 
 // ExplainJSON writes `explain -o json`: the pod's identity, the
-// diagnose.Report, and why any part is missing.
+// diagnose.Report (its back-off as the history's waits show it: Backoff),
+// and why any part is missing.
 func ExplainJSON(w io.Writer, inc crash.Incident, r diagnose.Report, history []ledger.Crash) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -131,6 +132,8 @@ func ExplainJSON(w io.Writer, inc crash.Incident, r diagnose.Report, history []l
 		c.LogTail, c.Events = "", ""
 		items = append(items, c)
 	}
+	// The back-off as the Markdown report and the TUI's header show it.
+	r.Backoff = Backoff(r, string(inc.Pod.UID), history)
 	return enc.Encode(map[string]any{
 		"apiVersion": apiVersion, "kind": "Explanation",
 		"history": map[string]any{"summary": HistorySummary(history), "items": items},

@@ -29,7 +29,8 @@ const (
 )
 
 // Markdown writes the incident report; history is the crash ledger's rows
-// of the pod's workload and container, newest first (nil without a ledger).
+// of the pod's workload and container, newest first (nil without a ledger);
+// the pod's own rows correct the back-off timeline (Backoff).
 func Markdown(w io.Writer, inc crash.Incident, r diagnose.Report, history []ledger.Crash, now time.Time, version string) error {
 	var b strings.Builder
 	p := inc.Pod
@@ -89,10 +90,11 @@ func Markdown(w io.Writer, inc crash.Incident, r diagnose.Report, history []ledg
 			b.WriteString("Termination message:\n\n" + fenced("", e.Message))
 		}
 	}
-	if t := r.Backoff; t != nil {
+	// The node's curve as the ledger saw it, as the TUI's header shows it.
+	if t := Backoff(r, string(p.UID), history); t != nil {
 		b.WriteString("## Back-off timeline\n\n")
 		fmt.Fprintf(&b, "%s\n\n", text(t.Explanation))
-		fmt.Fprintf(&b, "- current delay: %s (%s), cap %s\n", dur(t.DelaySeconds), t.DelaySource, dur(t.CapSeconds))
+		fmt.Fprintf(&b, "- current delay: %s (%s), cap %s\n", dur(t.DelaySeconds), t.DelaySource, t.CapText())
 		if !t.NextRestart.IsZero() {
 			fmt.Fprintf(&b, "- next restart: %s (in %s)\n", stamp(t.NextRestart), dur(t.NextRestartIn))
 		}

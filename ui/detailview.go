@@ -191,11 +191,10 @@ func (d *detailModel) header(st theme.Styles, w int, now time.Time) []string {
 				reset = "will reset"
 			}
 			delay := report.Age(time.Duration(t.DelaySeconds * float64(time.Second)))
-			if t.DelaySource == "observed" {
+			if t.DelaySource == diagnose.DelayObserved {
 				delay += " as observed; not the default curve"
 			}
-			l3 += fmt.Sprintf("  back-off: next restart %s (delay %s, cap %s, %s)", next,
-				delay, report.Age(time.Duration(t.CapSeconds*float64(time.Second))), reset)
+			l3 += fmt.Sprintf("  back-off: next restart %s (delay %s, cap %s, %s)", next, delay, t.CapText(), reset)
 		}
 	}
 	out := []string{l1, l2, l3}

@@ -231,36 +231,24 @@ func exitText(r ledger.Crash) string {
 }
 
 // restartHistory is the pod's container's runs the ledger holds, the end
-// of the oldest, and the back-off they show.
+// of the oldest, and the back-off they show (report.RestartHistory, which
+// the report and explain read too).
 func (d *detailModel) restartHistory() ([]diagnose.Run, time.Time, diagnose.RestartHistory) {
-	var runs []diagnose.Run
-	var first time.Time
-	for _, r := range d.hist.rows {
-		if r.PodUID != d.pod.UID {
-			continue
-		}
-		runs = append(runs, diagnose.Run{Started: r.StartedAt, Finished: r.FinishedAt})
-		if first.IsZero() || r.FinishedAt.Before(first) {
-			first = r.FinishedAt
-		}
+	var t *diagnose.Timeline
+	if d.rep != nil {
+		t = d.rep.Backoff
 	}
-	var cap time.Duration
-	if d.rep != nil && d.rep.Backoff != nil {
-		cap = time.Duration(d.rep.Backoff.CapSeconds * float64(time.Second))
-	}
-	return runs, first, diagnose.BackoffHistory(runs, cap)
+	return report.RestartHistory(d.hist.rows, d.pod.UID, d.container, t)
 }
 
 // timeline is the report's back-off timeline, following the waits the
-// ledger observed when they disagree with the assumed curve
-// (diagnose.Timeline.Observed); nil without one.
+// ledger observed when they disagree with the assumed curve: the same
+// report.Backoff the Markdown report and explain show. nil without one.
 func (d *detailModel) timeline() *diagnose.Timeline {
-	if d.rep == nil || d.rep.Backoff == nil {
+	if d.rep == nil {
 		return nil
 	}
-	_, _, h := d.restartHistory()
-	t := d.rep.Backoff.Observed(h)
-	return &t
+	return report.Backoff(*d.rep, d.pod.UID, d.hist.rows)
 }
 
 // restartStrip is the header's line for the pod's container: each crash
@@ -292,6 +280,17 @@ func (d *detailModel) restartStrip(st theme.Styles, now time.Time) string {
 	trend := cmp.Or(h.Trend, "-")
 	if h.Trend == diagnose.TrendAtCap {
 		trend = st.Warning.Render(trend)
+	}
+	if d.pod.Reason == diagnose.ReasonWholePodRestart {
+		// The kubelet restarts a pod its own rule restarts as a whole at
+		// once, with no crash-loop back-off: there is no curve to hold
+		// the waits to.
+		return fmt.Sprintf("crashes %s now  waits %s (no back-off: the pod restarts as a whole)", string(marks), strings.Join(seen, " "))
+	}
+	// Where the node's own curve stands, when the waits are not the
+	// assumed curve's: the header's cap would otherwise be the assumed one.
+	if t := d.timeline(); t != nil && t.DelaySource == diagnose.DelayObserved {
+		trend += " · node's cap " + t.CapText()
 	}
 	return fmt.Sprintf("crashes %s now  waits %s (back-off %s) · %s", string(marks), strings.Join(seen, " "), strings.Join(want, " "), trend)
 }
