@@ -1,5 +1,6 @@
 // Package screenshots renders an emulated terminal screen (hinshun/vt10x)
-// to PNG with the Go Mono font: the pictures of every screen in this
+// to PNG with the Go Mono font, drawing the few symbols the UI uses that
+// the font lacks (shapes.go): the pictures of every screen in this
 // folder, regenerated from the demo cluster by `make screenshots`
 // (hack/shoot drives the real binary in a pty).
 package screenshots
@@ -74,6 +75,7 @@ type faces struct {
 	regular, bold font.Face
 	cellW, cellH  int
 	ascent        int
+	capHeight     int
 }
 
 func loadFaces() (faces, error) {
@@ -98,6 +100,10 @@ func loadFaces() (faces, error) {
 	f.cellW = adv.Ceil()
 	f.cellH = (m.Ascent + m.Descent).Ceil() + 2
 	f.ascent = m.Ascent.Ceil() + 1
+	f.capHeight = m.CapHeight.Round()
+	if f.capHeight <= 0 { // a font without an OS/2 cap height
+		f.capHeight = f.ascent * 7 / 10
+	}
 	return f, nil
 }
 
@@ -120,13 +126,7 @@ func Render(t vt10x.View) (*image.RGBA, error) {
 			cell := image.Rect(x*f.cellW, y*f.cellH, (x+1)*f.cellW, (y+1)*f.cellH)
 			draw.Draw(img, cell, image.NewUniform(bg), image.Point{}, draw.Src)
 			if g.Char != 0 && g.Char != ' ' {
-				face := f.regular
-				if g.Mode&modeBold != 0 {
-					face = f.bold
-				}
-				d := font.Drawer{Dst: img, Src: image.NewUniform(fg), Face: face,
-					Dot: fixed.P(x*f.cellW, y*f.cellH+f.ascent)}
-				d.DrawString(string(g.Char))
+				f.drawRune(img, cell, g.Char, g.Mode&modeBold != 0, fg)
 			}
 			if g.Mode&modeUnderline != 0 {
 				line := image.Rect(cell.Min.X, cell.Max.Y-2, cell.Max.X, cell.Max.Y-1)
@@ -135,6 +135,37 @@ func Render(t vt10x.View) (*image.RGBA, error) {
 		}
 	}
 	return img, nil
+}
+
+// drawRune draws r in cell: from the font if it has the rune, else its
+// hand-drawn shape (shapes.go), else the replacement character.
+func (f faces) drawRune(img *image.RGBA, cell image.Rectangle, r rune, bold bool, fg color.RGBA) {
+	face := f.regular
+	if bold {
+		face = f.bold
+	}
+	if _, ok := face.GlyphAdvance(r); !ok {
+		if s, drawn := shapes[r]; drawn {
+			drawShape(img, cell, s, f.metrics(bold), fg)
+			return
+		}
+		r = replacement
+	}
+	d := font.Drawer{Dst: img, Src: image.NewUniform(fg), Face: face,
+		Dot: fixed.P(cell.Min.X, cell.Min.Y+f.ascent)}
+	d.DrawString(string(r))
+}
+
+// metrics are the cell's measures for a shape. The pen is about as wide
+// as Go Mono's stems at this size (0.15 of the cell's width in regular,
+// 0.25 in bold), so a shape sits among letters without standing out.
+func (f faces) metrics(bold bool) cellMetrics {
+	pen := 0.15 * float32(f.cellW)
+	if bold {
+		pen = 0.25 * float32(f.cellW)
+	}
+	return cellMetrics{w: float32(f.cellW), h: float32(f.cellH),
+		baseline: float32(f.ascent), capTop: float32(f.ascent - f.capHeight), stroke: pen}
 }
 
 // WritePNG renders the terminal to w as PNG.
