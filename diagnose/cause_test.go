@@ -3,6 +3,7 @@ package diagnose
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -74,22 +75,61 @@ func TestStatusCause(t *testing.T) {
 // proves, so it cannot contradict the cause the rulebook finds later: on a
 // runtime's own out-of-memory, a liveness kill or a kill from outside, it is
 // the number alone or the signal; never "usage error" beside a Go runtime's
-// out-of-memory, or "exited normally" beside a kill.
+// out-of-memory, or "exited normally" beside a kill. Each class names the
+// recordings it must check, so a fixture that stops reaching its class (or
+// a class that no longer matches anything) fails instead of being skipped.
 func TestExitNeverContradictsCause(t *testing.T) {
+	classes := []struct {
+		name     string
+		findings []string // the top findings of the class
+		expect   []string // recordings that must be checked in it
+	}{
+		{"runtime out-of-memory", []string{FindingAppOutOfMemory},
+			[]string{"app-oom-dotnet", "app-oom-go", "app-oom-jvm", "app-oom-node", "app-oom-python"}},
+		{"liveness kill", []string{FindingLivenessKill, FindingStartupKill},
+			[]string{"liveness-without-readiness", "probe-kill-exit-handler", "probe-kill-exit-zero", "probe-mixup-bad", "sigterm-ignored"}},
+		{"outside kill", []string{FindingExternalKill, FindingGracePeriodKill},
+			[]string{"backoff-never-resets", "outside-kill-20s", "outside-kill-2s"}},
+	}
 	signals := map[string]bool{}
 	for _, s := range signalNames {
 		signals[s] = true
 	}
+	checked := make([]map[string]bool, len(classes))
+	for i := range checked {
+		checked[i] = map[string]bool{}
+	}
+	found := map[string]string{} // each recording's top finding, or why it has none to check
 	for name, fx := range loadFixtures(t) {
 		v := Classify(fx.in.Pod, fx.in.Now)
 		r := Diagnose(fx.in)
 		if !v.Failing || r.Exit == nil || len(r.Findings) == 0 {
+			found[name] = fmt.Sprintf("failing %v, exit known %v, %d findings", v.Failing, r.Exit != nil, len(r.Findings))
 			continue
 		}
-		switch r.Findings[0].ID {
-		case FindingAppOutOfMemory, FindingLivenessKill, FindingStartupKill, FindingExternalKill, FindingGracePeriodKill:
+		top := string(r.Findings[0].ID)
+		found[name] = "top finding " + top
+		for i, c := range classes {
+			if !slices.Contains(c.findings, top) {
+				continue
+			}
+			checked[i][name] = true
 			if m := v.Pod.Meaning; m != "" && !signals[m] {
 				t.Errorf("%s: EXIT %d %q beside the cause %q", name, v.Pod.ExitCode, m, r.Cause())
+			}
+		}
+	}
+	for i, c := range classes {
+		if len(checked[i]) == 0 {
+			t.Errorf("%s: checked on no recording", c.name)
+		}
+		for _, name := range c.expect {
+			if !checked[i][name] {
+				why, ok := found[name]
+				if !ok {
+					why = "no such recording"
+				}
+				t.Errorf("%s: %s was not checked (%s)", c.name, name, why)
 			}
 		}
 	}
