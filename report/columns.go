@@ -65,6 +65,19 @@ var Columns = []Column{
 // workload's characters, LAST and RESTARTS; CAUSE goes last of all, and
 // WORKLOAD and STATE always stay. At 80 columns a list shows WORKLOAD,
 // STATE, CAUSE, RESTARTS and LAST, and NAMESPACE when the causes are short.
+//
+// A fleet run's CLUSTER column (the TUI's only; ui/listview.go fitCluster)
+// stands before this order: it is taken first, up to a quarter of the
+// width, because the same workload in two clusters is two incidents and
+// the cluster says where to look and run kubectl, which an on-call
+// engineer needs before LAST or RESTARTS. Names come shortened by
+// crash.ShortClusterNames and are not cut further to keep LAST: cut,
+// kind-payments-eu and kind-payments-us read alike. A lost cluster's
+// "stale 40s" note goes before LAST (the status bar says the cluster is
+// away, and its rows are muted). So at 80 columns a fleet list shows
+// CLUSTER, WORKLOAD, STATE, CAUSE, RESTARTS and LAST while the short names
+// are at most 7 characters (prod-eu); with longer ones LAST goes, then
+// RESTARTS, and CAUSE stays.
 var Narrowing = []Narrow{
 	{ColExit, true}, {ColState, true}, {ColContainer, true}, {ColNamespace, true},
 	{ColPods, false}, {ColNext, false}, {ColExit, false}, {ColContainer, false},

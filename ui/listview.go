@@ -109,10 +109,10 @@ func (m *listModel) rowsView(st theme.Styles, w, h int, now time.Time) string {
 		key     string
 		r       *row
 		cells   []string
-		cluster string // the CLUSTER cell of a fleet run
-		stale   bool
+		cluster string // the row's cluster, short, in a fleet run
+		stale   string // its lost cluster's note ("stale 40s"), or ""
 	}
-	clusterW := 0 // the CLUSTER column, in a fleet run
+	cellW, nameW := 0, 0 // the CLUSTER column with and without stale notes
 	var rows []drawn
 	content := make([]int, len(report.Columns))
 	for i, c := range report.Columns {
@@ -131,10 +131,9 @@ func (m *listModel) rowsView(st theme.Styles, w, h int, now time.Time) string {
 		d := drawn{key: k, r: r, cells: cells}
 		if m.short != nil {
 			d.cluster = sanitize.Line(m.short[r.group.Cluster])
-			if s := staleness(m.view.Clusters[r.group.Cluster], now); s != "" {
-				d.cluster, d.stale = d.cluster+" "+s, true
-			}
-			clusterW = max(clusterW, len("CLUSTER"), textWidth(d.cluster))
+			d.stale = staleness(m.view.Clusters[r.group.Cluster], now)
+			nameW = max(nameW, len("CLUSTER"), textWidth(d.cluster))
+			cellW = max(cellW, nameW, textWidth(clusterCell(d.cluster, d.stale, true)))
 		}
 		rows = append(rows, d)
 		lines++
@@ -142,8 +141,7 @@ func (m *listModel) rowsView(st theme.Styles, w, h int, now time.Time) string {
 			lines += len(r.group.Pods)
 		}
 	}
-	clusterW = min(clusterW, w/4)
-	widths := fitColumns(w-clusterW-min(clusterW, 1), content)
+	clusterW, widths, notes := fitCluster(w, cellW, nameW, content)
 	// Every cell is cut and padded to its width, so a row whose columns
 	// fit needs no cutting as a whole (which parses its styles: a good
 	// part of each second's frame).
@@ -166,8 +164,8 @@ func (m *listModel) rowsView(st theme.Styles, w, h int, now time.Time) string {
 		}
 		line := m.renderRow(st, d.r, d.cells, widths)
 		if clusterW > 0 {
-			line = pad(truncate(d.cluster, clusterW, "…"), clusterW) + " " + line
-			if d.stale {
+			line = pad(truncate(clusterCell(d.cluster, d.stale, notes), clusterW, "…"), clusterW) + " " + line
+			if d.stale != "" {
 				line = st.Muted.Render(ansi.Strip(line)) // not current: the cluster is away
 			}
 		}
@@ -239,6 +237,32 @@ func rowWidth(widths []int) int {
 		}
 	}
 	return max(n-1, 0)
+}
+
+// fitCluster sizes the CLUSTER column of a fleet run (cellW 0: none) and
+// the columns beside it. CLUSTER stands before report.Narrowing: it is
+// taken first, at most a quarter of the width, because which cluster a
+// row is in decides where to look and run kubectl, and that comes before
+// LAST. A lost cluster's "stale 40s" note is not: it goes before LAST (the
+// status bar says the cluster is away and its rows are muted), so notes
+// says whether the cells keep it. The name is never cut for it.
+func fitCluster(w, cellW, nameW int, content []int) (clusterW int, widths []int, notes bool) {
+	fit := func(cw int) []int { return fitColumns(w-cw-min(cw, 1), content) }
+	clusterW = min(cellW, w/4)
+	widths = fit(clusterW)
+	if narrower := min(nameW, w/4); widths[report.ColLast] == 0 && narrower < clusterW {
+		return narrower, fit(narrower), false
+	}
+	return clusterW, widths, true
+}
+
+// clusterCell is a row's CLUSTER cell: the short name, and a lost
+// cluster's note when there is room for it.
+func clusterCell(name, stale string, notes bool) string {
+	if stale == "" || !notes {
+		return name
+	}
+	return name + " " + stale
 }
 
 func fitColumns(w int, content []int) []int {
