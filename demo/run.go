@@ -101,7 +101,7 @@ func Up(ctx context.Context, o Options) (string, error) {
 	if err := o.runCmd(filepath.Join(o.Root, "hack", "deps.sh")); err != nil {
 		return "", err
 	}
-	o.step("building the cluster binaries (first run: about 13 minutes on 2 cores; then seconds)")
+	o.step("checking the cluster binaries (any missing or stale are built now, and the build says how long)")
 	if err := o.runCmd(filepath.Join(o.Root, "hack", "cluster", "build.sh")); err != nil {
 		return "", err
 	}
