@@ -133,12 +133,14 @@ func ShortOwner(owner string) string {
 // "12d"): the one duration format of crashlens's screens and reports.
 func Age(d time.Duration) string { return duration.HumanDuration(d) }
 
-// Ago renders how long ago t was; "-" for zero.
+// Ago renders how long ago t was; "-" for zero, "0s" for a time ahead of
+// now (a node's clock ahead of this machine's: HumanDuration would print
+// "<invalid>").
 func Ago(t, now time.Time) string {
 	if t.IsZero() || t.Unix() <= 0 {
 		return "-"
 	}
-	return Age(now.Sub(t))
+	return Age(max(now.Sub(t), 0))
 }
 
 // In renders how long until t ("in 40s"); "-" for zero, "now" when past.
