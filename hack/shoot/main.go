@@ -205,6 +205,7 @@ func shootFleet(bin, list, out string) error {
 	if err := s.waitFor(90*time.Second, "CLUSTER", "deploy/checkout", "deploy/indexer"); err != nil {
 		return err
 	}
+	time.Sleep(steps[0].settle) // CAUSE refined by the captures, as in the first picture
 	if err := s.shot(out, "12-fleet.png"); err != nil {
 		return err
 	}
