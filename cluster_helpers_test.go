@@ -125,22 +125,11 @@ func groupKey(p diagnose.CrashPod) string { return strings.ReplaceAll(p.GroupKey
 // truth classifies every pod the API has, as the watcher would.
 func truth(t *testing.T, cs kubernetes.Interface) map[string]int {
 	t.Helper()
-	pods, err := cs.CoreV1().Pods("").List(context.Background(), metav1.ListOptions{})
+	groups, err := clustertest.FailingGroups(cs, groupKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]int{}
-	now := time.Now()
-	for i := range pods.Items {
-		p := &pods.Items[i]
-		if p.Status.Phase == corev1.PodSucceeded { // the watcher keeps failed pods, not succeeded ones
-			continue
-		}
-		if v := diagnose.Classify(p, now); v.Failing {
-			out[groupKey(v.Pod)]++
-		}
-	}
-	return out
+	return groups
 }
 
 // converges polls until the stream's groups equal the API's, and reports
@@ -150,23 +139,11 @@ func converges(t *testing.T, w *watchProc, cs kubernetes.Interface, timeout time
 	deadline := time.Now().Add(timeout)
 	var diff []string
 	for time.Now().Before(deadline) {
-		diff = diff[:0]
-		shown, want := w.groups(), truth(t, cs)
-		for k, n := range want {
-			g, ok := shown[k]
-			switch {
-			case !ok:
-				diff = append(diff, "missing "+k)
-			case len(g.Pods) != n:
-				diff = append(diff, fmt.Sprintf("%s has %d pods, the API %d", k, len(g.Pods), n))
-			}
+		shown, want := map[string]int{}, truth(t, cs)
+		for k, g := range w.groups() {
+			shown[k] = len(g.Pods)
 		}
-		for k := range shown {
-			if _, ok := want[k]; !ok {
-				diff = append(diff, "shown but gone "+k)
-			}
-		}
-		if len(diff) == 0 {
+		if diff = clustertest.GroupDiff(shown, want); len(diff) == 0 {
 			t.Logf("list --watch equals the API: %d groups", len(want))
 			return
 		}

@@ -96,19 +96,16 @@ func TestFaultAPIServerRestart(t *testing.T) {
 	var diff []string
 	truth := map[string]int{}
 	agree := func() bool {
-		pods, err := c.CoreV1().Pods("").List(context.Background(), metav1.ListOptions{FieldSelector: podFieldSelector})
-		if err != nil {
+		var err error
+		if truth, err = clustertest.FailingGroups(c, diagnose.CrashPod.GroupKey); err != nil {
 			diff = []string{err.Error()}
 			return false
 		}
-		truth = map[string]int{}
-		now := time.Now()
-		for i := range pods.Items {
-			if v := diagnose.Classify(&pods.Items[i], now); v.Failing {
-				truth[v.Pod.GroupKey()]++
-			}
+		shown := map[string]int{}
+		for k, g := range view {
+			shown[k] = len(g.Pods)
 		}
-		diff = groupDiff(view, truth)
+		diff = clustertest.GroupDiff(shown, truth)
 		return len(diff) == 0
 	}
 	deadline := time.Now().Add(30 * time.Second)
@@ -119,27 +116,6 @@ func TestFaultAPIServerRestart(t *testing.T) {
 		t.Error(d)
 	}
 	t.Logf("%d groups before, %d after, %d in the API", before, len(view), len(truth))
-}
-
-// groupDiff says how the stream's groups differ from the API's pod count
-// per group key; empty when they agree.
-func groupDiff(view map[string]crash.Group, truth map[string]int) []string {
-	var diff []string
-	for key, n := range truth {
-		g, ok := view[key]
-		switch {
-		case !ok:
-			diff = append(diff, fmt.Sprintf("group lost after the restart: %q", key))
-		case len(g.Pods) != n:
-			diff = append(diff, fmt.Sprintf("group %q has %d pods, the API %d", key, len(g.Pods), n))
-		}
-	}
-	for key := range view {
-		if _, ok := truth[key]; !ok {
-			diff = append(diff, fmt.Sprintf("group shown that does not exist: %q", key))
-		}
-	}
-	return diff
 }
 
 // churnPod is a bare pod bound to a node no kubelet serves, so only this
