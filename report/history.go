@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,7 +23,7 @@ func HistoryTable(w io.Writer, rows []ledger.Crash, st theme.Styles, now time.Ti
 	for _, r := range rows {
 		table = append(table, []string{r.FinishedAt.UTC().Format("2006-01-02 15:04:05Z"), Ago(r.FinishedAt, now), sanitize.Line(r.Namespace),
 			sanitize.Line(ShortOwner(r.Workload)), sanitize.Line(r.Pod), sanitize.Line(r.Container), Age(time.Duration(r.RunSeconds * float64(time.Second))),
-			fmt.Sprintf("%d %s", r.ExitCode, cmp.Or(r.Signal, r.Reason)), cmp.Or(sanitize.Line(r.Cause), "-"), cmp.Or(r.Killer, "-"),
+			RowExit(r), cmp.Or(sanitize.Line(r.Cause), "-"), cmp.Or(r.Killer, "-"),
 			cmp.Or(sanitize.Truncate(sanitize.Line(r.FirstError), 80), "-")})
 	}
 	return alignedTable(w, table, func(n, _ int, _ string) lipgloss.Style {
@@ -78,7 +79,7 @@ func HistorySummary(rows []ledger.Crash) string {
 	}
 	s += " since " + first.UTC().Format("2006-01-02 15:04 UTC")
 	if len(order) == 1 {
-		return s + fmt.Sprintf(", all exit %d (%s)", order[0].code, sanitize.Line(order[0].cause))
+		return s + fmt.Sprintf(", all exit %s (%s)", exitCode(order[0].code), sanitize.Line(order[0].cause))
 	}
 	var parts []string
 	for i, k := range order {
@@ -86,9 +87,23 @@ func HistorySummary(rows []ledger.Crash) string {
 			parts = append(parts, fmt.Sprintf("%d other", len(rows)-shown(counts, order[:3])))
 			break
 		}
-		parts = append(parts, fmt.Sprintf("%d exit %d (%s)", counts[k], k.code, sanitize.Line(k.cause)))
+		parts = append(parts, fmt.Sprintf("%d exit %s (%s)", counts[k], exitCode(k.code), sanitize.Line(k.cause)))
 	}
 	return s + ": " + strings.Join(parts, ", ")
+}
+
+// RowExit is a ledger row's exit as the history tables show it: the code
+// and the signal or reason; "?" for an exit nobody saw (a whole-pod
+// restart's, of which the kubelet keeps only a placeholder).
+func RowExit(r ledger.Crash) string {
+	return strings.TrimSpace(exitCode(r.ExitCode) + " " + sanitize.Line(cmp.Or(r.Signal, r.Reason)))
+}
+
+func exitCode(code int32) string {
+	if code < 0 {
+		return "?"
+	}
+	return strconv.Itoa(int(code))
 }
 
 func shown[K comparable](counts map[K]int, keys []K) int {

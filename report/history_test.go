@@ -59,6 +59,8 @@ func TestHistorySummary(t *testing.T) {
 		return ledger.Crash{PodUID: pod, FinishedAt: at.Add(time.Duration(min) * time.Minute), ExitCode: 137, Cause: "liveness kill"}
 	}
 	exit1 := ledger.Crash{PodUID: "b", FinishedAt: at.Add(time.Hour), ExitCode: 1, Cause: "dependency :5432 refused"}
+	// A whole-pod restart's instance whose exit the capture did not see.
+	unseen := ledger.Crash{PodUID: "c", FinishedAt: at.Add(2 * time.Hour), ExitCode: -1, Reason: "RestartingAllContainers", Cause: "its rule restarts the whole pod"}
 	for _, tc := range []struct {
 		name string
 		rows []ledger.Crash
@@ -69,9 +71,16 @@ func TestHistorySummary(t *testing.T) {
 		{"all alike", []ledger.Crash{kill("a", 9), kill("a", 5), kill("a", 0)}, "3 crashes since 2026-12-01 02:10 UTC, all exit 137 (liveness kill)"},
 		{"mixed, two pods", []ledger.Crash{exit1, kill("a", 9), kill("a", 0)},
 			"3 crashes in 2 pods since 2026-12-01 02:10 UTC: 2 exit 137 (liveness kill), 1 exit 1 (dependency :5432 refused)"},
+		{"an exit nobody saw", []ledger.Crash{unseen, exit1},
+			"2 crashes in 2 pods since 2026-12-01 03:10 UTC: 1 exit ? (its rule restarts the whole pod), 1 exit 1 (dependency :5432 refused)"},
 	} {
 		if got := HistorySummary(tc.rows); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	for r, want := range map[*ledger.Crash]string{&exit1: "1", &unseen: "? RestartingAllContainers"} {
+		if got := RowExit(*r); got != want {
+			t.Errorf("exit of %+v: %q, want %q", *r, got, want)
 		}
 	}
 }

@@ -184,8 +184,8 @@ func writeHistory(b *strings.Builder, rows []ledger.Crash, now time.Time) {
 	fmt.Fprintf(b, "%s.\n\n", cell(HistorySummary(rows)))
 	b.WriteString("| finished | ago | pod | ran | exit | cause | killer | first error |\n|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows[:min(len(rows), historyRows)] {
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %d %s | %s | %s | %s |\n", stamp(r.FinishedAt), Ago(r.FinishedAt, now), cell(r.Pod), dur(r.RunSeconds),
-			r.ExitCode, cell(cmp.Or(r.Signal, r.Reason)), cmp.Or(cell(r.Cause), "-"), cmp.Or(r.Killer, "-"), cmp.Or(cell(r.FirstError), "-"))
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", stamp(r.FinishedAt), Ago(r.FinishedAt, now), cell(r.Pod), dur(r.RunSeconds),
+			cell(RowExit(r)), cmp.Or(cell(r.Cause), "-"), cmp.Or(r.Killer, "-"), cmp.Or(cell(r.FirstError), "-"))
 	}
 	if len(rows) > historyRows {
 		fmt.Fprintf(b, "\n%d older crashes: `crashlens history` lists them.\n", len(rows)-historyRows)

@@ -173,7 +173,7 @@ func (d *detailModel) historyLines(st theme.Styles, now time.Time) []string {
 		if r.FirstError != "" {
 			pod += " · " + r.FirstError
 		}
-		line := fmt.Sprintf("%-6s %-5s %-11s %-22s %-20s %s", report.Ago(r.FinishedAt, now), runText(r), exitText(r),
+		line := fmt.Sprintf("%-6s %-5s %-11s %-22s %-20s %s", report.Ago(r.FinishedAt, now), runText(r), report.RowExit(r),
 			cmp.Or(r.Cause, r.TopFinding, "-"), cmp.Or(r.Killer, "-"), pod)
 		line = "  " + sanitize.Line(line)
 		if i == h.sel && d.focus == paneHistory {
@@ -189,7 +189,7 @@ func (d *detailModel) historyLines(st theme.Styles, now time.Time) []string {
 func recordLines(st theme.Styles, r ledger.Crash, now time.Time) []string {
 	out := []string{
 		st.Header.Render(sanitize.Line(fmt.Sprintf("%s restart %d · ended %s (%s ago) · ran %s · exit %s · killed by %s", r.Pod, r.Restart,
-			r.FinishedAt.UTC().Format("2006-01-02 15:04:05Z"), report.Ago(r.FinishedAt, now), runText(r), exitText(r), cmp.Or(r.Killer, "-")))),
+			r.FinishedAt.UTC().Format("2006-01-02 15:04:05Z"), report.Ago(r.FinishedAt, now), runText(r), report.RowExit(r), cmp.Or(r.Killer, "-")))),
 		sanitize.Line("cause: " + cmp.Or(r.Cause, r.TopFinding, "-")),
 	}
 	if r.Message != "" {
@@ -226,9 +226,6 @@ func runText(r ledger.Crash) string {
 	return report.Age(time.Duration(r.RunSeconds * float64(time.Second)))
 }
 
-func exitText(r ledger.Crash) string {
-	return strings.TrimSpace(fmt.Sprintf("%d %s", r.ExitCode, cmp.Or(r.Signal, r.Reason)))
-}
 
 // restartHistory is the pod's container's runs the ledger holds, the end
 // of the oldest, and the back-off they show (report.RestartHistory, which
