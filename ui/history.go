@@ -226,7 +226,6 @@ func runText(r ledger.Crash) string {
 	return report.Age(time.Duration(r.RunSeconds * float64(time.Second)))
 }
 
-
 // restartHistory is the pod's container's runs the ledger holds, the end
 // of the oldest, and the back-off they show (report.RestartHistory, which
 // the report and explain read too).
