@@ -180,25 +180,25 @@ func (d *detailModel) header(st theme.Styles, w int, now time.Time) []string {
 		}
 	}
 	l3 := fmt.Sprintf("container %s (%sc: next)  restarts %d  state %s", sanitize.Line(d.container), role, restarts, sanitize.Line(state))
-	if d.rep != nil {
-		if t := d.timeline(); t != nil {
-			next := "-"
-			if !t.NextRestart.IsZero() {
-				next = report.In(t.NextRestart, now)
-			}
-			reset := "never resets at this pace"
-			if t.WillReset {
-				reset = "will reset"
-			}
-			delay := report.Age(time.Duration(t.DelaySeconds * float64(time.Second)))
-			if t.DelaySource == diagnose.DelayObserved {
-				delay += " as observed; not the default curve"
-			}
-			l3 += fmt.Sprintf("  back-off: next restart %s (delay %s, cap %s, %s)", next, delay, t.CapText(), reset)
+	// Read once a frame: the countdown and the strip show the same curve.
+	t := d.timeline()
+	if t != nil {
+		next := "-"
+		if !t.NextRestart.IsZero() {
+			next = report.In(t.NextRestart, now)
 		}
+		reset := "never resets at this pace"
+		if t.WillReset {
+			reset = "will reset"
+		}
+		delay := report.Age(time.Duration(t.DelaySeconds * float64(time.Second)))
+		if t.DelaySource == diagnose.DelayObserved {
+			delay += " as observed; not the default curve"
+		}
+		l3 += fmt.Sprintf("  back-off: next restart %s (delay %s, cap %s, %s)", next, delay, t.CapText(), reset)
 	}
 	out := []string{l1, l2, l3}
-	if strip := d.restartStrip(st, now); strip != "" {
+	if strip := d.restartStrip(st, now, t); strip != "" {
 		out = append(out, strip)
 	}
 	for i := range out {

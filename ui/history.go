@@ -250,8 +250,9 @@ func (d *detailModel) timeline() *diagnose.Timeline {
 // restartStrip is the header's line for the pod's container: each crash
 // the ledger holds as a mark on a time axis ending now, the waits between
 // them next to the back-off the kubelet should have used, and where the
-// back-off stands. Empty with fewer than two crashes recorded.
-func (d *detailModel) restartStrip(st theme.Styles, now time.Time) string {
+// back-off stands. t is the header's timeline (timeline), nil without
+// one. Empty with fewer than two crashes recorded.
+func (d *detailModel) restartStrip(st theme.Styles, now time.Time, t *diagnose.Timeline) string {
 	runs, first, h := d.restartHistory()
 	if len(runs) < 2 {
 		return ""
@@ -285,7 +286,7 @@ func (d *detailModel) restartStrip(st theme.Styles, now time.Time) string {
 	}
 	// Where the node's own curve stands, when the waits are not the
 	// assumed curve's: the header's cap would otherwise be the assumed one.
-	if t := d.timeline(); t != nil && t.DelaySource == diagnose.DelayObserved {
+	if t != nil && t.DelaySource == diagnose.DelayObserved {
 		trend += " · node's cap " + t.CapText()
 	}
 	return fmt.Sprintf("crashes %s now  waits %s (back-off %s) · %s", string(marks), strings.Join(seen, " "), strings.Join(want, " "), trend)
