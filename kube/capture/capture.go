@@ -152,13 +152,14 @@ func (r *Recorder) Observe(b crash.Batch) {
 			if p.LastFinish.IsZero() && !placeholder {
 				continue // never terminated: nothing to record
 			}
-			key := fmt.Sprintf("%s/%s/%d", p.UID, p.Container, p.LastFinish.UnixMilli())
-			if wholePod {
-				instance := p.Restarts // the exit shows: the current instance ended
-				if placeholder {
-					instance = max(p.Restarts-1, 0) // the last instance ended
-				}
-				key = fmt.Sprintf("%s/%s/#%d", p.UID, p.Container, instance)
+			var key string
+			switch {
+			case placeholder: // the last instance ended
+				key = fmt.Sprintf("%s/%s/#%d", p.UID, p.Container, max(p.Restarts-1, 0))
+			case wholePod: // the exit shows: the current instance ended
+				key = fmt.Sprintf("%s/%s/#%d", p.UID, p.Container, p.Restarts)
+			default:
+				key = fmt.Sprintf("%s/%s/%d", p.UID, p.Container, p.LastFinish.UnixMilli())
 			}
 			r.mu.Lock()
 			if r.seen[key] {
