@@ -3,9 +3,10 @@ package clustertest
 // The scale benchmarks (BenchmarkScale of kube/podwatch, BenchmarkFleet of
 // kube/clusters) run on control-plane-only clusters (make bench starts
 // them): pods are written straight to the apiserver, 1% with crash
-// statuses and 1% as a Job's failed attempts, no kubelet touches them. Both measure against the same floor
-// and the same real binary, so what they share is here; the pods are also
-// the decoder's benchmark and fuzz seeds.
+// statuses and 1% as a Job's failed attempts, no kubelet touches them.
+// Both measure against the same floor and the same real binary, so what
+// they share is here; the pods are also the decoder's benchmark and fuzz
+// seeds.
 
 import (
 	"context"
@@ -154,8 +155,10 @@ func Populate(tb testing.TB, c kubernetes.Interface, n int) {
 		return
 	}
 	start, now := time.Now(), time.Now()
-	write := func(p *corev1.Pod, i int) error {
-		if (i%100 != 0 && !failedAttempt(i)) || p.Name == lastCrash {
+	// write creates p and gives it status st; healthy marks it for the
+	// worst case's selector.
+	write := func(p *corev1.Pod, st corev1.PodStatus, healthy bool) error {
+		if healthy || p.Name == lastCrash {
 			p.Labels[WorstLabel] = "1"
 		}
 		p, err := c.CoreV1().Pods(ScaleNamespace).Create(ctx, p, metav1.CreateOptions{})
@@ -165,19 +168,15 @@ func Populate(tb testing.TB, c kubernetes.Interface, n int) {
 		if err != nil {
 			return err
 		}
-		if failedAttempt(i) {
-			p.Status = FailedJobStatus(i, now)
-		} else {
-			p.Status = RealisticStatus(i, now)
-		}
+		p.Status = st
 		_, err = c.CoreV1().Pods(ScaleNamespace).UpdateStatus(ctx, p, metav1.UpdateOptions{})
 		return err
 	}
 	if err := Parallel(32, n, func(i int) error {
 		if failedAttempt(i) {
-			return write(FailedJobAttempt(i), i)
+			return write(FailedJobAttempt(i), FailedJobStatus(i, now), false)
 		}
-		return write(RealisticPod(i), i)
+		return write(RealisticPod(i), RealisticStatus(i, now), i%100 != 0)
 	}); err != nil {
 		tb.Fatalf("writing pods: %v", err)
 	}
@@ -185,7 +184,7 @@ func Populate(tb testing.TB, c kubernetes.Interface, n int) {
 	last := RealisticPod(0) // index 0 crashes
 	last.Name = lastCrash
 	last.Labels["size"] = strconv.Itoa(n)
-	if err := write(last, 0); err != nil {
+	if err := write(last, RealisticStatus(0, now), false); err != nil {
 		tb.Fatalf("writing the last pod: %v", err)
 	}
 	tb.Logf("wrote %d pods in %s", n, time.Since(start).Round(time.Second))
